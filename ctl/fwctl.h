@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * fwctl.h - what the parts of fwctl share. Internal functions return 0 or
+ * -errno and leave a one-line reason in fw_err(); main() alone turns that into
+ * an exit status (FW_EXIT_*).
+ */
+#ifndef FWCTL_H
+#define FWCTL_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <linux/types.h>
+#include <jansson.h>
+#include "fw_abi.h"
+
+#define FW_EXIT_OK 0
+#define FW_EXIT_RUNTIME 1
+#define FW_EXIT_USAGE 2
+
+/* An -errno that means "the user asked for something wrong": exit 2. */
+#define FW_EUSAGE 1000
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+struct fw_opts {
+	const char *netns; /* -n, NULL: the caller's */
+	bool json;
+	bool quiet;
+	bool verbose;
+};
+extern struct fw_opts fw_opts;
+
+/* errors.c: one reason per failed command, printed once by main(). */
+int fw_fail(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int fw_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+const char *fw_err(void);
+void fw_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void fw_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void fw_libs_quiet(void);
+
+/* proto.c: IP protocol names and numbers. */
+int fw_proto_parse_list(const char *list, struct fw_policy *set, bool allow_all);
+const char *fw_proto_name(unsigned int number, char *buf, size_t len);
+bool fw_policy_test(const struct fw_policy *p, unsigned int n);
+void fw_policy_set(struct fw_policy *p, unsigned int n);
+bool fw_policy_empty(const struct fw_policy *p);
+int fw_policy_format(const struct fw_policy *p, char *buf, size_t len);
+json_t *fw_policy_json(const struct fw_policy *p);
+
+/* netns.c: which network namespace we act in, and its identity. */
+struct fw_netns {
+	__u64 ino;
+	__u64 cookie;
+	char name[64]; /* "host", a /run/netns name, or "ns:<ino>" */
+};
+int fw_netns_enter(const char *spec);
+int fw_netns_self(struct fw_netns *ns);
+
+/* links.c: interfaces in the current netns, through rtnetlink (libnl). */
+struct fw_link {
+	int ifindex;
+	int master; /* bridge ifindex, 0 if none */
+	char name[FW_IFNAME_LEN];
+	char kind[16]; /* "bridge", "veth", ... ("device" when none) */
+};
+int fw_links_load(struct fw_link **links, int *n);
+const struct fw_link *fw_link_by_name(const struct fw_link *l, int n, const char *name);
+const struct fw_link *fw_link_by_index(const struct fw_link *l, int n, int ifindex);
+
+/* state.c: pinned maps under /sys/fs/bpf/fwctl/<netns>/, and the lock. */
+struct fw_state {
+	struct fw_netns ns;
+	char dir[512];
+	int lock_fd;
+	bool exists;
+	int policy_fd, counters_fd, ifaces_fd, rules_fd, meta_fd;
+	int ncpus;
+	struct fw_rule rules[FW_MAX_RULES];
+	struct fw_iface ifaces[FW_MAX_IFACES];
+};
+enum fw_open {
+	FW_OPEN_READ,   /* shared lock; no state is fine */
+	FW_OPEN_WRITE,  /* exclusive lock; state created when missing */
+};
+int fw_state_open(struct fw_state *st, enum fw_open how);
+void fw_state_close(struct fw_state *st);
+int fw_state_destroy(struct fw_state *st);
+int fw_state_save_rules(struct fw_state *st);
+int fw_state_save_iface(struct fw_state *st, __u32 slot);
+int fw_state_set_policy(struct fw_state *st, __u32 slot, const struct fw_policy pol[FW_DIRS]);
+int fw_state_read_policy(struct fw_state *st, __u32 slot, struct fw_policy pol[FW_DIRS]);
+int fw_state_read_counters(struct fw_state *st, __u32 slot, __u32 dir, struct fw_counters *sum);
+int fw_state_reset_counters(struct fw_state *st, __u32 slot);
+const char *fw_bpffs_root(void);
+int fw_check_privileges(void);
+
+/* attach.c: programs onto interfaces and off again. */
+struct fw_attach_req {
+	__u8 mode; /* enum fw_mode_pref */
+	__u8 hook; /* enum fw_hook */
+	bool force;
+};
+int fw_attach(struct fw_state *st, __u32 slot, const struct fw_link *link,
+	      const struct fw_attach_req *req);
+int fw_detach(struct fw_state *st, __u32 slot);
+struct fw_xdp_info {
+	__u32 prog_id;
+	__u8 mode; /* enum fw_xdp_mode */
+};
+int fw_xdp_query(int ifindex, struct fw_xdp_info *info);
+bool fw_tc_present(struct fw_state *st, __u32 slot, __u32 dir);
+
+/* rules.c: rules as stated, and what each interface must enforce. */
+struct fw_rule *fw_rule_find(struct fw_state *st, const char *target);
+struct fw_rule *fw_rule_add(struct fw_state *st, const char *target);
+int fw_apply(struct fw_state *st, const struct fw_attach_req *force);
+int fw_target_check(const char *target, const struct fw_link *links, int n);
+
+/* output.c */
+void fw_json_print(json_t *doc);
+const char *fw_human_count(__u64 v, char *buf, size_t len);
+const char *fw_human_bytes(__u64 v, char *buf, size_t len);
+
+/* Commands: argc/argv start at the command's name. */
+int cmd_attach(int argc, char **argv);
+int cmd_detach(int argc, char **argv);
+int cmd_block(int argc, char **argv);
+int cmd_unblock(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_help(int argc, char **argv);
+void fw_usage_print(FILE *f, const char *cmd);
+
+#endif /* FWCTL_H */

@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * fw_abi.h - everything the BPF programs and fwctl both see: limits, enums,
+ * map keys and values. Nothing here may depend on which side includes it.
+ */
+#ifndef FW_ABI_H
+#define FW_ABI_H
+
+#include <linux/types.h>
+
+/* Bumped whenever a pinned map's layout changes; fwctl refuses older state. */
+#define FW_ABI_VERSION 1
+
+/* Interfaces one network namespace can cover. Each one costs two
+ * struct fw_counters (2 x 8256 bytes) per CPU and two struct fw_policy. */
+#ifndef FW_MAX_IFACES
+#define FW_MAX_IFACES 256
+#endif
+/* Rules (as stated by the user) per network namespace. */
+#define FW_MAX_RULES 128
+/* VLAN tags walked (802.1Q and 802.1ad, any order); a third is malformed. */
+#define FW_MAX_VLAN 2
+/* IPv6 extension headers walked; a longer chain is malformed. */
+#define FW_MAX_EXTHDR 6
+/* TC: bytes pulled into the linear area when headers sit in fragments. */
+#define FW_PULL_MAX 1024
+#define FW_TARGET_LEN 64
+#define FW_IFNAME_LEN 16
+
+enum fw_dir {
+	FW_DIR_IN,  /* received by the interface */
+	FW_DIR_OUT, /* sent by the interface */
+	FW_DIRS,
+};
+
+enum fw_verdict {
+	FW_PASS,
+	FW_DROP,
+	FW_VERDICTS,
+};
+
+/* What a frame is counted as: its IP protocol number 0-255, or one of these. */
+enum fw_idx {
+	FW_IDX_NONIP = 256, /* ARP, LLDP, ...: always passed */
+	FW_IDX_MALFORMED,   /* headers unreadable: dropped where anything is blocked */
+	FW_IDX_SLOTS,
+};
+
+/* fw_policy[fw_key(slot, dir)]: bit n set drops IP protocol n. */
+struct fw_policy {
+	__u64 blocked[4];
+};
+
+struct fw_counter {
+	__u64 packets[FW_VERDICTS];
+	__u64 bytes[FW_VERDICTS];
+};
+
+/* fw_counters[fw_key(slot, dir)], per CPU: one lookup finds every protocol's
+ * counter, and a reader gets a whole interface and direction in one call. */
+struct fw_counters {
+	struct fw_counter idx[FW_IDX_SLOTS];
+};
+
+static inline __u32 fw_key(__u32 slot, __u32 dir)
+{
+	return slot * FW_DIRS + dir;
+}
+
+/* The rest is fwctl's own state, kept in pinned maps next to the data plane. */
+
+enum fw_xdp_mode {
+	FW_XDP_NONE,
+	FW_XDP_NATIVE,
+	FW_XDP_GENERIC,
+};
+
+enum fw_tc_kind {
+	FW_TC_NONE,
+	FW_TC_TCX,    /* bpf_link, pinned */
+	FW_TC_CLSBPF, /* netlink cls_bpf filter on clsact */
+};
+
+enum fw_mode_pref {
+	FW_MODE_AUTO,
+	FW_MODE_NATIVE,
+	FW_MODE_GENERIC,
+};
+
+enum fw_hook {
+	FW_HOOK_XDP, /* what an interface receives goes through XDP */
+	FW_HOOK_TC,  /* ... or through TC ingress */
+};
+
+/* fw_ifaces[slot]: what fwctl attached where. */
+struct fw_iface {
+	__u32 ifindex; /* 0: slot free */
+	__u32 xdp_prog_id;
+	__u32 tc_in_prog_id;
+	__u32 tc_out_prog_id;
+	__u8 xdp_mode; /* enum fw_xdp_mode */
+	__u8 tc_kind;  /* enum fw_tc_kind */
+	__u8 hook;     /* enum fw_hook */
+	__u8 pad[5];
+	char name[FW_IFNAME_LEN];
+};
+
+/* fw_rules[i]: one target's rule, as the user stated it. */
+struct fw_rule {
+	char target[FW_TARGET_LEN]; /* "": entry free */
+	struct fw_policy blocked[FW_DIRS];
+	__u8 mode; /* enum fw_mode_pref */
+	__u8 hook; /* enum fw_hook */
+	__u8 pad[6];
+};
+
+/* fw_meta[0]: whose state this is, so a recycled netns inode is not confused
+ * with the namespace that made it. */
+struct fw_meta {
+	__u32 version;
+	__u32 pad;
+	__u64 netns_cookie;
+	__u64 netns_ino;
+};
+
+#endif /* FW_ABI_H */

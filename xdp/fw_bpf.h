@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * fw_bpf.h - the maps and the accounting step shared by the XDP and TC
+ * programs. Maps are pinned by name under the namespace's state directory.
+ */
+#ifndef FW_BPF_H
+#define FW_BPF_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include "fw_parse.h"
+
+/* Set by fwctl before load: this program instance serves one interface. */
+const volatile __u32 fw_slot = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FW_MAX_IFACES * FW_DIRS);
+	__type(key, __u32);
+	__type(value, struct fw_policy);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} fw_policy SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, FW_MAX_IFACES * FW_DIRS);
+	__type(key, __u32);
+	__type(value, struct fw_counters);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} fw_counters SEC(".maps");
+
+/* fwctl's state; declared here so one load creates and pins every map. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FW_MAX_IFACES);
+	__type(key, __u32);
+	__type(value, struct fw_iface);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} fw_ifaces SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FW_MAX_RULES);
+	__type(key, __u32);
+	__type(value, struct fw_rule);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} fw_rules SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct fw_meta);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} fw_meta SEC(".maps");
+
+/* Decide and count one frame of `bytes` L2 bytes; returns FW_PASS/FW_DROP. */
+static __always_inline int fw_account(__u32 dir, __u32 idx, __u64 bytes)
+{
+	__u32 key = fw_key(fw_slot, dir);
+	struct fw_policy *pol;
+	struct fw_counters *cnt;
+	int verdict = FW_PASS;
+
+	pol = bpf_map_lookup_elem(&fw_policy, &key);
+	if (pol)
+		verdict = fw_decide(pol, idx);
+	cnt = bpf_map_lookup_elem(&fw_counters, &key);
+	if (cnt && idx < FW_IDX_SLOTS) {
+		cnt->idx[idx].packets[verdict]++;
+		cnt->idx[idx].bytes[verdict] += bytes;
+	}
+	return verdict;
+}
+
+#endif /* FW_BPF_H */

@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * fw_parse.h - the one packet parser and decision, shared by the XDP and TC
+ * programs. Plain C over a [data, data_end) window with no BPF helpers, so the
+ * same code also builds on the host (fuzzing, differential tests).
+ *
+ * Policy for frames we cannot read to the end (documented in docs/parsing.md):
+ * they count as FW_IDX_MALFORMED and are dropped when the direction blocks any
+ * protocol, passed otherwise. So no truncation, bogus IHL, third VLAN tag or
+ * over-long IPv6 extension chain can carry a blocked protocol through.
+ */
+#ifndef FW_PARSE_H
+#define FW_PARSE_H
+
+#include "fw_abi.h"
+
+#ifndef __always_inline
+#define __always_inline inline __attribute__((always_inline))
+#endif
+
+#define FW_ETH_HLEN 14
+#define FW_VLAN_HLEN 4
+#define FW_IPV4_HLEN 20
+#define FW_IPV6_HLEN 40
+
+#define FW_ETH_P_IP 0x0800
+#define FW_ETH_P_IPV6 0x86dd
+#define FW_ETH_P_8021Q 0x8100
+#define FW_ETH_P_8021AD 0x88a8
+
+/* IPv6 extension headers walked to find the upper-layer protocol. */
+#define FW_IPV6_HOPOPTS 0
+#define FW_IPV6_ROUTING 43
+#define FW_IPV6_FRAGMENT 44
+#define FW_IPV6_AH 51
+#define FW_IPV6_DSTOPTS 60
+
+/* Byte loads: no alignment assumptions, no byte-order helpers. */
+static __always_inline __u16 fw_be16(const __u8 *p)
+{
+	return (__u16)(p[0] << 8 | p[1]);
+}
+
+static __always_inline int fw_is_vlan(__u16 eth_proto)
+{
+	return eth_proto == FW_ETH_P_8021Q || eth_proto == FW_ETH_P_8021AD;
+}
+
+static __always_inline int fw_is_ipv6_exthdr(__u8 nh)
+{
+	return nh == FW_IPV6_HOPOPTS || nh == FW_IPV6_ROUTING || nh == FW_IPV6_FRAGMENT ||
+	       nh == FW_IPV6_AH || nh == FW_IPV6_DSTOPTS;
+}
+
+static __always_inline __u32 fw_parse_ipv4(const __u8 *p, const __u8 *end)
+{
+	__u8 vihl;
+
+	if (p + FW_IPV4_HLEN > end)
+		return FW_IDX_MALFORMED;
+	vihl = p[0];
+	if ((vihl >> 4) != 4 || (vihl & 0xf) < 5)
+		return FW_IDX_MALFORMED;
+	if (p + (vihl & 0xf) * 4 > end)
+		return FW_IDX_MALFORMED;
+	/* Every fragment carries the protocol, so later fragments match too. */
+	return p[9];
+}
+
+static __always_inline __u32 fw_parse_ipv6(const __u8 *p, const __u8 *end)
+{
+	__u8 nh;
+	int i;
+
+	if (p + FW_IPV6_HLEN > end)
+		return FW_IDX_MALFORMED;
+	if ((p[0] >> 4) != 6)
+		return FW_IDX_MALFORMED;
+	nh = p[6];
+	p += FW_IPV6_HLEN;
+
+#pragma unroll
+	for (i = 0; i < FW_MAX_EXTHDR; i++) {
+		if (!fw_is_ipv6_exthdr(nh))
+			return nh;
+		if (p + 8 > end) /* every extension header is at least 8 bytes */
+			return FW_IDX_MALFORMED;
+		if (nh == FW_IPV6_FRAGMENT) {
+			nh = p[0];
+			/* A later fragment has no upper-layer header, but its
+			 * fragment header names the protocol all the same. */
+			if (fw_be16(p + 2) & 0xfff8)
+				return fw_is_ipv6_exthdr(nh) ? FW_IDX_MALFORMED : nh;
+			p += 8;
+		} else if (nh == FW_IPV6_AH) {
+			nh = p[0];
+			p += ((__u32)p[1] + 2) * 4;
+		} else {
+			nh = p[0];
+			p += ((__u32)p[1] + 1) * 8;
+		}
+	}
+	return fw_is_ipv6_exthdr(nh) ? FW_IDX_MALFORMED : nh;
+}
+
+/* Returns what the frame counts as: an IP protocol number or an FW_IDX_*. */
+static __always_inline __u32 fw_parse(const void *data, const void *data_end)
+{
+	const __u8 *p = data;
+	const __u8 *end = data_end;
+	__u16 eth_proto;
+	int i;
+
+	if (p + FW_ETH_HLEN > end)
+		return FW_IDX_MALFORMED;
+	eth_proto = fw_be16(p + 12);
+	p += FW_ETH_HLEN;
+
+#pragma unroll
+	for (i = 0; i < FW_MAX_VLAN; i++) {
+		if (!fw_is_vlan(eth_proto))
+			break;
+		if (p + FW_VLAN_HLEN > end)
+			return FW_IDX_MALFORMED;
+		eth_proto = fw_be16(p + 2);
+		p += FW_VLAN_HLEN;
+	}
+
+	if (eth_proto == FW_ETH_P_IP)
+		return fw_parse_ipv4(p, end);
+	if (eth_proto == FW_ETH_P_IPV6)
+		return fw_parse_ipv6(p, end);
+	if (fw_is_vlan(eth_proto)) /* a third tag could hide anything */
+		return FW_IDX_MALFORMED;
+	return FW_IDX_NONIP;
+}
+
+static __always_inline int fw_any_blocked(const struct fw_policy *pol)
+{
+	return (pol->blocked[0] | pol->blocked[1] | pol->blocked[2] | pol->blocked[3]) != 0;
+}
+
+/* The one decision: FW_DROP or FW_PASS for a frame counted as idx. */
+static __always_inline int fw_decide(const struct fw_policy *pol, __u32 idx)
+{
+	if (idx < 256)
+		return (pol->blocked[idx >> 6] >> (idx & 63)) & 1;
+	if (idx == FW_IDX_MALFORMED)
+		return fw_any_blocked(pol) ? FW_DROP : FW_PASS;
+	return FW_PASS;
+}
+
+#endif /* FW_PARSE_H */
