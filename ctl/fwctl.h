@@ -51,7 +51,7 @@ json_t *fw_policy_json(const struct fw_policy *p);
 struct fw_netns {
 	__u64 ino;
 	__u64 cookie;
-	char name[64]; /* "host", a /run/netns name, or "ns:<ino>" */
+	char name[256]; /* "host", a /run/netns name, or "ns:<ino>" */
 };
 int fw_netns_enter(const char *spec);
 int fw_netns_self(struct fw_netns *ns);
@@ -115,6 +115,8 @@ struct fw_rule *fw_rule_find(struct fw_state *st, const char *target);
 struct fw_rule *fw_rule_add(struct fw_state *st, const char *target);
 int fw_apply(struct fw_state *st, const struct fw_attach_req *force);
 int fw_target_check(const char *target, const struct fw_link *links, int n);
+bool fw_target_selects(struct fw_state *st, const char *target, const struct fw_link *links,
+		       int n, __u32 slot);
 
 /* output.c */
 void fw_json_print(json_t *doc);

@@ -1,0 +1,381 @@
+// SPDX-License-Identifier: GPL-2.0
+/* attach.c - one program instance per interface: XDP (libxdp, native with a
+ * fallback to generic) or TC ingress for what it receives, TC egress for what
+ * it sends (a pinned TCX link, or cls_bpf where the kernel has no TCX). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/if_link.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <xdp/libxdp.h>
+#include "fwctl.h"
+#include "fw_xdp.skel.h"
+#include "fw_tc.skel.h"
+
+/* Newer than the uapi headers of libbpf 1.1; the kernel has them. */
+#define FW_BPF_TCX_INGRESS 46
+#define FW_BPF_TCX_EGRESS 47
+/* Our cls_bpf filter's handle and priority, so we only ever remove ours. */
+#define FW_TC_HANDLE 0xf17e
+#define FW_TC_PRIO 0xf17e
+
+static const char *dir_name[FW_DIRS] = { "in", "out" };
+
+static void link_pin_path(struct fw_state *st, __u32 slot, __u32 dir, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/fw_tcx_%s_%u", st->dir, dir_name[dir], slot);
+}
+
+static const char *xdp_reason(int err)
+{
+	switch (err) {
+	case -EOPNOTSUPP:
+		return "driver has no native XDP";
+	case -E2BIG:
+	case -ERANGE:
+		return "MTU too large for native XDP";
+	case -EBUSY:
+		return "another XDP program is attached in the other mode";
+	default:
+		return strerror(-err);
+	}
+}
+
+int fw_xdp_query(int ifindex, struct fw_xdp_info *info)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+
+	memset(info, 0, sizeof(*info));
+	if (bpf_xdp_query(ifindex, 0, &q))
+		return -errno;
+	if (q.attach_mode == XDP_ATTACHED_DRV) {
+		info->mode = FW_XDP_NATIVE;
+		info->prog_id = q.drv_prog_id;
+	} else if (q.attach_mode == XDP_ATTACHED_SKB) {
+		info->mode = FW_XDP_GENERIC;
+		info->prog_id = q.skb_prog_id;
+	} else if (q.attach_mode == XDP_ATTACHED_MULTI) {
+		info->mode = q.drv_prog_id ? FW_XDP_NATIVE : FW_XDP_GENERIC;
+		info->prog_id = q.drv_prog_id ? q.drv_prog_id : q.skb_prog_id;
+	}
+	return 0;
+}
+
+static int prog_name_by_id(__u32 id, char *name, size_t len)
+{
+	struct bpf_prog_info info = {};
+	__u32 ilen = sizeof(info);
+	int fd = bpf_prog_get_fd_by_id(id);
+
+	snprintf(name, len, "?");
+	if (fd < 0)
+		return -errno;
+	if (!bpf_obj_get_info_by_fd(fd, &info, &ilen))
+		snprintf(name, len, "%s", info.name);
+	close(fd);
+	return 0;
+}
+
+static int xdp_detach_id(int ifindex, __u32 prog_id, __u8 mode)
+{
+	LIBBPF_OPTS(bpf_xdp_attach_opts, o);
+	__u32 flags = XDP_FLAGS_REPLACE |
+		      (mode == FW_XDP_NATIVE ? XDP_FLAGS_DRV_MODE : XDP_FLAGS_SKB_MODE);
+	int fd = bpf_prog_get_fd_by_id(prog_id), err = 0;
+
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	o.old_prog_fd = fd;
+	/* REPLACE with the old fd: removes it only if it is still there. */
+	if (bpf_xdp_detach(ifindex, flags, &o) && errno != EEXIST && errno != ENODEV)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+/* Anything already on the interface that is not ours is kept unless --force;
+ * a leftover fw_xdp (state lost, program still attached) is replaced. */
+static int xdp_make_room(const struct fw_link *link, __u32 ours, bool force)
+{
+	struct fw_xdp_info cur;
+	char name[32];
+	int err;
+
+	err = fw_xdp_query(link->ifindex, &cur);
+	if (err)
+		return fw_fail(err, "cannot query XDP on '%s': %s", link->name, strerror(-err));
+	if (!cur.prog_id || cur.prog_id == ours)
+		return 0;
+	prog_name_by_id(cur.prog_id, name, sizeof(name));
+	if (!force && strcmp(name, "fw_xdp"))
+		return fw_fail(-EBUSY, "cannot attach to '%s': XDP program '%s' (id %u) is "
+				       "already attached; use --force to replace it",
+			       link->name, name, cur.prog_id);
+	err = xdp_detach_id(link->ifindex, cur.prog_id, cur.mode);
+	if (err)
+		return fw_fail(err, "cannot remove XDP program '%s' from '%s': %s", name,
+			       link->name, strerror(-err));
+	return 0;
+}
+
+static int xdp_attach_mode(int prog_fd, int ifindex, enum xdp_attach_mode mode)
+{
+	struct xdp_program *xp = xdp_program__from_fd(prog_fd);
+	int err = libxdp_get_error(xp);
+
+	if (err)
+		return err;
+	/* libxdp tries its dispatcher first; where that cannot load (freplace
+	 * refused) it attaches the single program itself. */
+	err = xdp_program__attach(xp, ifindex, mode, 0);
+	xdp_program__close(xp);
+	return err;
+}
+
+static int attach_xdp(struct fw_state *st, __u32 slot, const struct fw_link *link,
+		      const struct fw_attach_req *req)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = st->dir);
+	struct fw_iface *ifc = &st->ifaces[slot];
+	struct fw_xdp_info now;
+	struct fw_xdp *skel;
+	int err, prog_fd;
+
+	err = xdp_make_room(link, 0, req->force);
+	if (err)
+		return err;
+	skel = fw_xdp__open_opts(&oo);
+	if (!skel)
+		return fw_fail(-errno, "cannot open XDP object: %s", strerror(errno));
+	skel->rodata->fw_slot = slot;
+	err = fw_xdp__load(skel);
+	if (err) {
+		err = fw_fail(err, "kernel refused program fw_xdp: %s (fwctl -v shows the verifier log)",
+			      strerror(-err));
+		goto out;
+	}
+	prog_fd = bpf_program__fd(skel->progs.fw_xdp);
+
+	err = -EOPNOTSUPP;
+	if (req->mode != FW_MODE_GENERIC)
+		err = xdp_attach_mode(prog_fd, link->ifindex, XDP_MODE_NATIVE);
+	if (err && req->mode == FW_MODE_NATIVE) {
+		err = fw_fail(err, "cannot attach native XDP to '%s': %s", link->name,
+			      xdp_reason(err));
+		goto out;
+	}
+	if (err) {
+		if (req->mode == FW_MODE_AUTO)
+			fw_warn("%s: native XDP unavailable (%s), using generic mode", link->name,
+				xdp_reason(err));
+		err = xdp_attach_mode(prog_fd, link->ifindex, XDP_MODE_SKB);
+		if (err) {
+			err = fw_fail(err, "cannot attach XDP to '%s': %s", link->name,
+				      strerror(-err));
+			goto out;
+		}
+	}
+	err = fw_xdp_query(link->ifindex, &now);
+	if (err) {
+		err = fw_fail(err, "cannot query XDP on '%s': %s", link->name, strerror(-err));
+		goto out;
+	}
+	ifc->xdp_prog_id = now.prog_id;
+	ifc->xdp_mode = now.mode;
+out:
+	fw_xdp__destroy(skel);
+	return err;
+}
+
+static int tc_attach_clsbpf(int prog_fd, int ifindex, __u32 dir)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+		    .attach_point = dir == FW_DIR_IN ? BPF_TC_INGRESS : BPF_TC_EGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, o, .handle = FW_TC_HANDLE, .priority = FW_TC_PRIO,
+		    .prog_fd = prog_fd, .flags = BPF_TC_F_REPLACE);
+	int err = bpf_tc_hook_create(&hook);
+
+	if (err && err != -EEXIST)
+		return err;
+	return bpf_tc_attach(&hook, &o);
+}
+
+static int tc_detach_clsbpf(int ifindex, __u32 dir)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+		    .attach_point = dir == FW_DIR_IN ? BPF_TC_INGRESS : BPF_TC_EGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, o, .handle = FW_TC_HANDLE, .priority = FW_TC_PRIO);
+	int err = bpf_tc_detach(&hook, &o);
+
+	return err == -ENOENT || err == -ENODEV || err == -EINVAL ? 0 : err;
+}
+
+/* FWCTL_TC=clsbpf forces the netlink path (for tests and old kernels). */
+static bool want_tcx(void)
+{
+	const char *e = getenv("FWCTL_TC");
+
+	return !e || strcmp(e, "clsbpf");
+}
+
+static int attach_tc(struct fw_state *st, __u32 slot, const struct fw_link *link, __u32 dir)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = st->dir);
+	struct fw_iface *ifc = &st->ifaces[slot];
+	struct bpf_program *prog, *other;
+	struct bpf_prog_info info = {};
+	__u32 ilen = sizeof(info);
+	bool tcx = want_tcx();
+	char pin[600];
+	struct fw_tc *skel;
+	int err, link_fd = -1;
+
+	skel = fw_tc__open_opts(&oo);
+	if (!skel)
+		return fw_fail(-errno, "cannot open TC object: %s", strerror(errno));
+	skel->rodata->fw_slot = slot;
+	prog = dir == FW_DIR_IN ? skel->progs.fw_tc_in : skel->progs.fw_tc_out;
+	other = dir == FW_DIR_IN ? skel->progs.fw_tc_out : skel->progs.fw_tc_in;
+	bpf_program__set_autoload(other, false);
+	if (tcx)
+		bpf_program__set_expected_attach_type(
+			prog, dir == FW_DIR_IN ? FW_BPF_TCX_INGRESS : FW_BPF_TCX_EGRESS);
+	err = fw_tc__load(skel);
+	if (err) {
+		err = fw_fail(err, "kernel refused program %s: %s (fwctl -v shows the verifier log)",
+			      bpf_program__name(prog), strerror(-err));
+		goto out;
+	}
+
+	if (tcx) {
+		link_fd = bpf_link_create(bpf_program__fd(prog), link->ifindex,
+					  dir == FW_DIR_IN ? FW_BPF_TCX_INGRESS : FW_BPF_TCX_EGRESS,
+					  NULL);
+		if (link_fd < 0)
+			fw_info("%s: TCX unavailable (%s), using cls_bpf", link->name,
+				strerror(errno));
+	}
+	if (link_fd >= 0) {
+		link_pin_path(st, slot, dir, pin, sizeof(pin));
+		unlink(pin);
+		if (bpf_obj_pin(link_fd, pin)) {
+			err = fw_fail(-errno, "cannot pin %s: %s", pin, strerror(errno));
+			goto out;
+		}
+		ifc->tc_kind = FW_TC_TCX;
+	} else {
+		err = tc_attach_clsbpf(bpf_program__fd(prog), link->ifindex, dir);
+		if (err) {
+			err = fw_fail(err, "cannot attach TC %s to '%s': %s",
+				      dir == FW_DIR_IN ? "ingress" : "egress", link->name,
+				      strerror(-err));
+			goto out;
+		}
+		ifc->tc_kind = FW_TC_CLSBPF;
+	}
+	if (!bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &ilen)) {
+		if (dir == FW_DIR_IN)
+			ifc->tc_in_prog_id = info.id;
+		else
+			ifc->tc_out_prog_id = info.id;
+	}
+out:
+	if (link_fd >= 0)
+		close(link_fd);
+	fw_tc__destroy(skel);
+	return err;
+}
+
+static int detach_tc(struct fw_state *st, __u32 slot, __u32 dir)
+{
+	struct fw_iface *ifc = &st->ifaces[slot];
+	char pin[600];
+
+	if (ifc->tc_kind == FW_TC_CLSBPF)
+		return tc_detach_clsbpf(ifc->ifindex, dir);
+	/* The pin is the link's last reference: unpinning detaches it. */
+	link_pin_path(st, slot, dir, pin, sizeof(pin));
+	if (unlink(pin) && errno != ENOENT)
+		return fw_fail(-errno, "cannot remove %s: %s", pin, strerror(errno));
+	return 0;
+}
+
+bool fw_tc_present(struct fw_state *st, __u32 slot, __u32 dir)
+{
+	const struct fw_iface *ifc = &st->ifaces[slot];
+
+	return dir == FW_DIR_IN ? ifc->tc_in_prog_id : ifc->tc_out_prog_id;
+}
+
+static bool upper_has_xdp(const struct fw_link *link)
+{
+	struct fw_xdp_info up;
+
+	return link->master && !fw_xdp_query(link->master, &up) && up.prog_id;
+}
+
+/* Policy for the slot must be in place before this runs: the first packet
+ * the new program sees is already filtered. On failure, undoes itself. */
+int fw_attach(struct fw_state *st, __u32 slot, const struct fw_link *link,
+	      const struct fw_attach_req *req)
+{
+	struct fw_iface *ifc = &st->ifaces[slot];
+	int err;
+
+	memset(ifc, 0, sizeof(*ifc));
+	ifc->ifindex = link->ifindex;
+	ifc->hook = req->hook;
+	snprintf(ifc->name, sizeof(ifc->name), "%s", link->name);
+	/* Recorded first, so a crash mid-attach leaves something to clean up. */
+	err = fw_state_save_iface(st, slot);
+	if (!err && req->hook == FW_HOOK_XDP && upper_has_xdp(link)) {
+		/* The kernel allows no XDP below a device that has a program. */
+		if (req->mode == FW_MODE_NATIVE)
+			err = fw_fail(-EEXIST, "cannot attach XDP to '%s': its bridge has an XDP "
+					       "program, and the kernel allows none below it",
+				      link->name);
+		else
+			fw_warn("%s: XDP not allowed below a bridge with an XDP program, "
+				"using tc ingress", link->name);
+	}
+	if (!err)
+		err = req->hook == FW_HOOK_TC || upper_has_xdp(link)
+			      ? attach_tc(st, slot, link, FW_DIR_IN)
+			      : attach_xdp(st, slot, link, req);
+	if (!err)
+		err = attach_tc(st, slot, link, FW_DIR_OUT);
+	if (!err)
+		err = fw_state_save_iface(st, slot);
+	if (err)
+		fw_detach(st, slot);
+	return err;
+}
+
+int fw_detach(struct fw_state *st, __u32 slot)
+{
+	struct fw_iface *ifc = &st->ifaces[slot];
+	struct fw_policy none[FW_DIRS] = {};
+	struct fw_xdp_info cur;
+	int err = 0, e;
+
+	if (ifc->xdp_prog_id && !fw_xdp_query(ifc->ifindex, &cur) &&
+	    cur.prog_id == ifc->xdp_prog_id) {
+		e = xdp_detach_id(ifc->ifindex, cur.prog_id, cur.mode);
+		if (e)
+			err = fw_fail(e, "cannot detach XDP from '%s': %s", ifc->name,
+				      strerror(-e));
+	}
+	for (__u32 dir = 0; dir < FW_DIRS; dir++) {
+		e = detach_tc(st, slot, dir);
+		if (e && !err)
+			err = fw_fail(e, "cannot detach TC from '%s': %s", ifc->name, strerror(-e));
+	}
+	/* A reused slot starts clean. */
+	fw_state_set_policy(st, slot, none);
+	fw_state_reset_counters(st, slot);
+	memset(ifc, 0, sizeof(*ifc));
+	e = fw_state_save_iface(st, slot);
+	return err ? err : e;
+}

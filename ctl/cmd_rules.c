@@ -1,0 +1,289 @@
+// SPDX-License-Identifier: GPL-2.0
+/* cmd_rules.c - attach, detach, block, unblock: change the rules, then make
+ * the kernel enforce them; on any failure put the old rules back. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include "fwctl.h"
+
+enum change { ATTACH, DETACH, BLOCK, UNBLOCK };
+
+struct rule_opts {
+	enum change what;
+	const char *protos;
+	const char *target;
+	struct fw_policy set;
+	bool dirs[FW_DIRS];
+	int mode; /* -1: keep */
+	int hook; /* -1: keep */
+	bool force;
+	bool all;
+};
+
+static int parse_dir(const char *s, bool dirs[FW_DIRS])
+{
+	dirs[FW_DIR_IN] = !strcmp(s, "in") || !strcmp(s, "both");
+	dirs[FW_DIR_OUT] = !strcmp(s, "out") || !strcmp(s, "both");
+	if (!dirs[FW_DIR_IN] && !dirs[FW_DIR_OUT])
+		return fw_usage("bad direction '%s': use in, out or both", s);
+	return 0;
+}
+
+static int parse_mode(const char *s)
+{
+	if (!strcmp(s, "auto"))
+		return FW_MODE_AUTO;
+	if (!strcmp(s, "native"))
+		return FW_MODE_NATIVE;
+	if (!strcmp(s, "generic") || !strcmp(s, "skb"))
+		return FW_MODE_GENERIC;
+	return fw_usage("bad mode '%s': use auto, native or generic", s);
+}
+
+static int parse_hook(const char *s)
+{
+	if (!strcmp(s, "xdp"))
+		return FW_HOOK_XDP;
+	if (!strcmp(s, "tc"))
+		return FW_HOOK_TC;
+	return fw_usage("bad hook '%s': use xdp or tc", s);
+}
+
+/* Options may come before, between or after the positional arguments. */
+static int parse(int argc, char **argv, struct rule_opts *o)
+{
+	static const struct option longopts[] = {
+		{ "dir", required_argument, NULL, 'd' },  { "mode", required_argument, NULL, 'm' },
+		{ "hook", required_argument, NULL, 'H' }, { "force", no_argument, NULL, 'f' },
+		{ "all", no_argument, NULL, 'a' },	  { "help", no_argument, NULL, 'h' },
+		{}
+	};
+	static const int npos[] = { [ATTACH] = 1, [DETACH] = 1, [BLOCK] = 2, [UNBLOCK] = 2 };
+	const char *cmd = argv[0];
+	int c, err = 0;
+
+	o->mode = o->hook = -1;
+	o->dirs[FW_DIR_IN] = o->dirs[FW_DIR_OUT] = true;
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":d:m:H:fah", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			if (o->what == ATTACH || o->what == DETACH)
+				return fw_usage("%s: unknown option '--dir'", cmd);
+			err = parse_dir(optarg, o->dirs);
+			break;
+		case 'm':
+			if (o->what == DETACH || o->what == UNBLOCK)
+				return fw_usage("%s: unknown option '--mode'", cmd);
+			err = o->mode = parse_mode(optarg);
+			break;
+		case 'H':
+			if (o->what == DETACH || o->what == UNBLOCK)
+				return fw_usage("%s: unknown option '--hook'", cmd);
+			err = o->hook = parse_hook(optarg);
+			break;
+		case 'f':
+			if (o->what == DETACH || o->what == UNBLOCK)
+				return fw_usage("%s: unknown option '--force'", cmd);
+			o->force = true;
+			break;
+		case 'a':
+			if (o->what != DETACH)
+				return fw_usage("%s: unknown option '--all'", cmd);
+			o->all = true;
+			break;
+		case 'h':
+			fw_usage_print(stdout, cmd);
+			exit(FW_EXIT_OK);
+		case ':':
+			return fw_usage("%s: option '%s' needs a value", cmd, argv[optind - 1]);
+		default:
+			return fw_usage("%s: unknown option '%s'", cmd, argv[optind - 1]);
+		}
+		if (err < 0)
+			return err;
+	}
+	argc -= optind;
+	argv += optind;
+	if (o->all) {
+		if (argc)
+			return fw_usage("%s: --all takes no target", cmd);
+		return 0;
+	}
+	if (argc != npos[o->what])
+		return fw_usage("%s: expected %s, see 'fwctl help %s'", cmd,
+				npos[o->what] == 2 ? "PROTO[,PROTO...] TARGET" : "TARGET", cmd);
+	if (npos[o->what] == 2) {
+		o->protos = argv[0];
+		err = fw_proto_parse_list(o->protos, &o->set, o->what == UNBLOCK);
+		if (err)
+			return err;
+	}
+	o->target = argv[npos[o->what] - 1];
+	if (!o->target[0] || strlen(o->target) >= FW_TARGET_LEN)
+		return fw_usage("bad target '%s'", o->target);
+	return 0;
+}
+
+/* Which rule, if any, still blocks protocols on a port through its bridge. */
+static const char *covering_bridge(struct fw_state *st, const struct fw_link *l,
+				   const struct fw_link *links, int n)
+{
+	const struct fw_link *br = l->master ? fw_link_by_index(links, n, l->master) : NULL;
+
+	return br && fw_rule_find(st, br->name) ? br->name : NULL;
+}
+
+static void change_rule(struct fw_rule *r, const struct rule_opts *o)
+{
+	for (int d = 0; d < FW_DIRS; d++) {
+		if (!o->dirs[d])
+			continue;
+		for (int i = 0; i < 4; i++) {
+			if (o->what == BLOCK)
+				r->blocked[d].blocked[i] |= o->set.blocked[i];
+			else
+				r->blocked[d].blocked[i] &= ~o->set.blocked[i];
+		}
+	}
+	if (o->mode >= 0)
+		r->mode = o->mode;
+	if (o->hook >= 0)
+		r->hook = o->hook;
+}
+
+/* Nothing left to enforce: leave no pin behind. */
+static int drop_if_empty(struct fw_state *st)
+{
+	for (int i = 0; i < FW_MAX_RULES; i++)
+		if (st->rules[i].target[0])
+			return 0;
+	for (int s = 0; s < FW_MAX_IFACES; s++)
+		if (st->ifaces[s].ifindex)
+			return 0;
+	return fw_state_destroy(st);
+}
+
+static int do_change(struct rule_opts *o)
+{
+	struct fw_attach_req req = { .force = o->force };
+	struct fw_rule *old = NULL, *r;
+	struct fw_link *links = NULL;
+	const char *br;
+	struct fw_state *st;
+	int nlinks = 0, err;
+
+	st = calloc(1, sizeof(*st));
+	old = calloc(FW_MAX_RULES, sizeof(*old));
+	if (!st || !old) {
+		err = fw_fail(-ENOMEM, "out of memory");
+		goto out_free;
+	}
+	err = fw_links_load(&links, &nlinks);
+	if (err)
+		goto out_free;
+	/* Only detach and unblock may name what is gone, and only by its rule. */
+	if (!o->all && (o->what == ATTACH || o->what == BLOCK)) {
+		err = fw_target_check(o->target, links, nlinks);
+		if (err)
+			goto out_free;
+	}
+	err = fw_state_open(st, o->what == ATTACH || o->what == BLOCK ? FW_OPEN_WRITE
+								      : FW_OPEN_READ);
+	if (err)
+		goto out;
+	if (!o->all && !fw_link_by_name(links, nlinks, o->target) &&
+	    !(st->exists && fw_rule_find(st, o->target))) {
+		err = fw_target_check(o->target, links, nlinks);
+		goto out;
+	}
+	if (!st->exists)
+		goto out; /* detach or unblock with no state: nothing to do */
+	if (o->what == DETACH || o->what == UNBLOCK) {
+		/* Reopen for writing: the shared lock only let us look. */
+		fw_state_close(st);
+		err = fw_state_open(st, FW_OPEN_WRITE);
+		if (err)
+			goto out;
+	}
+	memcpy(old, st->rules, sizeof(st->rules));
+
+	if (o->all) {
+		memset(st->rules, 0, sizeof(st->rules));
+	} else if (o->what == ATTACH || o->what == BLOCK) {
+		r = fw_rule_add(st, o->target);
+		if (!r) {
+			err = -E2BIG;
+			goto out;
+		}
+		change_rule(r, o);
+	} else {
+		const struct fw_link *l = fw_link_by_name(links, nlinks, o->target);
+
+		r = fw_rule_find(st, o->target);
+		br = l ? covering_bridge(st, l, links, nlinks) : NULL;
+		if (br && (!r || o->what == DETACH))
+			fw_warn("%s is covered by the rule on bridge %s: change that rule to "
+				"change it", o->target, br);
+		if (r && o->what == DETACH)
+			memset(r, 0, sizeof(*r));
+		else if (r)
+			change_rule(r, o);
+	}
+
+	err = fw_apply(st, &req);
+	if (err) {
+		/* Put the old rules back in force; the first error is the one shown. */
+		memcpy(st->rules, old, sizeof(st->rules));
+		fw_apply(st, NULL);
+	} else {
+		err = fw_state_save_rules(st);
+	}
+	if (o->all) {
+		int e = fw_state_destroy(st);
+
+		err = err ? err : e;
+	} else {
+		int e = drop_if_empty(st);
+
+		err = err ? err : e;
+	}
+out:
+	fw_state_close(st);
+out_free:
+	free(links);
+	free(old);
+	free(st);
+	return err;
+}
+
+static int run(int argc, char **argv, enum change what)
+{
+	struct rule_opts o = { .what = what };
+	int err = parse(argc, argv, &o);
+
+	return err ? err : do_change(&o);
+}
+
+int cmd_attach(int argc, char **argv)
+{
+	return run(argc, argv, ATTACH);
+}
+
+int cmd_detach(int argc, char **argv)
+{
+	return run(argc, argv, DETACH);
+}
+
+int cmd_block(int argc, char **argv)
+{
+	return run(argc, argv, BLOCK);
+}
+
+int cmd_unblock(int argc, char **argv)
+{
+	return run(argc, argv, UNBLOCK);
+}

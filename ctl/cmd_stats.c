@@ -1,0 +1,286 @@
+// SPDX-License-Identifier: GPL-2.0
+/* cmd_stats.c - passed and dropped packets and bytes per interface, direction
+ * and protocol, summed over CPUs; --watch adds rates. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "fwctl.h"
+
+struct stats_opts {
+	const char *target;
+	int watch;  /* seconds between redraws, 0: once */
+	long count; /* redraws under --watch, 0: until interrupted */
+	bool reset;
+};
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	stop = sig;
+}
+
+static const char *dir_name[FW_DIRS] = { "in", "out" };
+
+static const char *idx_name(__u32 idx, char *buf, size_t len)
+{
+	if (idx == FW_IDX_NONIP)
+		return "non-ip";
+	if (idx == FW_IDX_MALFORMED)
+		return "malformed";
+	return fw_proto_name(idx, buf, len);
+}
+
+/* One snapshot: {"interfaces": [...]} as in DESIGN.md. */
+static int snapshot(const struct stats_opts *o, json_t **out)
+{
+	struct fw_state *st = calloc(1, sizeof(*st));
+	struct fw_counters *sum = malloc(sizeof(*sum));
+	struct fw_link *links = NULL;
+	json_t *doc = json_pack("{s:[]}", "interfaces");
+	json_t *ifs = json_object_get(doc, "interfaces");
+	int n = 0, err;
+
+	if (!st || !sum) {
+		err = fw_fail(-ENOMEM, "out of memory");
+		goto out;
+	}
+	err = fw_links_load(&links, &n);
+	if (!err)
+		err = fw_state_open(st, o->reset ? FW_OPEN_WRITE : FW_OPEN_READ);
+	if (err)
+		goto out;
+	if (o->target && !fw_link_by_name(links, n, o->target) &&
+	    !(st->exists && fw_rule_find(st, o->target))) {
+		err = fw_target_check(o->target, links, n);
+		goto out;
+	}
+	for (__u32 s = 0; st->exists && s < FW_MAX_IFACES; s++) {
+		const struct fw_iface *ifc = &st->ifaces[s];
+		json_t *rows = json_array();
+
+		if (!ifc->ifindex || !fw_target_selects(st, o->target, links, n, s)) {
+			json_decref(rows);
+			continue;
+		}
+		for (__u32 d = 0; d < FW_DIRS && !err; d++) {
+			err = fw_state_read_counters(st, s, d, sum);
+			for (__u32 i = 0; i < FW_IDX_SLOTS && !err; i++) {
+				const struct fw_counter *c = &sum->idx[i];
+				char name[32];
+
+				if (!c->packets[FW_PASS] && !c->packets[FW_DROP])
+					continue;
+				json_array_append_new(
+					rows,
+					json_pack("{s:s, s:o, s:s, s:I, s:I, s:I, s:I}", "proto",
+						  idx_name(i, name, sizeof(name)), "number",
+						  i < 256 ? json_integer(i) : json_null(),
+						  "direction", dir_name[d], "passed_packets",
+						  (json_int_t)c->packets[FW_PASS], "passed_bytes",
+						  (json_int_t)c->bytes[FW_PASS], "dropped_packets",
+						  (json_int_t)c->packets[FW_DROP], "dropped_bytes",
+						  (json_int_t)c->bytes[FW_DROP]));
+			}
+		}
+		json_array_append_new(ifs, json_pack("{s:s, s:i, s:s, s:n, s:o}", "ifname",
+						     ifc->name, "ifindex", ifc->ifindex, "netns",
+						     st->ns.name, "container", "counters", rows));
+		if (!err && o->reset)
+			err = fw_state_reset_counters(st, s);
+		if (err)
+			break;
+	}
+out:
+	fw_state_close(st);
+	free(links);
+	free(sum);
+	free(st);
+	if (err)
+		json_decref(doc);
+	else
+		*out = doc;
+	return err;
+}
+
+static __u64 field(json_t *row, const char *name)
+{
+	return json_integer_value(json_object_get(row, name));
+}
+
+/* The same row in the previous snapshot, for rates. */
+static json_t *prev_row(json_t *prev, json_t *ifc, json_t *row)
+{
+	json_t *pi, *pr;
+	size_t i, j;
+
+	json_array_foreach(json_object_get(prev, "interfaces"), i, pi) {
+		if (!json_equal(json_object_get(pi, "ifindex"), json_object_get(ifc, "ifindex")))
+			continue;
+		json_array_foreach(json_object_get(pi, "counters"), j, pr)
+			if (json_equal(json_object_get(pr, "proto"), json_object_get(row, "proto")) &&
+			    json_equal(json_object_get(pr, "direction"),
+				       json_object_get(row, "direction")))
+				return pr;
+	}
+	return NULL;
+}
+
+static void print_table(json_t *doc, json_t *prev, double secs)
+{
+	json_t *ifs = json_object_get(doc, "interfaces"), *ifc, *row;
+	bool rates = prev && secs > 0;
+	size_t i, j;
+	int rows = 0;
+
+	printf("%-16s %-3s %-10s %12s %10s %12s %10s", "IFACE", "DIR", "PROTO", "PASSED", "BYTES",
+	       "DROPPED", "BYTES");
+	if (rates)
+		printf(" %10s %10s %10s", "PASS/s", "DROP/s", "BYTES/s");
+	putchar('\n');
+	json_array_foreach(ifs, i, ifc) {
+		json_array_foreach(json_object_get(ifc, "counters"), j, row) {
+			char a[16], b[16], c[16], d[16];
+
+			printf("%-16s %-3s %-10s %12s %10s %12s %10s",
+			       json_string_value(json_object_get(ifc, "ifname")),
+			       json_string_value(json_object_get(row, "direction")),
+			       json_string_value(json_object_get(row, "proto")),
+			       fw_human_count(field(row, "passed_packets"), a, sizeof(a)),
+			       fw_human_bytes(field(row, "passed_bytes"), b, sizeof(b)),
+			       fw_human_count(field(row, "dropped_packets"), c, sizeof(c)),
+			       fw_human_bytes(field(row, "dropped_bytes"), d, sizeof(d)));
+			if (rates) {
+				json_t *p = prev_row(prev, ifc, row);
+				__u64 pp = p ? field(p, "passed_packets") : 0;
+				__u64 dp = p ? field(p, "dropped_packets") : 0;
+				__u64 by = p ? field(p, "passed_bytes") + field(p, "dropped_bytes") : 0;
+
+				printf(" %10s %10s %10s",
+				       fw_human_count((field(row, "passed_packets") - pp) / secs, a,
+						      sizeof(a)),
+				       fw_human_count((field(row, "dropped_packets") - dp) / secs, b,
+						      sizeof(b)),
+				       fw_human_bytes((field(row, "passed_bytes") +
+						       field(row, "dropped_bytes") - by) / secs,
+						      c, sizeof(c)));
+			}
+			putchar('\n');
+			rows++;
+		}
+	}
+	if (!rows)
+		printf("(no packets counted)\n");
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int watch(struct stats_opts *o)
+{
+	json_t *prev = NULL, *doc = NULL;
+	double t_prev = 0, t;
+	bool tty = isatty(STDOUT_FILENO);
+	int err = 0;
+
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	for (long i = 0; !stop && (!o->count || i < o->count); i++) {
+		if (i) {
+			struct timespec ts = { .tv_sec = o->watch };
+
+			while (!stop && nanosleep(&ts, &ts))
+				;
+			if (stop)
+				break;
+		}
+		err = snapshot(o, &doc);
+		if (err)
+			break;
+		t = now_s();
+		if (fw_opts.json) {
+			fw_json_print(doc);
+		} else {
+			if (tty)
+				printf("\033[H\033[2J");
+			print_table(doc, prev, t - t_prev);
+			if (!tty)
+				putchar('\n');
+			fflush(stdout);
+		}
+		json_decref(prev);
+		prev = doc;
+		t_prev = t;
+	}
+	json_decref(prev);
+	return err;
+}
+
+int cmd_stats(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "watch", required_argument, NULL, 'w' }, { "count", required_argument, NULL, 'c' },
+		{ "reset", no_argument, NULL, 'r' },	   { "help", no_argument, NULL, 'h' },
+		{}
+	};
+	struct stats_opts o = {};
+	json_t *doc = NULL;
+	char *end;
+	int c, err;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":w:c:rh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'w':
+			o.watch = strtol(optarg, &end, 10);
+			if (*end || o.watch < 1 || o.watch > 3600)
+				return fw_usage("stats: bad --watch '%s': seconds from 1 to 3600",
+						optarg);
+			break;
+		case 'c':
+			o.count = strtol(optarg, &end, 10);
+			if (*end || o.count < 1)
+				return fw_usage("stats: bad --count '%s'", optarg);
+			break;
+		case 'r':
+			o.reset = true;
+			break;
+		case 'h':
+			fw_usage_print(stdout, "stats");
+			exit(FW_EXIT_OK);
+		case ':':
+			return fw_usage("stats: option '%s' needs a value", argv[optind - 1]);
+		default:
+			return fw_usage("stats: unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (argc - optind > 1)
+		return fw_usage("stats: expected at most one TARGET");
+	if (argc - optind == 1)
+		o.target = argv[optind];
+	if (o.count && !o.watch)
+		return fw_usage("stats: --count goes with --watch");
+	if (o.watch && o.reset)
+		return fw_usage("stats: --reset does not go with --watch");
+	if (o.watch)
+		return watch(&o);
+	err = snapshot(&o, &doc);
+	if (err)
+		return err;
+	if (fw_opts.json)
+		fw_json_print(doc);
+	else
+		print_table(doc, NULL, 0);
+	json_decref(doc);
+	return 0;
+}

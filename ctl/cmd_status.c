@@ -1,0 +1,165 @@
+// SPDX-License-Identifier: GPL-2.0
+/* cmd_status.c - what is attached where, in which mode, blocking what; read
+ * from the kernel (XDP mode and program) and from our maps. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include "fwctl.h"
+
+static const char *mode_name[] = { "none", "native", "generic" };
+static const char *tc_name[] = { "none", "tcx", "cls_bpf" };
+
+/* Does TARGET select the attached interface in slot? A bridge selects its
+ * ports too, as its rule covers them. */
+bool fw_target_selects(struct fw_state *st, const char *target, const struct fw_link *links,
+		       int n, __u32 slot)
+{
+	const struct fw_iface *ifc = &st->ifaces[slot];
+	const struct fw_link *t, *l;
+
+	if (!target)
+		return true;
+	if (!strcmp(ifc->name, target))
+		return true;
+	t = fw_link_by_name(links, n, target);
+	l = fw_link_by_index(links, n, ifc->ifindex);
+	return t && l && !strcmp(t->kind, "bridge") && l->master == t->ifindex;
+}
+
+static json_t *iface_json(struct fw_state *st, __u32 slot, const struct fw_link *links, int n)
+{
+	const struct fw_iface *ifc = &st->ifaces[slot];
+	const struct fw_link *l = fw_link_by_index(links, n, ifc->ifindex);
+	struct fw_policy pol[FW_DIRS] = {};
+	struct fw_xdp_info xdp = {};
+	bool ours;
+
+	fw_xdp_query(ifc->ifindex, &xdp);
+	fw_state_read_policy(st, slot, pol);
+	/* The kernel's word, not our notes: is our program still there? */
+	ours = xdp.prog_id && xdp.prog_id == ifc->xdp_prog_id;
+	return json_pack("{s:s, s:i, s:s, s:s, s:n, s:s, s:{s:b, s:s, s:i}, "
+			 "s:{s:b, s:b, s:s}, s:{s:o, s:o}}",
+			 "ifname", ifc->name, "ifindex", ifc->ifindex, "netns", st->ns.name,
+			 "kind", l ? l->kind : "gone", "container", "hook",
+			 ifc->tc_in_prog_id ? "tc" : "xdp", "xdp", "attached", ours, "mode",
+			 mode_name[ours ? xdp.mode : FW_XDP_NONE], "prog_id",
+			 ours ? xdp.prog_id : 0, "tc", "egress", fw_tc_present(st, slot, FW_DIR_OUT),
+			 "ingress", fw_tc_present(st, slot, FW_DIR_IN), "kind",
+			 tc_name[ifc->tc_kind], "blocked", "in", fw_policy_json(&pol[FW_DIR_IN]),
+			 "out", fw_policy_json(&pol[FW_DIR_OUT]));
+}
+
+static json_t *rules_json(struct fw_state *st)
+{
+	static const char *mode[] = { "auto", "native", "generic" };
+	json_t *arr = json_array();
+
+	for (int i = 0; i < FW_MAX_RULES; i++) {
+		const struct fw_rule *r = &st->rules[i];
+
+		if (!r->target[0])
+			continue;
+		json_array_append_new(arr, json_pack("{s:s, s:o, s:o, s:s, s:s}", "target",
+						     r->target, "in", fw_policy_json(&r->blocked[0]),
+						     "out", fw_policy_json(&r->blocked[1]), "mode",
+						     mode[r->mode], "hook", r->hook ? "tc" : "xdp"));
+	}
+	return arr;
+}
+
+static void print_text(json_t *doc)
+{
+	json_t *ifs = json_object_get(doc, "interfaces"), *ifc;
+	size_t i;
+
+	if (!json_array_size(ifs)) {
+		printf("nothing attached\n");
+		return;
+	}
+	printf("%-16s %-8s %-5s %-8s %-8s %-13s %-20s %s\n", "IFACE", "KIND", "HOOK", "XDP",
+	       "PROG", "TC", "BLOCKED IN", "BLOCKED OUT");
+	json_array_foreach(ifs, i, ifc) {
+		json_t *xdp = json_object_get(ifc, "xdp"), *tc = json_object_get(ifc, "tc");
+		char prog[16] = "-", tcs[32], in[256] = "", out[256] = "";
+		json_t *p;
+		size_t j;
+
+		if (json_integer_value(json_object_get(xdp, "prog_id")))
+			snprintf(prog, sizeof(prog), "%lld",
+				 json_integer_value(json_object_get(xdp, "prog_id")));
+		snprintf(tcs, sizeof(tcs), "%s%s%s",
+			 json_is_true(json_object_get(tc, "ingress")) ? "in+" : "",
+			 json_is_true(json_object_get(tc, "egress")) ? "out " : "- ",
+			 json_string_value(json_object_get(tc, "kind")));
+		json_array_foreach(json_object_get(json_object_get(ifc, "blocked"), "in"), j, p)
+			snprintf(in + strlen(in), sizeof(in) - strlen(in), "%s%s", j ? "," : "",
+				 json_string_value(p));
+		json_array_foreach(json_object_get(json_object_get(ifc, "blocked"), "out"), j, p)
+			snprintf(out + strlen(out), sizeof(out) - strlen(out), "%s%s",
+				 j ? "," : "", json_string_value(p));
+		printf("%-16s %-8s %-5s %-8s %-8s %-13s %-20s %s\n",
+		       json_string_value(json_object_get(ifc, "ifname")),
+		       json_string_value(json_object_get(ifc, "kind")),
+		       json_string_value(json_object_get(ifc, "hook")),
+		       json_string_value(json_object_get(xdp, "mode")), prog, tcs,
+		       in[0] ? in : "-", out[0] ? out : "-");
+	}
+}
+
+int cmd_status(int argc, char **argv)
+{
+	static const struct option longopts[] = { { "help", no_argument, NULL, 'h' }, {} };
+	const char *target = NULL;
+	struct fw_link *links = NULL;
+	struct fw_state *st = calloc(1, sizeof(*st));
+	json_t *doc = NULL, *ifs;
+	int n = 0, c, err;
+
+	if (!st)
+		return fw_fail(-ENOMEM, "out of memory");
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		if (c == 'h') {
+			fw_usage_print(stdout, "status");
+			exit(FW_EXIT_OK);
+		}
+		err = fw_usage("status: unknown option '%s'", argv[optind - 1]);
+		goto out;
+	}
+	if (argc - optind > 1) {
+		err = fw_usage("status: expected at most one TARGET");
+		goto out;
+	}
+	if (argc - optind == 1)
+		target = argv[optind];
+	err = fw_links_load(&links, &n);
+	if (!err)
+		err = fw_state_open(st, FW_OPEN_READ);
+	if (err)
+		goto out;
+	if (target && !fw_link_by_name(links, n, target) &&
+	    !(st->exists && fw_rule_find(st, target))) {
+		err = fw_target_check(target, links, n);
+		goto out;
+	}
+	doc = json_pack("{s:[]}", "interfaces");
+	ifs = json_object_get(doc, "interfaces");
+	for (__u32 s = 0; st->exists && s < FW_MAX_IFACES; s++)
+		if (st->ifaces[s].ifindex && fw_target_selects(st, target, links, n, s))
+			json_array_append_new(ifs, iface_json(st, s, links, n));
+	json_object_set_new(doc, "netns", json_string(st->ns.name));
+	json_object_set_new(doc, "rules", st->exists ? rules_json(st) : json_array());
+	if (fw_opts.json)
+		fw_json_print(doc);
+	else
+		print_text(doc);
+out:
+	json_decref(doc);
+	fw_state_close(st);
+	free(links);
+	free(st);
+	return err;
+}

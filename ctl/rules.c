@@ -1,0 +1,188 @@
+// SPDX-License-Identifier: GPL-2.0
+/* rules.c - rules stay as the user stated them; what each interface enforces
+ * is derived from them and the current topology, every time it may change. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "fwctl.h"
+
+struct fw_rule *fw_rule_find(struct fw_state *st, const char *target)
+{
+	for (int i = 0; i < FW_MAX_RULES; i++)
+		if (st->rules[i].target[0] && !strcmp(st->rules[i].target, target))
+			return &st->rules[i];
+	return NULL;
+}
+
+struct fw_rule *fw_rule_add(struct fw_state *st, const char *target)
+{
+	struct fw_rule *r = fw_rule_find(st, target);
+
+	if (r)
+		return r;
+	for (int i = 0; i < FW_MAX_RULES; i++) {
+		r = &st->rules[i];
+		if (!r->target[0]) {
+			memset(r, 0, sizeof(*r));
+			snprintf(r->target, sizeof(r->target), "%s", target);
+			return r;
+		}
+	}
+	fw_fail(-E2BIG, "rule table is full (%d targets per namespace)", FW_MAX_RULES);
+	return NULL;
+}
+
+/* What one interface must enforce, and how it wants to be attached. */
+struct want {
+	const struct fw_link *link;
+	struct fw_policy pol[FW_DIRS];
+	struct fw_attach_req req;
+	bool direct; /* named by a rule itself, not only through its bridge */
+};
+
+static struct want *want_get(struct want *w, int *n, const struct fw_link *link)
+{
+	for (int i = 0; i < *n; i++)
+		if (w[i].link == link)
+			return &w[i];
+	memset(&w[*n], 0, sizeof(w[*n]));
+	w[*n].link = link;
+	return &w[(*n)++];
+}
+
+static void want_merge(struct want *w, const struct fw_rule *r, bool direct)
+{
+	for (int d = 0; d < FW_DIRS; d++)
+		for (int i = 0; i < 4; i++)
+			w->pol[d].blocked[i] |= r->blocked[d].blocked[i];
+	/* An interface's own rule decides its mode and hook over its bridge's. */
+	if (direct || !w->direct) {
+		w->req.mode = r->mode;
+		w->req.hook = r->hook;
+	}
+	w->direct |= direct;
+}
+
+/* An interface, or a bridge: the bridge itself and every port on it. */
+static void want_rule(struct want *w, int *n, const struct fw_rule *r, const struct fw_link *links,
+		      int nlinks)
+{
+	const struct fw_link *l = fw_link_by_name(links, nlinks, r->target);
+
+	if (!l)
+		return; /* not there (yet): the rule waits for it */
+	want_merge(want_get(w, n, l), r, true);
+	if (strcmp(l->kind, "bridge"))
+		return;
+	for (int i = 0; i < nlinks; i++)
+		if (links[i].master == l->ifindex)
+			want_merge(want_get(w, n, &links[i]), r, false);
+}
+
+/* Does the attached interface in slot still fit what is wanted of it? */
+static bool fits(const struct fw_iface *ifc, const struct fw_attach_req *req)
+{
+	if (ifc->hook != req->hook)
+		return false;
+	if (req->hook == FW_HOOK_XDP && !ifc->xdp_prog_id)
+		return req->mode != FW_MODE_NATIVE; /* on tc below a bridge with XDP */
+	if (req->hook == FW_HOOK_XDP && req->mode == FW_MODE_NATIVE)
+		return ifc->xdp_mode == FW_XDP_NATIVE;
+	if (req->hook == FW_HOOK_XDP && req->mode == FW_MODE_GENERIC)
+		return ifc->xdp_mode == FW_XDP_GENERIC;
+	return true;
+}
+
+static int slot_of(struct fw_state *st, int ifindex)
+{
+	for (int s = 0; s < FW_MAX_IFACES; s++)
+		if (st->ifaces[s].ifindex == (__u32)ifindex)
+			return s;
+	return -1;
+}
+
+static int slot_free(struct fw_state *st)
+{
+	return slot_of(st, 0);
+}
+
+/* Policy first, then the program: its first packet is already filtered. */
+static int enforce(struct fw_state *st, struct want *w, const struct fw_attach_req *opt)
+{
+	int s = slot_of(st, w->link->ifindex), err;
+
+	if (s >= 0)
+		return fw_state_set_policy(st, s, w->pol);
+	s = slot_free(st);
+	if (s < 0)
+		return fw_fail(-E2BIG, "cannot attach to '%s': interface table is full "
+				       "(%d interfaces per namespace)",
+			       w->link->name, FW_MAX_IFACES);
+	w->req.force = opt && opt->force;
+	err = fw_state_set_policy(st, s, w->pol);
+	return err ? err : fw_attach(st, s, w->link, &w->req);
+}
+
+/*
+ * Makes the kernel enforce st->rules: attaches what is newly covered (policy
+ * first, then program), updates policies in place (a map write, never a
+ * reload), and releases interfaces that are gone or no longer covered.
+ */
+int fw_apply(struct fw_state *st, const struct fw_attach_req *opt)
+{
+	struct fw_link *links = NULL;
+	struct want *w = NULL;
+	int nlinks = 0, nw = 0, err;
+
+	err = fw_links_load(&links, &nlinks);
+	if (err)
+		return err;
+	w = calloc(nlinks + 1, sizeof(*w));
+	if (!w) {
+		err = fw_fail(-ENOMEM, "out of memory");
+		goto out;
+	}
+	for (int i = 0; i < FW_MAX_RULES; i++)
+		if (st->rules[i].target[0])
+			want_rule(w, &nw, &st->rules[i], links, nlinks);
+
+	/* Release first: frees slots, and never leaves two programs racing. */
+	for (int s = 0; s < FW_MAX_IFACES; s++) {
+		struct fw_iface *ifc = &st->ifaces[s];
+		const struct fw_link *l;
+		struct want *wi = NULL;
+
+		if (!ifc->ifindex)
+			continue;
+		l = fw_link_by_index(links, nlinks, ifc->ifindex);
+		for (int i = 0; l && i < nw; i++)
+			if (w[i].link == l)
+				wi = &w[i];
+		if (l && wi && !strcmp(l->name, ifc->name) && fits(ifc, &wi->req))
+			continue;
+		fw_info("releasing %s", ifc->name);
+		err = fw_detach(st, s);
+		if (err)
+			goto out;
+	}
+
+	/* Ports before bridges: the kernel refuses XDP below a device that has
+	 * it, so a bridge attached first would push its ports to tc. */
+	for (int pass = 0; pass < 2 && !err; pass++)
+		for (int i = 0; i < nw && !err; i++)
+			if ((strcmp(w[i].link->kind, "bridge") == 0) == pass)
+				err = enforce(st, &w[i], opt);
+out:
+	free(w);
+	free(links);
+	return err;
+}
+
+/* A target a command names must exist now (rules for vanished ones can still
+ * be removed: the caller checks fw_rule_find first). */
+int fw_target_check(const char *target, const struct fw_link *links, int n)
+{
+	if (strlen(target) >= FW_IFNAME_LEN || !fw_link_by_name(links, n, target))
+		return fw_usage("cannot find interface '%s'", target);
+	return 0;
+}

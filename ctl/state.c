@@ -1,0 +1,404 @@
+// SPDX-License-Identifier: GPL-2.0
+/* state.c - fwctl's state: maps pinned under <bpffs>/fwctl/ns<inode>/, one
+ * directory per network namespace, and a lock around every change. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "fwctl.h"
+#include "fw_xdp.skel.h"
+
+#ifndef BPF_FS_MAGIC
+#define BPF_FS_MAGIC 0xcafe4a11
+#endif
+
+#define BPFFS "/sys/fs/bpf"
+/* `ip netns exec` mounts a fresh /sys; PID 1's root still shows the host's. */
+#define HOST_BPFFS "/proc/1/root/sys/fs/bpf"
+
+static bool is_bpffs(const char *path)
+{
+	struct statfs sf;
+
+	return !statfs(path, &sf) && sf.f_type == BPF_FS_MAGIC;
+}
+
+static __u64 ino_of(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) ? 0 : st.st_ino;
+}
+
+/* Where the host's bpffs is seen from here. In another mount namespace
+ * (`ip netns exec`), pins made under our /sys would vanish with it. */
+const char *fw_bpffs_root(void)
+{
+	__u64 self = ino_of("/proc/self/ns/mnt"), init = ino_of("/proc/1/ns/mnt");
+
+	if (self && init && self != init && is_bpffs(HOST_BPFFS))
+		return HOST_BPFFS;
+	return BPFFS;
+}
+
+/* CAP_BPF (or CAP_SYS_ADMIN) for maps and programs, CAP_NET_ADMIN to attach. */
+int fw_check_privileges(void)
+{
+	unsigned long long eff = 0;
+	char line[256];
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %llx", &eff) == 1)
+			break;
+	fclose(f);
+	if (!(eff & (1ULL << 12)) || !(eff & ((1ULL << 39) | (1ULL << 21))))
+		return fw_fail(-EPERM, "permission denied: fwctl needs root "
+				       "(CAP_BPF and CAP_NET_ADMIN)");
+	return 0;
+}
+
+static int ensure_bpffs(const char *root, bool may_mount)
+{
+	if (is_bpffs(root))
+		return 0;
+	if (!may_mount || strcmp(root, BPFFS))
+		return -ENOENT;
+	if (mount("bpf", BPFFS, "bpf", 0, "mode=0700"))
+		return fw_fail(-errno, "cannot mount bpffs on %s: %s", BPFFS, strerror(errno));
+	fw_info("mounted bpffs on %s", BPFFS);
+	return 0;
+}
+
+/* Our directories: real directories, owned by root, 0700; never a symlink
+ * someone planted to redirect our pins. */
+static int safe_mkdir(const char *path, bool create)
+{
+	struct stat st;
+
+	if (create && mkdir(path, 0700) && errno != EEXIST)
+		return fw_fail(-errno, "cannot create %s: %s", path, strerror(errno));
+	if (lstat(path, &st))
+		return -errno;
+	if (!S_ISDIR(st.st_mode) || st.st_uid != 0 || (st.st_mode & 077))
+		return fw_fail(-EPERM, "refusing unsafe state directory %s "
+				       "(not a root-owned 0700 directory)", path);
+	return 0;
+}
+
+static int map_get(struct fw_state *st, const char *name)
+{
+	char path[600];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", st->dir, name);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return fw_fail(-errno, "cannot open pinned map %s: %s", path, strerror(errno));
+	return fd;
+}
+
+static void close_maps(struct fw_state *st)
+{
+	int *fds[] = { &st->policy_fd, &st->counters_fd, &st->ifaces_fd, &st->rules_fd,
+		       &st->meta_fd };
+
+	for (size_t i = 0; i < ARRAY_SIZE(fds); i++) {
+		if (*fds[i] >= 0)
+			close(*fds[i]);
+		*fds[i] = -1;
+	}
+}
+
+static int open_maps(struct fw_state *st)
+{
+	if ((st->meta_fd = map_get(st, "fw_meta")) < 0 ||
+	    (st->policy_fd = map_get(st, "fw_policy")) < 0 ||
+	    (st->counters_fd = map_get(st, "fw_counters")) < 0 ||
+	    (st->ifaces_fd = map_get(st, "fw_ifaces")) < 0 ||
+	    (st->rules_fd = map_get(st, "fw_rules")) < 0) {
+		int err = -errno;
+
+		close_maps(st);
+		return err ? err : -EIO;
+	}
+	return 0;
+}
+
+/* Loading the XDP object with no program creates and pins every map. */
+static int create_maps(struct fw_state *st)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = st->dir);
+	struct fw_xdp *skel = fw_xdp__open_opts(&oo);
+	struct bpf_program *prog;
+	int err;
+
+	if (!skel)
+		return fw_fail(-errno, "cannot open BPF object: %s", strerror(errno));
+	bpf_object__for_each_program(prog, skel->obj)
+		bpf_program__set_autoload(prog, false);
+	err = fw_xdp__load(skel);
+	fw_xdp__destroy(skel);
+	if (err)
+		return fw_fail(err, "cannot create maps in %s: %s", st->dir, strerror(-err));
+	return 0;
+}
+
+static int wipe_dir(const char *path)
+{
+	struct dirent *de;
+	DIR *dir = opendir(path);
+
+	if (!dir)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(dir))) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (unlinkat(dirfd(dir), de->d_name, 0) && errno != ENOENT) {
+			int err = -errno;
+
+			closedir(dir);
+			return fw_fail(err, "cannot remove %s/%s: %s", path, de->d_name,
+				       strerror(-err));
+		}
+	}
+	closedir(dir);
+	if (rmdir(path) && errno != ENOENT)
+		return fw_fail(-errno, "cannot remove %s: %s", path, strerror(errno));
+	return 0;
+}
+
+static int read_tables(struct fw_state *st)
+{
+	for (__u32 i = 0; i < FW_MAX_RULES; i++)
+		if (bpf_map_lookup_elem(st->rules_fd, &i, &st->rules[i]))
+			return fw_fail(-errno, "cannot read rules: %s", strerror(errno));
+	for (__u32 i = 0; i < FW_MAX_IFACES; i++)
+		if (bpf_map_lookup_elem(st->ifaces_fd, &i, &st->ifaces[i]))
+			return fw_fail(-errno, "cannot read interfaces: %s", strerror(errno));
+	return 0;
+}
+
+/* Is the state in st->dir ours, current, and of this very namespace? */
+static int check_meta(struct fw_state *st, bool *stale)
+{
+	struct fw_meta meta;
+	__u32 zero = 0;
+
+	*stale = false;
+	if (bpf_map_lookup_elem(st->meta_fd, &zero, &meta))
+		return fw_fail(-errno, "cannot read %s/fw_meta: %s", st->dir, strerror(errno));
+	if (meta.version == 0 || (meta.netns_cookie && st->ns.cookie &&
+				  meta.netns_cookie != st->ns.cookie)) {
+		*stale = true; /* half-made, or a dead namespace's inode reused */
+		return 0;
+	}
+	if (meta.version != FW_ABI_VERSION)
+		return fw_fail(-EPROTO, "state in %s has layout version %u, this fwctl knows %u: "
+				       "detach it with the fwctl that made it",
+			       st->dir, meta.version, FW_ABI_VERSION);
+	return 0;
+}
+
+static int write_meta(struct fw_state *st)
+{
+	struct fw_meta meta = {
+		.version = FW_ABI_VERSION,
+		.netns_cookie = st->ns.cookie,
+		.netns_ino = st->ns.ino,
+	};
+	__u32 zero = 0;
+
+	if (bpf_map_update_elem(st->meta_fd, &zero, &meta, BPF_ANY))
+		return fw_fail(-errno, "cannot write %s/fw_meta: %s", st->dir, strerror(errno));
+	return 0;
+}
+
+int fw_state_open(struct fw_state *st, enum fw_open how)
+{
+	bool write = how == FW_OPEN_WRITE, stale;
+	const char *root = fw_bpffs_root();
+	char base[256];
+	int err;
+
+	memset(st, 0, sizeof(*st));
+	st->lock_fd = st->policy_fd = st->counters_fd = st->ifaces_fd = st->rules_fd =
+		st->meta_fd = -1;
+	st->ncpus = libbpf_num_possible_cpus();
+	err = fw_check_privileges();
+	if (!err)
+		err = fw_netns_self(&st->ns);
+	if (err)
+		return err;
+	if (st->ns.ino == 0 || st->ncpus <= 0)
+		return fw_fail(-EIO, "cannot identify network namespace or CPUs");
+
+	err = ensure_bpffs(root, write);
+	if (err == -ENOENT && !write)
+		return 0; /* nothing mounted, nothing attached */
+	if (err == -ENOENT)
+		return fw_fail(err, "bpffs is not mounted at %s", root);
+	if (err)
+		return err;
+
+	snprintf(base, sizeof(base), "%s/fwctl", root);
+	err = safe_mkdir(base, write);
+	if (err == -ENOENT && !write)
+		return 0;
+	if (err)
+		return err;
+	st->lock_fd = open(base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (st->lock_fd < 0)
+		return fw_fail(-errno, "cannot open %s: %s", base, strerror(errno));
+	/* flock dies with its holder: a killed fwctl never leaves a stale lock. */
+	if (flock(st->lock_fd, write ? LOCK_EX : LOCK_SH))
+		return fw_fail(-errno, "cannot lock %s: %s", base, strerror(errno));
+
+	snprintf(st->dir, sizeof(st->dir), "%s/ns%llu", base, (unsigned long long)st->ns.ino);
+	err = safe_mkdir(st->dir, false);
+	if (err && err != -ENOENT)
+		return err;
+	if (!err) {
+		err = open_maps(st);
+		if (!err)
+			err = check_meta(st, &stale);
+		if (err)
+			return err;
+		if (stale) {
+			fw_info("discarding stale state in %s", st->dir);
+			close_maps(st);
+			if (!write)
+				return 0;
+			err = wipe_dir(st->dir);
+			if (err)
+				return err;
+		} else {
+			st->exists = true;
+			return read_tables(st);
+		}
+	}
+	if (!write)
+		return 0;
+
+	err = safe_mkdir(st->dir, true);
+	if (!err)
+		err = create_maps(st);
+	if (!err)
+		err = open_maps(st);
+	if (!err)
+		err = write_meta(st);
+	if (err)
+		return err;
+	st->exists = true;
+	return read_tables(st);
+}
+
+void fw_state_close(struct fw_state *st)
+{
+	close_maps(st);
+	if (st->lock_fd >= 0)
+		close(st->lock_fd);
+	st->lock_fd = -1;
+}
+
+/* Removes every pin of this namespace: maps, and links with them. */
+int fw_state_destroy(struct fw_state *st)
+{
+	close_maps(st);
+	st->exists = false;
+	return st->dir[0] ? wipe_dir(st->dir) : 0;
+}
+
+int fw_state_save_rules(struct fw_state *st)
+{
+	for (__u32 i = 0; i < FW_MAX_RULES; i++)
+		if (bpf_map_update_elem(st->rules_fd, &i, &st->rules[i], BPF_ANY))
+			return fw_fail(-errno, "cannot write rules: %s", strerror(errno));
+	return 0;
+}
+
+int fw_state_save_iface(struct fw_state *st, __u32 slot)
+{
+	if (bpf_map_update_elem(st->ifaces_fd, &slot, &st->ifaces[slot], BPF_ANY))
+		return fw_fail(-errno, "cannot write interface table: %s", strerror(errno));
+	return 0;
+}
+
+/* One update per direction; each is a single copy of the 256-bit set, so a
+ * protocol blocked before and after is never seen unblocked in between. */
+int fw_state_set_policy(struct fw_state *st, __u32 slot, const struct fw_policy pol[FW_DIRS])
+{
+	for (__u32 dir = 0; dir < FW_DIRS; dir++) {
+		__u32 key = fw_key(slot, dir);
+
+		if (bpf_map_update_elem(st->policy_fd, &key, &pol[dir], BPF_ANY))
+			return fw_fail(-errno, "cannot write policy: %s", strerror(errno));
+	}
+	return 0;
+}
+
+int fw_state_read_policy(struct fw_state *st, __u32 slot, struct fw_policy pol[FW_DIRS])
+{
+	for (__u32 dir = 0; dir < FW_DIRS; dir++) {
+		__u32 key = fw_key(slot, dir);
+
+		if (bpf_map_lookup_elem(st->policy_fd, &key, &pol[dir]))
+			return fw_fail(-errno, "cannot read policy: %s", strerror(errno));
+	}
+	return 0;
+}
+
+/* Sums one interface and direction over all CPUs. */
+int fw_state_read_counters(struct fw_state *st, __u32 slot, __u32 dir, struct fw_counters *sum)
+{
+	struct fw_counters *percpu = calloc(st->ncpus, sizeof(*percpu));
+	__u32 key = fw_key(slot, dir);
+	int err = 0;
+
+	if (!percpu)
+		return fw_fail(-ENOMEM, "out of memory");
+	memset(sum, 0, sizeof(*sum));
+	if (bpf_map_lookup_elem(st->counters_fd, &key, percpu)) {
+		err = fw_fail(-errno, "cannot read counters: %s", strerror(errno));
+		goto out;
+	}
+	for (int cpu = 0; cpu < st->ncpus; cpu++) {
+		for (int i = 0; i < FW_IDX_SLOTS; i++) {
+			for (int v = 0; v < FW_VERDICTS; v++) {
+				sum->idx[i].packets[v] += percpu[cpu].idx[i].packets[v];
+				sum->idx[i].bytes[v] += percpu[cpu].idx[i].bytes[v];
+			}
+		}
+	}
+out:
+	free(percpu);
+	return err;
+}
+
+int fw_state_reset_counters(struct fw_state *st, __u32 slot)
+{
+	struct fw_counters *zero = calloc(st->ncpus, sizeof(*zero));
+	int err = 0;
+
+	if (!zero)
+		return fw_fail(-ENOMEM, "out of memory");
+	for (__u32 dir = 0; dir < FW_DIRS && !err; dir++) {
+		__u32 key = fw_key(slot, dir);
+
+		if (bpf_map_update_elem(st->counters_fd, &key, zero, BPF_ANY))
+			err = fw_fail(-errno, "cannot reset counters: %s", strerror(errno));
+	}
+	free(zero);
+	return err;
+}
