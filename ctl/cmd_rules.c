@@ -191,6 +191,15 @@ static int do_change(struct rule_opts *o)
 		if (err)
 			goto out_free;
 	}
+	if (o->mode == FW_MODE_NATIVE && !o->all) {
+		const struct fw_link *l = fw_link_by_name(links, nlinks, o->target);
+
+		if (l && !strcmp(l->kind, "bridge")) {
+			err = fw_fail(-EOPNOTSUPP, "cannot attach native XDP to '%s': driver has "
+						   "no native XDP (bridges have none)", l->name);
+			goto out_free;
+		}
+	}
 	err = fw_state_open(st, o->what == ATTACH || o->what == BLOCK ? FW_OPEN_WRITE
 								      : FW_OPEN_READ);
 	if (err)
@@ -237,8 +246,12 @@ static int do_change(struct rule_opts *o)
 	err = fw_apply(st, &req);
 	if (err) {
 		/* Put the old rules back in force; the first error is the one shown. */
+		bool quiet = fw_opts.quiet;
+
 		memcpy(st->rules, old, sizeof(st->rules));
+		fw_opts.quiet = true;
 		fw_apply(st, NULL);
+		fw_opts.quiet = quiet;
 	} else {
 		err = fw_state_save_rules(st);
 	}

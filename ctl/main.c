@@ -145,6 +145,11 @@ int main(int argc, char **argv)
 		return exit_code(fw_usage("unknown command '%s', see 'fwctl help'", argv[optind]));
 
 	fw_libs_quiet();
+	if (cmd->run != cmd_help) {
+		err = fw_check_privileges();
+		if (err)
+			return exit_code(err);
+	}
 	if (fw_opts.netns) {
 		err = fw_netns_enter(fw_opts.netns);
 		if (err)

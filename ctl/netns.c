@@ -17,6 +17,9 @@
 #endif
 
 #define NETNS_RUN_DIR "/run/netns"
+/* Since 6.18 the initial namespaces have fixed inodes; PID 1's may be
+ * unreadable inside a sandbox. */
+#define FW_NET_NS_INIT_INO 0xEFFFFFF9U
 
 /* NAME (under /run/netns), a path, or pid:PID. */
 int fw_netns_enter(const char *spec)
@@ -83,7 +86,7 @@ int fw_netns_self(struct fw_netns *ns)
 	if (sock >= 0)
 		close(sock);
 
-	if (ns->ino == ino_of("/proc/1/ns/net")) {
+	if (ns->ino == ino_of("/proc/1/ns/net") || ns->ino == FW_NET_NS_INIT_INO) {
 		strcpy(ns->name, "host");
 		return 0;
 	}

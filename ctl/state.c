@@ -22,8 +22,6 @@
 #endif
 
 #define BPFFS "/sys/fs/bpf"
-/* `ip netns exec` mounts a fresh /sys; PID 1's root still shows the host's. */
-#define HOST_BPFFS "/proc/1/root/sys/fs/bpf"
 
 static bool is_bpffs(const char *path)
 {
@@ -32,22 +30,37 @@ static bool is_bpffs(const char *path)
 	return !statfs(path, &sf) && sf.f_type == BPF_FS_MAGIC;
 }
 
-static __u64 ino_of(const char *path)
-{
-	struct stat st;
-
-	return stat(path, &st) ? 0 : st.st_ino;
-}
-
-/* Where the host's bpffs is seen from here. In another mount namespace
- * (`ip netns exec`), pins made under our /sys would vanish with it. */
 const char *fw_bpffs_root(void)
 {
-	__u64 self = ino_of("/proc/self/ns/mnt"), init = ino_of("/proc/1/ns/mnt");
-
-	if (self && init && self != init && is_bpffs(HOST_BPFFS))
-		return HOST_BPFFS;
 	return BPFFS;
+}
+
+/* `ip netns exec NAME` mounts a private sysfs named NAME on /sys: a bpffs
+ * mounted there would vanish with the command, and the host's is hidden. */
+static int refuse_ip_netns_exec(void)
+{
+	char line[1024], src[256], mnt[256], path[512];
+	FILE *f = fopen("/proc/self/mountinfo", "r");
+	struct stat st;
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		char *sep = strstr(line, " - sysfs ");
+
+		if (!sep || sscanf(line, "%*s %*s %*s %*s %255s", mnt) != 1 || strcmp(mnt, "/sys") ||
+		    sscanf(sep, " - sysfs %255s", src) != 1)
+			continue;
+		snprintf(path, sizeof(path), "/run/netns/%s", src);
+		if (strcmp(src, "sysfs") && !strchr(src, '/') && !stat(path, &st)) {
+			fclose(f);
+			return fw_fail(-EXDEV, "running under 'ip netns exec %s', which hides the "
+					       "host's bpffs: use 'fwctl -n %s ...' instead",
+				       src, src);
+		}
+	}
+	fclose(f);
+	return 0;
 }
 
 /* CAP_BPF (or CAP_SYS_ADMIN) for maps and programs, CAP_NET_ADMIN to attach. */
@@ -71,9 +84,14 @@ int fw_check_privileges(void)
 
 static int ensure_bpffs(const char *root, bool may_mount)
 {
+	int err;
+
 	if (is_bpffs(root))
 		return 0;
-	if (!may_mount || strcmp(root, BPFFS))
+	err = refuse_ip_netns_exec();
+	if (err)
+		return err;
+	if (!may_mount)
 		return -ENOENT;
 	if (mount("bpf", BPFFS, "bpf", 0, "mode=0700"))
 		return fw_fail(-errno, "cannot mount bpffs on %s: %s", BPFFS, strerror(errno));
@@ -236,9 +254,7 @@ int fw_state_open(struct fw_state *st, enum fw_open how)
 	st->lock_fd = st->policy_fd = st->counters_fd = st->ifaces_fd = st->rules_fd =
 		st->meta_fd = -1;
 	st->ncpus = libbpf_num_possible_cpus();
-	err = fw_check_privileges();
-	if (!err)
-		err = fw_netns_self(&st->ns);
+	err = fw_netns_self(&st->ns);
 	if (err)
 		return err;
 	if (st->ns.ino == 0 || st->ncpus <= 0)
