@@ -185,7 +185,8 @@ static int do_change(struct rule_opts *o)
 	err = fw_links_load(&links, &nlinks);
 	if (err)
 		goto out_free;
-	/* Only detach and unblock may name what is gone, and only by its rule. */
+	/* Attach and block need the target now; detach and unblock may name
+	 * one that is gone, by its rule. */
 	if (!o->all && (o->what == ATTACH || o->what == BLOCK)) {
 		err = fw_target_check(o->target, links, nlinks);
 		if (err)
@@ -204,10 +205,11 @@ static int do_change(struct rule_opts *o)
 								      : FW_OPEN_READ);
 	if (err)
 		goto out;
-	if (!o->all && !fw_link_by_name(links, nlinks, o->target) &&
+	if (!o->all && (o->what == DETACH || o->what == UNBLOCK) &&
 	    !(st->exists && fw_rule_find(st, o->target))) {
 		err = fw_target_check(o->target, links, nlinks);
-		goto out;
+		if (err)
+			goto out;
 	}
 	if (!st->exists)
 		goto out; /* detach or unblock with no state: nothing to do */

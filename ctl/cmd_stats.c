@@ -40,30 +40,25 @@ static int snapshot(const struct stats_opts *o, json_t **out)
 {
 	struct fw_state *st = calloc(1, sizeof(*st));
 	struct fw_counters *sum = malloc(sizeof(*sum));
-	struct fw_link *links = NULL;
 	json_t *doc = json_pack("{s:[]}", "interfaces");
 	json_t *ifs = json_object_get(doc, "interfaces");
-	int n = 0, err;
+	struct fw_view v = {};
+	int err;
 
 	if (!st || !sum) {
 		err = fw_fail(-ENOMEM, "out of memory");
 		goto out;
 	}
-	err = fw_links_load(&links, &n);
+	err = fw_state_open(st, o->reset ? FW_OPEN_WRITE : FW_OPEN_READ);
 	if (!err)
-		err = fw_state_open(st, o->reset ? FW_OPEN_WRITE : FW_OPEN_READ);
+		err = fw_view_open(&v, st, o->target);
 	if (err)
 		goto out;
-	if (o->target && !fw_link_by_name(links, n, o->target) &&
-	    !(st->exists && fw_rule_find(st, o->target))) {
-		err = fw_target_check(o->target, links, n);
-		goto out;
-	}
 	for (__u32 s = 0; st->exists && s < FW_MAX_IFACES; s++) {
 		const struct fw_iface *ifc = &st->ifaces[s];
 		json_t *rows = json_array();
 
-		if (!ifc->ifindex || !fw_target_selects(st, o->target, links, n, s)) {
+		if (!ifc->ifindex || !fw_view_selects(&v, ifc->ifindex)) {
 			json_decref(rows);
 			continue;
 		}
@@ -87,17 +82,19 @@ static int snapshot(const struct stats_opts *o, json_t **out)
 						  (json_int_t)c->bytes[FW_DROP]));
 			}
 		}
-		json_array_append_new(ifs, json_pack("{s:s, s:i, s:s, s:n, s:o}", "ifname",
+		json_array_append_new(ifs, json_pack("{s:s, s:i, s:s, s:o, s:o}", "ifname",
 						     ifc->name, "ifindex", ifc->ifindex, "netns",
-						     st->ns.name, "container", "counters", rows));
+						     st->ns.name, "container",
+						     fw_view_container(&v, ifc->ifindex), "counters",
+						     rows));
 		if (!err && o->reset)
 			err = fw_state_reset_counters(st, s);
 		if (err)
 			break;
 	}
 out:
+	fw_view_close(&v);
 	fw_state_close(st);
-	free(links);
 	free(sum);
 	free(st);
 	if (err)

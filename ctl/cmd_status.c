@@ -10,27 +10,10 @@
 static const char *mode_name[] = { "none", "native", "generic" };
 static const char *tc_name[] = { "none", "tcx", "cls_bpf" };
 
-/* Does TARGET select the attached interface in slot? A bridge selects its
- * ports too, as its rule covers them. */
-bool fw_target_selects(struct fw_state *st, const char *target, const struct fw_link *links,
-		       int n, __u32 slot)
+static json_t *iface_json(struct fw_state *st, __u32 slot, const struct fw_view *v)
 {
 	const struct fw_iface *ifc = &st->ifaces[slot];
-	const struct fw_link *t, *l;
-
-	if (!target)
-		return true;
-	if (!strcmp(ifc->name, target))
-		return true;
-	t = fw_link_by_name(links, n, target);
-	l = fw_link_by_index(links, n, ifc->ifindex);
-	return t && l && !strcmp(t->kind, "bridge") && l->master == t->ifindex;
-}
-
-static json_t *iface_json(struct fw_state *st, __u32 slot, const struct fw_link *links, int n)
-{
-	const struct fw_iface *ifc = &st->ifaces[slot];
-	const struct fw_link *l = fw_link_by_index(links, n, ifc->ifindex);
+	const struct fw_link *l = fw_view_link(v, ifc->ifindex);
 	struct fw_policy pol[FW_DIRS] = {};
 	struct fw_xdp_info xdp = {};
 	bool ours;
@@ -39,10 +22,11 @@ static json_t *iface_json(struct fw_state *st, __u32 slot, const struct fw_link 
 	fw_state_read_policy(st, slot, pol);
 	/* The kernel's word, not our notes: is our program still there? */
 	ours = xdp.prog_id && xdp.prog_id == ifc->xdp_prog_id;
-	return json_pack("{s:s, s:i, s:s, s:s, s:n, s:s, s:{s:b, s:s, s:i}, "
+	return json_pack("{s:s, s:i, s:s, s:s, s:o, s:s, s:{s:b, s:s, s:i}, "
 			 "s:{s:b, s:b, s:s}, s:{s:o, s:o}}",
 			 "ifname", ifc->name, "ifindex", ifc->ifindex, "netns", st->ns.name,
-			 "kind", l ? l->kind : "gone", "container", "hook",
+			 "kind", l ? l->kind : "gone", "container",
+			 fw_view_container(v, ifc->ifindex), "hook",
 			 ifc->tc_in_prog_id ? "tc" : "xdp", "xdp", "attached", ours, "mode",
 			 mode_name[ours ? xdp.mode : FW_XDP_NONE], "prog_id",
 			 ours ? xdp.prog_id : 0, "tc", "egress", fw_tc_present(st, slot, FW_DIR_OUT),
@@ -78,8 +62,8 @@ static void print_text(json_t *doc)
 		printf("nothing attached\n");
 		return;
 	}
-	printf("%-16s %-8s %-5s %-8s %-8s %-13s %-20s %s\n", "IFACE", "KIND", "HOOK", "XDP",
-	       "PROG", "TC", "BLOCKED IN", "BLOCKED OUT");
+	printf("%-16s %-8s %-12s %-5s %-8s %-8s %-13s %-20s %s\n", "IFACE", "KIND", "CONTAINER",
+	       "HOOK", "XDP", "PROG", "TC", "BLOCKED IN", "BLOCKED OUT");
 	json_array_foreach(ifs, i, ifc) {
 		json_t *xdp = json_object_get(ifc, "xdp"), *tc = json_object_get(ifc, "tc");
 		char prog[16] = "-", tcs[32], in[256] = "", out[256] = "";
@@ -99,9 +83,11 @@ static void print_text(json_t *doc)
 		json_array_foreach(json_object_get(json_object_get(ifc, "blocked"), "out"), j, p)
 			snprintf(out + strlen(out), sizeof(out) - strlen(out), "%s%s",
 				 j ? "," : "", json_string_value(p));
-		printf("%-16s %-8s %-5s %-8s %-8s %-13s %-20s %s\n",
+		const char *ctr = json_string_value(json_object_get(ifc, "container"));
+
+		printf("%-16s %-8s %-12s %-5s %-8s %-8s %-13s %-20s %s\n",
 		       json_string_value(json_object_get(ifc, "ifname")),
-		       json_string_value(json_object_get(ifc, "kind")),
+		       json_string_value(json_object_get(ifc, "kind")), ctr ? ctr : "-",
 		       json_string_value(json_object_get(ifc, "hook")),
 		       json_string_value(json_object_get(xdp, "mode")), prog, tcs,
 		       in[0] ? in : "-", out[0] ? out : "-");
@@ -112,10 +98,10 @@ int cmd_status(int argc, char **argv)
 {
 	static const struct option longopts[] = { { "help", no_argument, NULL, 'h' }, {} };
 	const char *target = NULL;
-	struct fw_link *links = NULL;
 	struct fw_state *st = calloc(1, sizeof(*st));
+	struct fw_view v = {};
 	json_t *doc = NULL, *ifs;
-	int n = 0, c, err;
+	int c, err;
 
 	if (!st)
 		return fw_fail(-ENOMEM, "out of memory");
@@ -135,21 +121,16 @@ int cmd_status(int argc, char **argv)
 	}
 	if (argc - optind == 1)
 		target = argv[optind];
-	err = fw_links_load(&links, &n);
+	err = fw_state_open(st, FW_OPEN_READ);
 	if (!err)
-		err = fw_state_open(st, FW_OPEN_READ);
+		err = fw_view_open(&v, st, target);
 	if (err)
 		goto out;
-	if (target && !fw_link_by_name(links, n, target) &&
-	    !(st->exists && fw_rule_find(st, target))) {
-		err = fw_target_check(target, links, n);
-		goto out;
-	}
 	doc = json_pack("{s:[]}", "interfaces");
 	ifs = json_object_get(doc, "interfaces");
 	for (__u32 s = 0; st->exists && s < FW_MAX_IFACES; s++)
-		if (st->ifaces[s].ifindex && fw_target_selects(st, target, links, n, s))
-			json_array_append_new(ifs, iface_json(st, s, links, n));
+		if (st->ifaces[s].ifindex && fw_view_selects(&v, st->ifaces[s].ifindex))
+			json_array_append_new(ifs, iface_json(st, s, &v));
 	json_object_set_new(doc, "netns", json_string(st->ns.name));
 	json_object_set_new(doc, "rules", st->exists ? rules_json(st) : json_array());
 	if (fw_opts.json)
@@ -158,8 +139,8 @@ int cmd_status(int argc, char **argv)
 		print_text(doc);
 out:
 	json_decref(doc);
+	fw_view_close(&v);
 	fw_state_close(st);
-	free(links);
 	free(st);
 	return err;
 }

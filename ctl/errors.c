@@ -44,6 +44,12 @@ const char *fw_err(void)
 	return reason;
 }
 
+/* For failures that were expected and handled (probing, best effort). */
+void fw_err_clear(void)
+{
+	reason[0] = '\0';
+}
+
 void fw_warn(const char *fmt, ...)
 {
 	va_list ap;

@@ -34,6 +34,7 @@ extern struct fw_opts fw_opts;
 int fw_fail(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int fw_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 const char *fw_err(void);
+void fw_err_clear(void);
 void fw_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void fw_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void fw_libs_quiet(void);
@@ -62,10 +63,29 @@ struct fw_link {
 	int master; /* bridge ifindex, 0 if none */
 	char name[FW_IFNAME_LEN];
 	char kind[16]; /* "bridge", "veth", ... ("device" when none) */
+	int peer;	     /* IFLA_LINK: a veth's other end, 0 if none */
+	bool peer_elsewhere; /* ... and that end is in another namespace */
 };
 int fw_links_load(struct fw_link **links, int *n);
 const struct fw_link *fw_link_by_name(const struct fw_link *l, int n, const char *name);
 const struct fw_link *fw_link_by_index(const struct fw_link *l, int n, int ifindex);
+
+/* docker.c: the Docker Engine API (DOCKER_HOST=unix://... honoured). */
+bool fw_docker_available(void);
+int fw_docker_inspect(const char *ref, char *name, size_t len, int *pid);
+int fw_docker_list(char (**names)[FW_TARGET_LEN], int *n);
+
+/* container.c: container:NAME, netns:NAME, pid:PID targets. */
+enum fw_target_kind {
+	FW_TARGET_IFACE,
+	FW_TARGET_CONTAINER,
+	FW_TARGET_NETNS,
+	FW_TARGET_PID,
+};
+enum fw_target_kind fw_target_kind(const char *target);
+int fw_container_open(const char *target, char *name, size_t len);
+int fw_container_ports(int nsfd, const struct fw_link *links, int n, int *out, int max);
+int fw_container_names(const struct fw_link *links, int n, char (*names)[FW_TARGET_LEN]);
 
 /* state.c: pinned maps under /sys/fs/bpf/fwctl/<netns>/, and the lock. */
 struct fw_state {
@@ -115,8 +135,23 @@ struct fw_rule *fw_rule_find(struct fw_state *st, const char *target);
 struct fw_rule *fw_rule_add(struct fw_state *st, const char *target);
 int fw_apply(struct fw_state *st, const struct fw_attach_req *force);
 int fw_target_check(const char *target, const struct fw_link *links, int n);
-bool fw_target_selects(struct fw_state *st, const char *target, const struct fw_link *links,
-		       int n, __u32 slot);
+int fw_target_resolve(const char *target, const struct fw_link *links, int n, int *out, int max,
+		      bool *container);
+
+/* view.c: what status and stats show. */
+struct fw_view {
+	struct fw_link *links;
+	int n;
+	char (*names)[FW_TARGET_LEN]; /* container behind links[i], or "" */
+	int *sel;		      /* ifindexes the target selects */
+	int nsel;
+	bool all;
+};
+int fw_view_open(struct fw_view *v, struct fw_state *st, const char *target);
+void fw_view_close(struct fw_view *v);
+bool fw_view_selects(const struct fw_view *v, int ifindex);
+json_t *fw_view_container(const struct fw_view *v, int ifindex);
+const struct fw_link *fw_view_link(const struct fw_view *v, int ifindex);
 
 /* output.c */
 void fw_json_print(json_t *doc);

@@ -12,9 +12,12 @@
 static void link_fill(struct fw_link *l, struct rtnl_link *rl)
 {
 	const char *type = rtnl_link_get_type(rl);
+	int32_t nsid;
 
 	l->ifindex = rtnl_link_get_ifindex(rl);
 	l->master = rtnl_link_get_master(rl);
+	l->peer = rtnl_link_get_link(rl);
+	l->peer_elsewhere = !rtnl_link_get_link_netnsid(rl, &nsid);
 	snprintf(l->name, sizeof(l->name), "%s", rtnl_link_get_name(rl));
 	if (type)
 		snprintf(l->kind, sizeof(l->kind), "%s", type);

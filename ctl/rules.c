@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "fwctl.h"
 
 struct fw_rule *fw_rule_find(struct fw_state *st, const char *target)
@@ -63,20 +64,68 @@ static void want_merge(struct want *w, const struct fw_rule *r, bool direct)
 	w->direct |= direct;
 }
 
-/* An interface, or a bridge: the bridge itself and every port on it. */
-static void want_rule(struct want *w, int *n, const struct fw_rule *r, const struct fw_link *links,
-		      int nlinks)
+/*
+ * The interfaces a target covers, as ifindexes: an interface; a bridge and
+ * every port on it; a container's host-side ports. *container is set for the
+ * latter, whose directions are the container's (in = toward it), the reverse
+ * of its host-side port's. Returns how many, or -errno; a target that is not
+ * there (yet) covers nothing.
+ */
+int fw_target_resolve(const char *target, const struct fw_link *links, int n, int *out, int max,
+		      bool *container)
 {
-	const struct fw_link *l = fw_link_by_name(links, nlinks, r->target);
+	const struct fw_link *l;
+	char name[FW_TARGET_LEN];
+	int found = 0, fd;
 
+	*container = fw_target_kind(target) != FW_TARGET_IFACE;
+	if (*container) {
+		fd = fw_container_open(target, name, sizeof(name));
+		if (fd == -ESRCH)
+			return 0; /* stopped: covers nothing until it runs */
+		if (fd < 0)
+			return fd;
+		found = fw_container_ports(fd, links, n, out, max);
+		close(fd);
+		return found;
+	}
+	l = fw_link_by_name(links, n, target);
 	if (!l)
-		return; /* not there (yet): the rule waits for it */
-	want_merge(want_get(w, n, l), r, true);
+		return 0;
+	out[found++] = l->ifindex;
 	if (strcmp(l->kind, "bridge"))
-		return;
-	for (int i = 0; i < nlinks; i++)
+		return found;
+	for (int i = 0; i < n && found < max; i++)
 		if (links[i].master == l->ifindex)
-			want_merge(want_get(w, n, &links[i]), r, false);
+			out[found++] = links[i].ifindex;
+	return found;
+}
+
+static void want_rule(struct want *w, int *nw, const struct fw_rule *r, const struct fw_link *links,
+		      int n)
+{
+	int *idx = calloc(n + 1, sizeof(*idx)), cnt;
+	struct fw_rule flipped = *r;
+	bool container;
+
+	if (!idx)
+		return;
+	cnt = fw_target_resolve(r->target, links, n, idx, n, &container);
+	if (cnt < 0) {
+		/* Docker down, say: keep what the other rules ask for. */
+		fw_warn("rule for '%s' not applied: %s", r->target, fw_err());
+		fw_err_clear();
+	}
+	if (container) {
+		flipped.blocked[FW_DIR_IN] = r->blocked[FW_DIR_OUT];
+		flipped.blocked[FW_DIR_OUT] = r->blocked[FW_DIR_IN];
+	}
+	for (int i = 0; i < cnt; i++) {
+		const struct fw_link *l = fw_link_by_index(links, n, idx[i]);
+
+		want_merge(want_get(w, nw, l), &flipped, i == 0 || container);
+	}
+	free(idx);
 }
 
 /* Does the attached interface in slot still fit what is wanted of it? */
@@ -179,9 +228,22 @@ out:
 }
 
 /* A target a command names must exist now (rules for vanished ones can still
- * be removed: the caller checks fw_rule_find first). */
+ * be removed: the caller checks fw_rule_find first). A container may be
+ * stopped, but must exist. */
 int fw_target_check(const char *target, const struct fw_link *links, int n)
 {
+	char name[FW_TARGET_LEN];
+	int fd;
+
+	if (fw_target_kind(target) != FW_TARGET_IFACE) {
+		fd = fw_container_open(target, name, sizeof(name));
+		if (fd == -ESRCH)
+			return 0;
+		if (fd < 0)
+			return fd;
+		close(fd);
+		return 0;
+	}
 	if (strlen(target) >= FW_IFNAME_LEN || !fw_link_by_name(links, n, target))
 		return fw_usage("cannot find interface '%s'", target);
 	return 0;

@@ -1,0 +1,171 @@
+// SPDX-License-Identifier: GPL-2.0
+/* container.c - container:NAME, netns:NAME and pid:PID targets: the host-side
+ * interfaces of a container's network namespace, found as the veth peers of
+ * the interfaces inside it (IFLA_LINK both ways). */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "fwctl.h"
+
+enum fw_target_kind fw_target_kind(const char *target)
+{
+	if (!strncmp(target, "container:", 10))
+		return FW_TARGET_CONTAINER;
+	if (!strncmp(target, "netns:", 6))
+		return FW_TARGET_NETNS;
+	if (!strncmp(target, "pid:", 4))
+		return FW_TARGET_PID;
+	return FW_TARGET_IFACE;
+}
+
+static int open_ns(const char *path, const char *what)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 && (errno == ENOENT || errno == ESRCH))
+		return fw_usage("cannot find %s", what);
+	if (fd < 0)
+		return fw_fail(-errno, "cannot open %s: %s", path, strerror(errno));
+	return fd;
+}
+
+/* The network namespace behind a container target, and a name to show.
+ * -ESRCH: the container exists but is not running (its rule waits). */
+int fw_container_open(const char *target, char *name, size_t len)
+{
+	char path[300], cname[FW_TARGET_LEN], what[FW_TARGET_LEN + 32];
+	const char *ref = strchr(target, ':') + 1;
+	char *end;
+	int pid, err;
+
+	switch (fw_target_kind(target)) {
+	case FW_TARGET_CONTAINER:
+		err = fw_docker_inspect(ref, cname, sizeof(cname), &pid);
+		if (err == -ENOENT)
+			return fw_usage("cannot find container '%s'", ref);
+		if (err)
+			return err;
+		snprintf(name, len, "%s", cname);
+		if (!pid)
+			return -ESRCH;
+		snprintf(path, sizeof(path), "/proc/%d/ns/net", pid);
+		snprintf(what, sizeof(what), "the network namespace of container '%s'", ref);
+		break;
+	case FW_TARGET_NETNS:
+		if (!ref[0] || strchr(ref, '/') || !strcmp(ref, ".") || !strcmp(ref, ".."))
+			return fw_usage("bad namespace name '%s'", ref);
+		snprintf(name, len, "%s", ref);
+		snprintf(path, sizeof(path), "/run/netns/%s", ref);
+		snprintf(what, sizeof(what), "network namespace '%s'", ref);
+		break;
+	case FW_TARGET_PID:
+		pid = strtol(ref, &end, 10);
+		if (!ref[0] || *end || pid <= 0)
+			return fw_usage("bad target '%s': pid:PID wants a process id", target);
+		snprintf(name, len, "pid:%d", pid);
+		snprintf(path, sizeof(path), "/proc/%d/ns/net", pid);
+		snprintf(what, sizeof(what), "process %d", pid);
+		break;
+	default:
+		return fw_usage("'%s' is not a container target", target);
+	}
+	return open_ns(path, what);
+}
+
+/* Interfaces of another namespace, listed from inside it. */
+static int links_in(int nsfd, struct fw_link **links, int *n)
+{
+	int self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC), err;
+
+	if (self < 0)
+		return fw_fail(-errno, "cannot open own network namespace: %s", strerror(errno));
+	if (setns(nsfd, CLONE_NEWNET)) {
+		err = fw_fail(-errno, "cannot enter container namespace: %s", strerror(errno));
+		close(self);
+		return err;
+	}
+	err = fw_links_load(links, n);
+	if (setns(self, CLONE_NEWNET) && !err)
+		err = fw_fail(-errno, "cannot return to own namespace: %s", strerror(errno));
+	close(self);
+	return err;
+}
+
+/* Host-side ifindexes (in `links`, the current namespace) of the veths whose
+ * other ends are in nsfd. Returns how many, at most max. */
+int fw_container_ports(int nsfd, const struct fw_link *links, int n, int *out, int max)
+{
+	struct fw_link *in = NULL;
+	int nin = 0, found = 0, err;
+
+	err = links_in(nsfd, &in, &nin);
+	if (err)
+		return err;
+	for (int i = 0; i < nin; i++) {
+		if (strcmp(in[i].kind, "veth") || !in[i].peer)
+			continue;
+		for (int j = 0; j < n && found < max; j++)
+			if (!strcmp(links[j].kind, "veth") && links[j].ifindex == in[i].peer &&
+			    links[j].peer == in[i].ifindex && links[j].peer_elsewhere)
+				out[found++] = links[j].ifindex;
+	}
+	free(in);
+	return found;
+}
+
+/* Adds every named namespace's and running container's host-side ports to
+ * names[ifindex position in links]: "who is behind this veth". */
+static void name_ports(int nsfd, const char *name, const struct fw_link *links, int n,
+		       char (*names)[FW_TARGET_LEN])
+{
+	int ports[64], np = fw_container_ports(nsfd, links, n, ports, 64);
+
+	for (int i = 0; i < np; i++)
+		for (int j = 0; j < n; j++)
+			if (links[j].ifindex == ports[i] && !names[j][0])
+				snprintf(names[j], FW_TARGET_LEN, "%s", name);
+}
+
+/* names[i]: the container (or netns) behind links[i], "" where none is known. */
+int fw_container_names(const struct fw_link *links, int n, char (*names)[FW_TARGET_LEN])
+{
+	char (*docker)[FW_TARGET_LEN] = NULL;
+	char name[FW_TARGET_LEN], target[FW_TARGET_LEN + 16];
+	struct dirent *de;
+	int nd = 0, fd;
+	DIR *dir;
+
+	memset(names, 0, n * sizeof(*names));
+	/* Docker first: its names beat the anonymous namespaces behind them. */
+	if (fw_docker_available() && !fw_docker_list(&docker, &nd)) {
+		for (int i = 0; i < nd; i++) {
+			snprintf(target, sizeof(target), "container:%s", docker[i]);
+			fd = fw_container_open(target, name, sizeof(name));
+			if (fd < 0)
+				continue;
+			name_ports(fd, name, links, n, names);
+			close(fd);
+		}
+	}
+	free(docker);
+	dir = opendir("/run/netns");
+	while (dir && (de = readdir(dir))) {
+		if (de->d_name[0] == '.' || strlen(de->d_name) >= FW_TARGET_LEN)
+			continue;
+		snprintf(target, sizeof(target), "netns:%s", de->d_name);
+		fd = fw_container_open(target, name, sizeof(name));
+		if (fd < 0)
+			continue;
+		name_ports(fd, name, links, n, names);
+		close(fd);
+	}
+	if (dir)
+		closedir(dir);
+	fw_err_clear();
+	return 0;
+}

@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: GPL-2.0
+/* docker.c - container names and PIDs from the Docker Engine API on its unix
+ * socket (DOCKER_HOST=unix://PATH honoured), with libcurl and jansson. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <curl/curl.h>
+#include "fwctl.h"
+
+#define DOCKER_SOCK "/var/run/docker.sock"
+#define DOCKER_TIMEOUT_MS 3000L
+#define DOCKER_MAX_REPLY (8 << 20)
+
+struct reply {
+	char *buf;
+	size_t len;
+};
+
+static size_t on_data(char *p, size_t size, size_t n, void *arg)
+{
+	struct reply *r = arg;
+	size_t add = size * n;
+	char *nb;
+
+	if (r->len + add > DOCKER_MAX_REPLY)
+		return 0;
+	nb = realloc(r->buf, r->len + add + 1);
+	if (!nb)
+		return 0;
+	memcpy(nb + r->len, p, add);
+	r->buf = nb;
+	r->len += add;
+	r->buf[r->len] = '\0';
+	return add;
+}
+
+static const char *socket_path(void)
+{
+	const char *h = getenv("DOCKER_HOST");
+
+	if (h && !strncmp(h, "unix://", 7))
+		return h + 7;
+	return DOCKER_SOCK;
+}
+
+bool fw_docker_available(void)
+{
+	const char *h = getenv("DOCKER_HOST");
+
+	return (h && !strncmp(h, "unix://", 7)) || !access(DOCKER_SOCK, F_OK);
+}
+
+/* GET path; *doc is the parsed JSON body of a 200 reply. -ENOENT on 404. */
+static int docker_get(const char *path, json_t **doc)
+{
+	struct reply r = {};
+	char url[512];
+	long status = 0;
+	CURLcode rc;
+	CURL *c;
+	int err = 0;
+
+	curl_global_init(CURL_GLOBAL_NOTHING);
+	c = curl_easy_init();
+	if (!c)
+		return fw_fail(-ENOMEM, "out of memory");
+	snprintf(url, sizeof(url), "http://localhost%s", path);
+	curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, socket_path());
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &r);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, DOCKER_TIMEOUT_MS);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	rc = curl_easy_perform(c);
+	if (rc != CURLE_OK) {
+		err = fw_fail(-EHOSTUNREACH, "cannot reach Docker at unix://%s: %s", socket_path(),
+			      curl_easy_strerror(rc));
+		goto out;
+	}
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	if (status == 404) {
+		err = -ENOENT;
+		goto out;
+	}
+	if (status != 200) {
+		err = fw_fail(-EPROTO, "Docker answered %ld to GET %s", status, path);
+		goto out;
+	}
+	*doc = json_loadb(r.buf ? r.buf : "", r.len, 0, NULL);
+	if (!*doc)
+		err = fw_fail(-EPROTO, "Docker sent malformed JSON for GET %s", path);
+out:
+	curl_easy_cleanup(c);
+	free(r.buf);
+	return err;
+}
+
+/* Only names and ids Docker itself allows: no URL tricks reach the API. */
+static bool valid_ref(const char *ref)
+{
+	size_t len = strlen(ref);
+
+	if (!len || len > 128)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-",
+			    ref[i]))
+			return false;
+	return true;
+}
+
+/* A container by name or id: its name (no leading '/') and init PID (0 when
+ * it is not running). -ENOENT when there is no such container. */
+int fw_docker_inspect(const char *ref, char *name, size_t len, int *pid)
+{
+	char path[256];
+	json_t *doc = NULL;
+	const char *n;
+	int err;
+
+	if (!valid_ref(ref))
+		return fw_usage("bad container name '%s'", ref);
+	snprintf(path, sizeof(path), "/containers/%s/json", ref);
+	err = docker_get(path, &doc);
+	if (err)
+		return err;
+	n = json_string_value(json_object_get(doc, "Name"));
+	snprintf(name, len, "%s", n ? n + (n[0] == '/') : ref);
+	*pid = json_integer_value(json_object_get(json_object_get(doc, "State"), "Pid"));
+	json_decref(doc);
+	return 0;
+}
+
+/* Running containers' names, for naming ports in status and stats. */
+int fw_docker_list(char (**names)[FW_TARGET_LEN], int *n)
+{
+	json_t *doc = NULL, *c;
+	size_t i;
+	int err = docker_get("/containers/json", &doc);
+
+	*n = 0;
+	*names = NULL;
+	if (err)
+		return err;
+	*names = calloc(json_array_size(doc) + 1, sizeof(**names));
+	if (!*names) {
+		json_decref(doc);
+		return fw_fail(-ENOMEM, "out of memory");
+	}
+	json_array_foreach(doc, i, c) {
+		const char *nm = json_string_value(json_array_get(json_object_get(c, "Names"), 0));
+
+		if (nm)
+			snprintf((*names)[(*n)++], FW_TARGET_LEN, "%s", nm + (nm[0] == '/'));
+	}
+	json_decref(doc);
+	return 0;
+}
