@@ -55,6 +55,7 @@ struct fw_netns {
 	char name[256]; /* "host", a /run/netns name, or "ns:<ino>" */
 };
 int fw_netns_enter(const char *spec);
+int fw_netns_open(const char *spec);
 int fw_netns_self(struct fw_netns *ns);
 
 /* links.c: interfaces in the current netns, through rtnetlink (libnl). */
@@ -101,6 +102,7 @@ struct fw_state {
 enum fw_open {
 	FW_OPEN_READ,   /* shared lock; no state is fine */
 	FW_OPEN_WRITE,  /* exclusive lock; state created when missing */
+	FW_OPEN_UPDATE, /* exclusive lock; no state is fine */
 };
 int fw_state_open(struct fw_state *st, enum fw_open how);
 void fw_state_close(struct fw_state *st);
@@ -165,6 +167,7 @@ int cmd_block(int argc, char **argv);
 int cmd_unblock(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_status(int argc, char **argv);
+int cmd_watch(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 void fw_usage_print(FILE *f, const char *cmd);
 

@@ -29,6 +29,8 @@ static const struct command commands[] = {
 	{ "stats", cmd_stats, "[TARGET] [--watch SECONDS [--count N]] [--reset]",
 	  "passed and dropped packets and bytes" },
 	{ "status", cmd_status, "[TARGET]", "what is attached where, blocking what" },
+	{ "watch", cmd_watch, "[--netns NETNS]...",
+	  "stay in the foreground and keep rules applied as links come and go" },
 	{ "help", cmd_help, "[COMMAND]", "this text, or one command's" },
 };
 

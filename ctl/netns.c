@@ -21,13 +21,15 @@
  * unreadable inside a sandbox. */
 #define FW_NET_NS_INIT_INO 0xEFFFFFF9U
 
-/* NAME (under /run/netns), a path, or pid:PID. */
-int fw_netns_enter(const char *spec)
+/* An fd for NAME (under /run/netns), a path, or pid:PID; NULL: our own. */
+int fw_netns_open(const char *spec)
 {
 	char path[512];
-	int fd, err = 0;
+	int fd;
 
-	if (!strncmp(spec, "pid:", 4)) {
+	if (!spec) {
+		snprintf(path, sizeof(path), "/proc/thread-self/ns/net");
+	} else if (!strncmp(spec, "pid:", 4)) {
 		char *end;
 		long pid = strtol(spec + 4, &end, 10);
 
@@ -42,12 +44,20 @@ int fw_netns_enter(const char *spec)
 		snprintf(path, sizeof(path), "%s/%s", NETNS_RUN_DIR, spec);
 	}
 	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		if (errno == ENOENT || errno == ENOTDIR || errno == ESRCH)
-			return fw_usage("cannot find network namespace '%s'", spec);
+	if (fd < 0 && (errno == ENOENT || errno == ENOTDIR || errno == ESRCH))
+		return fw_usage("cannot find network namespace '%s'", spec);
+	if (fd < 0)
 		return fw_fail(-errno, "cannot open network namespace '%s': %s", spec,
 			       strerror(errno));
-	}
+	return fd;
+}
+
+int fw_netns_enter(const char *spec)
+{
+	int fd = fw_netns_open(spec), err = 0;
+
+	if (fd < 0)
+		return fd;
 	if (setns(fd, CLONE_NEWNET) < 0) {
 		err = -errno;
 		if (err == -EINVAL)

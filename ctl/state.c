@@ -245,7 +245,7 @@ static int write_meta(struct fw_state *st)
 
 int fw_state_open(struct fw_state *st, enum fw_open how)
 {
-	bool write = how == FW_OPEN_WRITE, stale;
+	bool write = how != FW_OPEN_READ, create = how == FW_OPEN_WRITE, stale;
 	const char *root = fw_bpffs_root();
 	char base[256];
 	int err;
@@ -260,8 +260,8 @@ int fw_state_open(struct fw_state *st, enum fw_open how)
 	if (st->ns.ino == 0 || st->ncpus <= 0)
 		return fw_fail(-EIO, "cannot identify network namespace or CPUs");
 
-	err = ensure_bpffs(root, write);
-	if (err == -ENOENT && !write)
+	err = ensure_bpffs(root, create);
+	if (err == -ENOENT && !create)
 		return 0; /* nothing mounted, nothing attached */
 	if (err == -ENOENT)
 		return fw_fail(err, "bpffs is not mounted at %s", root);
@@ -269,8 +269,8 @@ int fw_state_open(struct fw_state *st, enum fw_open how)
 		return err;
 
 	snprintf(base, sizeof(base), "%s/fwctl", root);
-	err = safe_mkdir(base, write);
-	if (err == -ENOENT && !write)
+	err = safe_mkdir(base, create);
+	if (err == -ENOENT && !create)
 		return 0;
 	if (err)
 		return err;
@@ -304,7 +304,7 @@ int fw_state_open(struct fw_state *st, enum fw_open how)
 			return read_tables(st);
 		}
 	}
-	if (!write)
+	if (!create)
 		return 0;
 
 	err = safe_mkdir(st->dir, true);
