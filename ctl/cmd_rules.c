@@ -8,20 +8,6 @@
 #include <strings.h>
 #include "fwctl.h"
 
-enum change { ATTACH, DETACH, BLOCK, UNBLOCK };
-
-struct rule_opts {
-	enum change what;
-	const char *protos;
-	const char *target;
-	struct fw_policy set;
-	bool dirs[FW_DIRS];
-	int mode; /* -1: keep */
-	int hook; /* -1: keep */
-	bool force;
-	bool all;
-};
-
 static int parse_dir(const char *s, bool dirs[FW_DIRS])
 {
 	dirs[FW_DIR_IN] = !strcmp(s, "in") || !strcmp(s, "both");
@@ -52,7 +38,7 @@ static int parse_hook(const char *s)
 }
 
 /* Options may come before, between or after the positional arguments. */
-static int parse(int argc, char **argv, struct rule_opts *o)
+int fw_rule_parse(int argc, char **argv, struct fw_rule_opts *o)
 {
 	static const struct option longopts[] = {
 		{ "dir", required_argument, NULL, 'd' },  { "mode", required_argument, NULL, 'm' },
@@ -60,7 +46,7 @@ static int parse(int argc, char **argv, struct rule_opts *o)
 		{ "all", no_argument, NULL, 'a' },	  { "help", no_argument, NULL, 'h' },
 		{}
 	};
-	static const int npos[] = { [ATTACH] = 1, [DETACH] = 1, [BLOCK] = 2, [UNBLOCK] = 2 };
+	static const int npos[] = { [FW_ATTACH] = 1, [FW_DETACH] = 1, [FW_BLOCK] = 2, [FW_UNBLOCK] = 2 };
 	const char *cmd = argv[0];
 	int c, err = 0;
 
@@ -71,27 +57,27 @@ static int parse(int argc, char **argv, struct rule_opts *o)
 	while ((c = getopt_long(argc, argv, ":d:m:H:fah", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
-			if (o->what == ATTACH || o->what == DETACH)
+			if (o->what == FW_ATTACH || o->what == FW_DETACH)
 				return fw_usage("%s: unknown option '--dir'", cmd);
 			err = parse_dir(optarg, o->dirs);
 			break;
 		case 'm':
-			if (o->what == DETACH || o->what == UNBLOCK)
+			if (o->what == FW_DETACH || o->what == FW_UNBLOCK)
 				return fw_usage("%s: unknown option '--mode'", cmd);
 			err = o->mode = parse_mode(optarg);
 			break;
 		case 'H':
-			if (o->what == DETACH || o->what == UNBLOCK)
+			if (o->what == FW_DETACH || o->what == FW_UNBLOCK)
 				return fw_usage("%s: unknown option '--hook'", cmd);
 			err = o->hook = parse_hook(optarg);
 			break;
 		case 'f':
-			if (o->what == DETACH || o->what == UNBLOCK)
+			if (o->what == FW_DETACH || o->what == FW_UNBLOCK)
 				return fw_usage("%s: unknown option '--force'", cmd);
 			o->force = true;
 			break;
 		case 'a':
-			if (o->what != DETACH)
+			if (o->what != FW_DETACH)
 				return fw_usage("%s: unknown option '--all'", cmd);
 			o->all = true;
 			break;
@@ -118,7 +104,7 @@ static int parse(int argc, char **argv, struct rule_opts *o)
 				npos[o->what] == 2 ? "PROTO[,PROTO...] TARGET" : "TARGET", cmd);
 	if (npos[o->what] == 2) {
 		o->protos = argv[0];
-		err = fw_proto_parse_list(o->protos, &o->set, o->what == UNBLOCK);
+		err = fw_proto_parse_list(o->protos, &o->set, o->what == FW_UNBLOCK);
 		if (err)
 			return err;
 	}
@@ -137,13 +123,13 @@ static const char *covering_bridge(struct fw_state *st, const struct fw_link *l,
 	return br && fw_rule_find(st, br->name) ? br->name : NULL;
 }
 
-static void change_rule(struct fw_rule *r, const struct rule_opts *o)
+void fw_rule_change(struct fw_rule *r, const struct fw_rule_opts *o)
 {
 	for (int d = 0; d < FW_DIRS; d++) {
 		if (!o->dirs[d])
 			continue;
 		for (int i = 0; i < 4; i++) {
-			if (o->what == BLOCK)
+			if (o->what == FW_BLOCK)
 				r->blocked[d].blocked[i] |= o->set.blocked[i];
 			else
 				r->blocked[d].blocked[i] &= ~o->set.blocked[i];
@@ -156,7 +142,7 @@ static void change_rule(struct fw_rule *r, const struct rule_opts *o)
 }
 
 /* Nothing left to enforce: leave no pin behind. */
-static int drop_if_empty(struct fw_state *st)
+int fw_state_drop_if_empty(struct fw_state *st)
 {
 	for (int i = 0; i < FW_MAX_RULES; i++)
 		if (st->rules[i].target[0])
@@ -167,7 +153,24 @@ static int drop_if_empty(struct fw_state *st)
 	return fw_state_destroy(st);
 }
 
-static int do_change(struct rule_opts *o)
+/* Enforces st->rules and keeps them; on failure the old rules are back in
+ * force and kept, and the first error is the one reported. */
+int fw_rules_commit(struct fw_state *st, const struct fw_rule *old,
+		    const struct fw_attach_req *req)
+{
+	bool quiet = fw_opts.quiet;
+	int err = fw_apply(st, req);
+
+	if (!err)
+		return fw_state_save_rules(st);
+	memcpy(st->rules, old, sizeof(st->rules));
+	fw_opts.quiet = true;
+	fw_apply(st, NULL);
+	fw_opts.quiet = quiet;
+	return err;
+}
+
+static int do_change(struct fw_rule_opts *o)
 {
 	struct fw_attach_req req = { .force = o->force };
 	struct fw_rule *old = NULL, *r;
@@ -187,7 +190,7 @@ static int do_change(struct rule_opts *o)
 		goto out_free;
 	/* Attach and block need the target now; detach and unblock may name
 	 * one that is gone, by its rule. */
-	if (!o->all && (o->what == ATTACH || o->what == BLOCK)) {
+	if (!o->all && (o->what == FW_ATTACH || o->what == FW_BLOCK)) {
 		err = fw_target_check(o->target, links, nlinks);
 		if (err)
 			goto out_free;
@@ -201,11 +204,11 @@ static int do_change(struct rule_opts *o)
 			goto out_free;
 		}
 	}
-	err = fw_state_open(st, o->what == ATTACH || o->what == BLOCK ? FW_OPEN_WRITE
+	err = fw_state_open(st, o->what == FW_ATTACH || o->what == FW_BLOCK ? FW_OPEN_WRITE
 								      : FW_OPEN_READ);
 	if (err)
 		goto out;
-	if (!o->all && (o->what == DETACH || o->what == UNBLOCK) &&
+	if (!o->all && (o->what == FW_DETACH || o->what == FW_UNBLOCK) &&
 	    !(st->exists && fw_rule_find(st, o->target))) {
 		err = fw_target_check(o->target, links, nlinks);
 		if (err)
@@ -213,7 +216,7 @@ static int do_change(struct rule_opts *o)
 	}
 	if (!st->exists)
 		goto out; /* detach or unblock with no state: nothing to do */
-	if (o->what == DETACH || o->what == UNBLOCK) {
+	if (o->what == FW_DETACH || o->what == FW_UNBLOCK) {
 		/* Reopen for writing: the shared lock only let us look. */
 		fw_state_close(st);
 		err = fw_state_open(st, FW_OPEN_WRITE);
@@ -224,45 +227,34 @@ static int do_change(struct rule_opts *o)
 
 	if (o->all) {
 		memset(st->rules, 0, sizeof(st->rules));
-	} else if (o->what == ATTACH || o->what == BLOCK) {
+	} else if (o->what == FW_ATTACH || o->what == FW_BLOCK) {
 		r = fw_rule_add(st, o->target);
 		if (!r) {
 			err = -E2BIG;
 			goto out;
 		}
-		change_rule(r, o);
+		fw_rule_change(r, o);
 	} else {
 		const struct fw_link *l = fw_link_by_name(links, nlinks, o->target);
 
 		r = fw_rule_find(st, o->target);
 		br = l ? covering_bridge(st, l, links, nlinks) : NULL;
-		if (br && (!r || o->what == DETACH))
+		if (br && (!r || o->what == FW_DETACH))
 			fw_warn("%s is covered by the rule on bridge %s: change that rule to "
 				"change it", o->target, br);
-		if (r && o->what == DETACH)
+		if (r && o->what == FW_DETACH)
 			memset(r, 0, sizeof(*r));
 		else if (r)
-			change_rule(r, o);
+			fw_rule_change(r, o);
 	}
 
-	err = fw_apply(st, &req);
-	if (err) {
-		/* Put the old rules back in force; the first error is the one shown. */
-		bool quiet = fw_opts.quiet;
-
-		memcpy(st->rules, old, sizeof(st->rules));
-		fw_opts.quiet = true;
-		fw_apply(st, NULL);
-		fw_opts.quiet = quiet;
-	} else {
-		err = fw_state_save_rules(st);
-	}
+	err = fw_rules_commit(st, old, &req);
 	if (o->all) {
 		int e = fw_state_destroy(st);
 
 		err = err ? err : e;
 	} else {
-		int e = drop_if_empty(st);
+		int e = fw_state_drop_if_empty(st);
 
 		err = err ? err : e;
 	}
@@ -275,30 +267,30 @@ out_free:
 	return err;
 }
 
-static int run(int argc, char **argv, enum change what)
+static int run(int argc, char **argv, enum fw_change what)
 {
-	struct rule_opts o = { .what = what };
-	int err = parse(argc, argv, &o);
+	struct fw_rule_opts o = { .what = what };
+	int err = fw_rule_parse(argc, argv, &o);
 
 	return err ? err : do_change(&o);
 }
 
 int cmd_attach(int argc, char **argv)
 {
-	return run(argc, argv, ATTACH);
+	return run(argc, argv, FW_ATTACH);
 }
 
 int cmd_detach(int argc, char **argv)
 {
-	return run(argc, argv, DETACH);
+	return run(argc, argv, FW_DETACH);
 }
 
 int cmd_block(int argc, char **argv)
 {
-	return run(argc, argv, BLOCK);
+	return run(argc, argv, FW_BLOCK);
 }
 
 int cmd_unblock(int argc, char **argv)
 {
-	return run(argc, argv, UNBLOCK);
+	return run(argc, argv, FW_UNBLOCK);
 }

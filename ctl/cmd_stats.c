@@ -15,6 +15,7 @@ struct stats_opts {
 	int watch;  /* seconds between redraws, 0: once */
 	long count; /* redraws under --watch, 0: until interrupted */
 	bool reset;
+	bool prometheus;
 };
 
 static volatile sig_atomic_t stop;
@@ -104,7 +105,7 @@ out:
 	return err;
 }
 
-static __u64 field(json_t *row, const char *name)
+static __u64 field_of(json_t *row, const char *name)
 {
 	return json_integer_value(json_object_get(row, name));
 }
@@ -147,23 +148,23 @@ static void print_table(json_t *doc, json_t *prev, double secs)
 			       json_string_value(json_object_get(ifc, "ifname")),
 			       json_string_value(json_object_get(row, "direction")),
 			       json_string_value(json_object_get(row, "proto")),
-			       fw_human_count(field(row, "passed_packets"), a, sizeof(a)),
-			       fw_human_bytes(field(row, "passed_bytes"), b, sizeof(b)),
-			       fw_human_count(field(row, "dropped_packets"), c, sizeof(c)),
-			       fw_human_bytes(field(row, "dropped_bytes"), d, sizeof(d)));
+			       fw_human_count(field_of(row, "passed_packets"), a, sizeof(a)),
+			       fw_human_bytes(field_of(row, "passed_bytes"), b, sizeof(b)),
+			       fw_human_count(field_of(row, "dropped_packets"), c, sizeof(c)),
+			       fw_human_bytes(field_of(row, "dropped_bytes"), d, sizeof(d)));
 			if (rates) {
 				json_t *p = prev_row(prev, ifc, row);
-				__u64 pp = p ? field(p, "passed_packets") : 0;
-				__u64 dp = p ? field(p, "dropped_packets") : 0;
-				__u64 by = p ? field(p, "passed_bytes") + field(p, "dropped_bytes") : 0;
+				__u64 pp = p ? field_of(p, "passed_packets") : 0;
+				__u64 dp = p ? field_of(p, "dropped_packets") : 0;
+				__u64 by = p ? field_of(p, "passed_bytes") + field_of(p, "dropped_bytes") : 0;
 
 				printf(" %10s %10s %10s",
-				       fw_human_count((field(row, "passed_packets") - pp) / secs, a,
+				       fw_human_count((field_of(row, "passed_packets") - pp) / secs, a,
 						      sizeof(a)),
-				       fw_human_count((field(row, "dropped_packets") - dp) / secs, b,
+				       fw_human_count((field_of(row, "dropped_packets") - dp) / secs, b,
 						      sizeof(b)),
-				       fw_human_bytes((field(row, "passed_bytes") +
-						       field(row, "dropped_bytes") - by) / secs,
+				       fw_human_bytes((field_of(row, "passed_bytes") +
+						       field_of(row, "dropped_bytes") - by) / secs,
 						      c, sizeof(c)));
 			}
 			putchar('\n');
@@ -222,11 +223,77 @@ static int watch(struct stats_opts *o)
 	return err;
 }
 
+/* Prometheus label values: backslash, quote and newline escaped. */
+static void prom_label(FILE *f, const char *name, const char *value, bool last)
+{
+	fprintf(f, "%s=\"", name);
+	for (const char *p = value ? value : ""; *p; p++) {
+		if (*p == '\\' || *p == '"')
+			fputc('\\', f);
+		if (*p == '\n')
+			fputs("\\n", f);
+		else
+			fputc(*p, f);
+	}
+	fprintf(f, "\"%s", last ? "" : ",");
+}
+
+static void prom_family(FILE *f, json_t *doc, const char *metric, const char *what,
+			const char *unit)
+{
+	json_t *ifc, *row;
+	size_t i, j;
+
+	fprintf(f, "# HELP fwctl_%s_total %s seen by fwctl, by interface, protocol, direction "
+		   "and verdict.\n# TYPE fwctl_%s_total counter\n",
+		metric, what, metric);
+	json_array_foreach(json_object_get(doc, "interfaces"), i, ifc) {
+		json_array_foreach(json_object_get(ifc, "counters"), j, row) {
+			for (int v = 0; v < FW_VERDICTS; v++) {
+				char field[32];
+
+				snprintf(field, sizeof(field), "%s_%s", v ? "dropped" : "passed",
+					 unit);
+				fprintf(f, "fwctl_%s_total{", metric);
+				prom_label(f, "netns", json_string_value(json_object_get(ifc, "netns")),
+					   false);
+				prom_label(f, "ifname",
+					   json_string_value(json_object_get(ifc, "ifname")), false);
+				prom_label(f, "container",
+					   json_string_value(json_object_get(ifc, "container")),
+					   false);
+				prom_label(f, "proto", json_string_value(json_object_get(row, "proto")),
+					   false);
+				prom_label(f, "direction",
+					   json_string_value(json_object_get(row, "direction")), false);
+				prom_label(f, "verdict", v ? "dropped" : "passed", true);
+				fprintf(f, "} %llu\n", (unsigned long long)field_of(row, field));
+			}
+		}
+	}
+}
+
+/* The text exposition format, for node_exporter's textfile collector. */
+int fw_stats_prometheus(FILE *f, const char *target)
+{
+	struct stats_opts o = { .target = target };
+	json_t *doc = NULL;
+	int err = snapshot(&o, &doc);
+
+	if (err)
+		return err;
+	prom_family(f, doc, "packets", "Packets", "packets");
+	prom_family(f, doc, "bytes", "Bytes (L2 frame lengths)", "bytes");
+	json_decref(doc);
+	return ferror(f) ? -EIO : 0;
+}
+
 int cmd_stats(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "watch", required_argument, NULL, 'w' }, { "count", required_argument, NULL, 'c' },
 		{ "reset", no_argument, NULL, 'r' },	   { "help", no_argument, NULL, 'h' },
+		{ "prometheus", no_argument, NULL, 'p' },
 		{}
 	};
 	struct stats_opts o = {};
@@ -236,7 +303,7 @@ int cmd_stats(int argc, char **argv)
 
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":w:c:rh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":w:c:rhp", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'w':
 			o.watch = strtol(optarg, &end, 10);
@@ -251,6 +318,9 @@ int cmd_stats(int argc, char **argv)
 			break;
 		case 'r':
 			o.reset = true;
+			break;
+		case 'p':
+			o.prometheus = true;
 			break;
 		case 'h':
 			fw_usage_print(stdout, "stats");
@@ -269,6 +339,10 @@ int cmd_stats(int argc, char **argv)
 		return fw_usage("stats: --count goes with --watch");
 	if (o.watch && o.reset)
 		return fw_usage("stats: --reset does not go with --watch");
+	if (o.prometheus && (o.watch || o.reset || fw_opts.json))
+		return fw_usage("stats: --prometheus goes alone (no --watch, --reset or -j)");
+	if (o.prometheus)
+		return fw_stats_prometheus(stdout, o.target);
 	if (o.watch)
 		return watch(&o);
 	err = snapshot(&o, &doc);

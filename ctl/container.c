@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* container.c - container:NAME, netns:NAME and pid:PID targets: the host-side
  * interfaces of a container's network namespace, found as the veth peers of
- * the interfaces inside it (IFLA_LINK both ways). */
+ * the interfaces inside it: IFLA_LINK both ways, and the link netnsid. */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
@@ -101,8 +101,10 @@ static int links_in(int nsfd, struct fw_link **links, int *n)
 int fw_container_ports(int nsfd, const struct fw_link *links, int n, int *out, int max)
 {
 	struct fw_link *in = NULL;
-	int nin = 0, found = 0, err;
+	int nin = 0, found = 0, nsid = fw_netns_id(nsfd), err;
 
+	if (nsid < 0)
+		return 0; /* no veth of ours leads there */
 	err = links_in(nsfd, &in, &nin);
 	if (err)
 		return err;
@@ -111,7 +113,7 @@ int fw_container_ports(int nsfd, const struct fw_link *links, int n, int *out, i
 			continue;
 		for (int j = 0; j < n && found < max; j++)
 			if (!strcmp(links[j].kind, "veth") && links[j].ifindex == in[i].peer &&
-			    links[j].peer == in[i].ifindex && links[j].peer_elsewhere)
+			    links[j].peer == in[i].ifindex && links[j].peer_nsid == nsid)
 				out[found++] = links[j].ifindex;
 	}
 	free(in);

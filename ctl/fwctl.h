@@ -64,12 +64,13 @@ struct fw_link {
 	int master; /* bridge ifindex, 0 if none */
 	char name[FW_IFNAME_LEN];
 	char kind[16]; /* "bridge", "veth", ... ("device" when none) */
-	int peer;	     /* IFLA_LINK: a veth's other end, 0 if none */
-	bool peer_elsewhere; /* ... and that end is in another namespace */
+	int peer;      /* IFLA_LINK: a veth's other end, 0 if none */
+	int peer_nsid; /* ... in the namespace with this id, -1: ours */
 };
 int fw_links_load(struct fw_link **links, int *n);
 const struct fw_link *fw_link_by_name(const struct fw_link *l, int n, const char *name);
 const struct fw_link *fw_link_by_index(const struct fw_link *l, int n, int ifindex);
+int fw_netns_id(int nsfd);
 
 /* docker.c: the Docker Engine API (DOCKER_HOST=unix://... honoured). */
 bool fw_docker_available(void);
@@ -155,6 +156,30 @@ bool fw_view_selects(const struct fw_view *v, int ifindex);
 json_t *fw_view_container(const struct fw_view *v, int ifindex);
 const struct fw_link *fw_view_link(const struct fw_view *v, int ifindex);
 
+/* cmd_rules.c: one rule change, as parsed from a command line. */
+enum fw_change {
+	FW_ATTACH,
+	FW_DETACH,
+	FW_BLOCK,
+	FW_UNBLOCK,
+};
+struct fw_rule_opts {
+	enum fw_change what;
+	const char *protos;
+	const char *target;
+	struct fw_policy set;
+	bool dirs[FW_DIRS];
+	int mode; /* -1: keep */
+	int hook; /* -1: keep */
+	bool force;
+	bool all;
+};
+int fw_rule_parse(int argc, char **argv, struct fw_rule_opts *o);
+void fw_rule_change(struct fw_rule *r, const struct fw_rule_opts *o);
+int fw_rules_commit(struct fw_state *st, const struct fw_rule *old,
+		    const struct fw_attach_req *req);
+int fw_state_drop_if_empty(struct fw_state *st);
+
 /* output.c */
 void fw_json_print(json_t *doc);
 const char *fw_human_count(__u64 v, char *buf, size_t len);
@@ -167,7 +192,10 @@ int cmd_block(int argc, char **argv);
 int cmd_unblock(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_status(int argc, char **argv);
+int fw_stats_prometheus(FILE *f, const char *target);
 int cmd_watch(int argc, char **argv);
+int cmd_save(int argc, char **argv);
+int cmd_restore(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 void fw_usage_print(FILE *f, const char *cmd);
 

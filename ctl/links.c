@@ -6,7 +6,11 @@
 #include <string.h>
 #include <net/if_arp.h>
 #include <netlink/netlink.h>
+#include <netlink/msg.h>
+#include <netlink/attr.h>
 #include <netlink/route/link.h>
+#include <linux/net_namespace.h>
+#include <linux/rtnetlink.h>
 #include "fwctl.h"
 
 static void link_fill(struct fw_link *l, struct rtnl_link *rl)
@@ -17,7 +21,7 @@ static void link_fill(struct fw_link *l, struct rtnl_link *rl)
 	l->ifindex = rtnl_link_get_ifindex(rl);
 	l->master = rtnl_link_get_master(rl);
 	l->peer = rtnl_link_get_link(rl);
-	l->peer_elsewhere = !rtnl_link_get_link_netnsid(rl, &nsid);
+	l->peer_nsid = rtnl_link_get_link_netnsid(rl, &nsid) ? -1 : nsid;
 	snprintf(l->name, sizeof(l->name), "%s", rtnl_link_get_name(rl));
 	if (type)
 		snprintf(l->kind, sizeof(l->kind), "%s", type);
@@ -73,4 +77,38 @@ const struct fw_link *fw_link_by_index(const struct fw_link *l, int n, int ifind
 		if (l[i].ifindex == ifindex)
 			return &l[i];
 	return NULL;
+}
+
+static int nsid_reply(struct nl_msg *msg, void *arg)
+{
+	struct nlattr *tb[NETNSA_MAX + 1];
+
+	if (!nlmsg_parse(nlmsg_hdr(msg), sizeof(struct rtgenmsg), tb, NETNSA_MAX, NULL) &&
+	    tb[NETNSA_NSID])
+		*(int *)arg = (int32_t)nla_get_u32(tb[NETNSA_NSID]);
+	return NL_OK;
+}
+
+/* The id the current namespace gives the namespace behind nsfd (what a
+ * veth's IFLA_LINK_NETNSID says), or -1 if it gave it none. */
+int fw_netns_id(int nsfd)
+{
+	struct rtgenmsg hdr = { .rtgen_family = AF_UNSPEC };
+	struct nl_sock *sk = nl_socket_alloc();
+	struct nl_msg *msg = NULL;
+	int nsid = -1;
+
+	if (!sk || nl_connect(sk, NETLINK_ROUTE))
+		goto out;
+	msg = nlmsg_alloc_simple(RTM_GETNSID, NLM_F_REQUEST);
+	if (!msg || nlmsg_append(msg, &hdr, sizeof(hdr), NLMSG_ALIGNTO) ||
+	    nla_put_u32(msg, NETNSA_FD, nsfd))
+		goto out;
+	nl_socket_modify_cb(sk, NL_CB_VALID, NL_CB_CUSTOM, nsid_reply, &nsid);
+	if (nl_send_auto(sk, msg) >= 0)
+		nl_recvmsgs_default(sk);
+out:
+	nlmsg_free(msg);
+	nl_socket_free(sk);
+	return nsid;
 }
