@@ -194,6 +194,7 @@ int cmd_stats(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int fw_stats_prometheus(FILE *f, const char *target);
 int cmd_watch(int argc, char **argv);
+int cmd_doctor(int argc, char **argv);
 int cmd_save(int argc, char **argv);
 int cmd_restore(int argc, char **argv);
 int cmd_help(int argc, char **argv);

@@ -34,6 +34,7 @@ static const struct command commands[] = {
 	  "replace the whole ruleset atomically (--check: only validate)" },
 	{ "watch", cmd_watch, "[--netns NETNS]...",
 	  "stay in the foreground and keep rules applied as links come and go" },
+	{ "doctor", cmd_doctor, "", "what this host supports and what fwctl will do about it" },
 	{ "help", cmd_help, "[COMMAND]", "this text, or one command's" },
 };
 
@@ -150,7 +151,7 @@ int main(int argc, char **argv)
 		return exit_code(fw_usage("unknown command '%s', see 'fwctl help'", argv[optind]));
 
 	fw_libs_quiet();
-	if (cmd->run != cmd_help) {
+	if (cmd->run != cmd_help && cmd->run != cmd_doctor) {
 		err = fw_check_privileges();
 		if (err)
 			return exit_code(err);

@@ -1,0 +1,214 @@
+// SPDX-License-Identifier: GPL-2.0
+/* cmd_doctor.c - what this host supports and what fwctl will do about it.
+ * Attach probes run in a throwaway network namespace of a child process, so
+ * no real interface is touched. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <sys/vfs.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <net/if.h>
+#include <linux/if_link.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <xdp/libxdp.h>
+#include <netlink/netlink.h>
+#include <netlink/route/link.h>
+#include <netlink/route/link/bridge.h>
+#include <netlink/route/link/veth.h>
+#include "fwctl.h"
+
+#define FW_BPF_TCX_EGRESS 47
+
+enum verdict { OK, DEGRADED, MISSING };
+static const char *verdict_name[] = { "OK", "degraded", "missing" };
+
+/* What the child finds in its scratch namespace. */
+struct probe {
+	int veth_native; /* 0 or -errno */
+	int bridge_native;
+	int tcx;
+	int dispatcher; /* 1: libxdp's dispatcher loaded, 0: single-program fallback */
+	int setup;	/* nonzero: the scratch namespace could not be built */
+};
+
+static void report(json_t *arr, const char *name, enum verdict v, const char *detail,
+		   const char *consequence)
+{
+	if (fw_opts.json)
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s}", "check", name,
+						     "status", verdict_name[v], "detail", detail,
+						     "consequence", consequence));
+	else
+		printf("%-9s %-16s %s; %s\n", verdict_name[v], name, detail, consequence);
+}
+
+static int trivial_prog(enum bpf_prog_type type, int ret)
+{
+	struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = ret },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+
+	return bpf_prog_load(type, "fw_doctor", "GPL", insns, 2, NULL);
+}
+
+static int make_links(void)
+{
+	struct nl_sock *sk = nl_socket_alloc();
+	int err = sk ? nl_connect(sk, NETLINK_ROUTE) : -NLE_NOMEM;
+
+	if (!err)
+		err = rtnl_link_veth_add(sk, "fwdoc0", "fwdoc1", getpid());
+	if (!err)
+		err = rtnl_link_bridge_add(sk, "fwdocbr");
+	nl_socket_free(sk);
+	return err;
+}
+
+static void run_probe(struct probe *p)
+{
+	int xdp = trivial_prog(BPF_PROG_TYPE_XDP, XDP_PASS), tc, veth, br;
+	struct xdp_program *xp;
+
+	if (unshare(CLONE_NEWNET) || make_links() || xdp < 0) {
+		p->setup = errno ? errno : EIO;
+		return;
+	}
+	veth = if_nametoindex("fwdoc0");
+	br = if_nametoindex("fwdocbr");
+	p->veth_native = bpf_xdp_attach(veth, xdp, XDP_FLAGS_DRV_MODE, NULL) ? -errno : 0;
+	bpf_xdp_detach(veth, XDP_FLAGS_DRV_MODE, NULL);
+	p->bridge_native = bpf_xdp_attach(br, xdp, XDP_FLAGS_DRV_MODE, NULL) ? -errno : 0;
+
+	LIBBPF_OPTS(bpf_prog_load_opts, o, .expected_attach_type = FW_BPF_TCX_EGRESS);
+	struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = -1 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	tc = bpf_prog_load(BPF_PROG_TYPE_SCHED_CLS, "fw_doctor", "GPL", insns, 2, &o);
+	p->tcx = tc < 0 ? -errno : bpf_link_create(tc, veth, FW_BPF_TCX_EGRESS, NULL) < 0 ? -errno : 0;
+
+	xp = xdp_program__from_fd(xdp);
+	if (!libxdp_get_error(xp) && !xdp_program__attach(xp, veth, XDP_MODE_SKB, 0)) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+		LIBBPF_OPTS(bpf_xdp_query_opts, q);
+		int fd;
+
+		if (!bpf_xdp_query(veth, 0, &q) && (fd = bpf_prog_get_fd_by_id(q.skb_prog_id)) >= 0 &&
+		    !bpf_obj_get_info_by_fd(fd, &info, &len))
+			p->dispatcher = !strcmp(info.name, "xdp_dispatcher");
+	}
+}
+
+static int probe(struct probe *p)
+{
+	int pipefd[2];
+	pid_t pid;
+
+	memset(p, 0, sizeof(*p));
+	if (pipe(pipefd))
+		return -errno;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (!pid) {
+		struct probe r = {};
+
+		close(pipefd[0]);
+		run_probe(&r);
+		_exit(write(pipefd[1], &r, sizeof(r)) == sizeof(r) ? 0 : 1);
+	}
+	close(pipefd[1]);
+	if (read(pipefd[0], p, sizeof(*p)) != sizeof(*p))
+		p->setup = EIO;
+	close(pipefd[0]);
+	waitpid(pid, NULL, 0);
+	return 0;
+}
+
+static bool fs_is(const char *path, long magic)
+{
+	struct statfs sf;
+
+	return !statfs(path, &sf) && sf.f_type == magic;
+}
+
+int cmd_doctor(int argc, char **argv)
+{
+	json_t *arr = json_array();
+	char detail[256], lockdown[128] = "";
+	struct utsname u;
+	struct probe p;
+	FILE *f;
+
+	if (argc > 1) {
+		json_decref(arr);
+		return fw_usage("doctor: takes no arguments");
+	}
+	uname(&u);
+	snprintf(detail, sizeof(detail), "Linux %s %s", u.release, u.machine);
+	report(arr, "kernel", OK, detail, "fwctl needs 5.9+ for TC links, 6.6+ for TCX");
+
+	report(arr, "privileges", fw_check_privileges() ? MISSING : OK,
+	       fw_check_privileges() ? "CAP_BPF/CAP_SYS_ADMIN or CAP_NET_ADMIN missing"
+				     : "CAP_BPF and CAP_NET_ADMIN held",
+	       fw_check_privileges() ? "fwctl cannot change anything; run as root" : "fwctl can load and attach");
+	fw_err_clear();
+
+	if (fs_is("/sys/fs/bpf", 0xcafe4a11))
+		report(arr, "bpffs", OK, "mounted at /sys/fs/bpf", "state is pinned under /sys/fs/bpf/fwctl");
+	else
+		report(arr, "bpffs", DEGRADED, "not mounted at /sys/fs/bpf",
+		       "fwctl mounts it on first change (or refuses under 'ip netns exec')");
+
+	if (!access("/sys/kernel/btf/vmlinux", R_OK))
+		report(arr, "btf", OK, "/sys/kernel/btf/vmlinux present", "kernel types available");
+	else
+		report(arr, "btf", DEGRADED, "/sys/kernel/btf/vmlinux missing",
+		       "fwctl does not need CO-RE; bpftool shows less");
+
+	f = fopen("/sys/kernel/security/lockdown", "r");
+	if (f && fgets(lockdown, sizeof(lockdown), f))
+		lockdown[strcspn(lockdown, "\n")] = '\0';
+	if (f)
+		fclose(f);
+	if (!lockdown[0] || strstr(lockdown, "[none]"))
+		report(arr, "lockdown", OK, lockdown[0] ? lockdown : "not enabled", "BPF unrestricted");
+	else
+		report(arr, "lockdown", strstr(lockdown, "[integrity]") ? DEGRADED : MISSING, lockdown,
+		       "some BPF features are restricted; attach may fail");
+
+	if (probe(&p) || p.setup) {
+		snprintf(detail, sizeof(detail), "scratch namespace failed: %s", strerror(p.setup));
+		report(arr, "probes", MISSING, detail, "attach support unknown");
+	} else {
+		report(arr, "xdp-veth", p.veth_native ? DEGRADED : OK,
+		       p.veth_native ? strerror(-p.veth_native) : "native XDP works on veth",
+		       p.veth_native ? "veth ports use generic XDP" : "container ports get native XDP");
+		report(arr, "xdp-bridge", p.bridge_native ? DEGRADED : OK,
+		       p.bridge_native ? "bridges have no native XDP" : "native XDP works on bridges",
+		       p.bridge_native ? "bridges use generic XDP; their ports carry the rule too"
+				       : "bridges get native XDP");
+		report(arr, "tc", p.tcx ? DEGRADED : OK,
+		       p.tcx ? "TCX links unavailable" : "TCX links work",
+		       p.tcx ? "egress uses cls_bpf filters (netlink)" : "egress uses pinned TCX links");
+		report(arr, "xdp-dispatcher", p.dispatcher ? OK : DEGRADED,
+		       p.dispatcher ? "libxdp dispatcher loads" : "libxdp dispatcher cannot load here",
+		       p.dispatcher ? "other XDP programs can share an interface"
+				    : "one XDP program per interface; fwctl refuses to replace others without --force");
+	}
+	if (fw_opts.json) {
+		fw_json_print(json_pack("{s:o}", "checks", arr));
+	} else {
+		json_decref(arr);
+	}
+	return 0;
+}
