@@ -16,12 +16,12 @@
 
 /* Newer than the uapi headers of libbpf 1.1; the kernel has them. */
 #define FW_BPF_TCX_INGRESS 46
-#define FW_BPF_TCX_EGRESS 47
+#define FW_BPF_TCX_EGRESS  47
 /* Our cls_bpf filter's handle and priority, so we only ever remove ours. */
 #define FW_TC_HANDLE 0xf17e
-#define FW_TC_PRIO 0xf17e
+#define FW_TC_PRIO   0xf17e
 
-static const char *dir_name[FW_DIRS] = { "in", "out" };
+static const char *dir_name[FW_DIRS] = {"in", "out"};
 
 static void link_pin_path(struct fw_state *st, __u32 slot, __u32 dir, char *buf, size_t len)
 {
@@ -110,8 +110,9 @@ static int xdp_make_room(const struct fw_link *link, __u32 ours, bool force)
 		return 0;
 	prog_name_by_id(cur.prog_id, name, sizeof(name));
 	if (!force && strcmp(name, "fw_xdp"))
-		return fw_fail(-EBUSY, "cannot attach to '%s': XDP program '%s' (id %u) is "
-				       "already attached; use --force to replace it",
+		return fw_fail(-EBUSY,
+			       "cannot attach to '%s': XDP program '%s' (id %u) is "
+			       "already attached; use --force to replace it",
 			       link->name, name, cur.prog_id);
 	err = xdp_detach_id(link->ifindex, cur.prog_id, cur.mode);
 	if (err)
@@ -152,7 +153,8 @@ static int attach_xdp(struct fw_state *st, __u32 slot, const struct fw_link *lin
 	skel->rodata->fw_slot = slot;
 	err = fw_xdp__load(skel);
 	if (err) {
-		err = fw_fail(err, "kernel refused program fw_xdp: %s (fwctl -v shows the verifier log)",
+		err = fw_fail(err,
+			      "kernel refused program fw_xdp: %s (fwctl -v shows the verifier log)",
 			      strerror(-err));
 		goto out;
 	}
@@ -240,11 +242,12 @@ static int attach_tc(struct fw_state *st, __u32 slot, const struct fw_link *link
 	other = dir == FW_DIR_IN ? skel->progs.fw_tc_out : skel->progs.fw_tc_in;
 	bpf_program__set_autoload(other, false);
 	if (tcx)
-		bpf_program__set_expected_attach_type(
-			prog, dir == FW_DIR_IN ? FW_BPF_TCX_INGRESS : FW_BPF_TCX_EGRESS);
+		bpf_program__set_expected_attach_type(prog, dir == FW_DIR_IN ? FW_BPF_TCX_INGRESS
+									     : FW_BPF_TCX_EGRESS);
 	err = fw_tc__load(skel);
 	if (err) {
-		err = fw_fail(err, "kernel refused program %s: %s (fwctl -v shows the verifier log)",
+		err = fw_fail(err,
+			      "kernel refused program %s: %s (fwctl -v shows the verifier log)",
 			      bpf_program__name(prog), strerror(-err));
 		goto out;
 	}
@@ -333,12 +336,14 @@ int fw_attach(struct fw_state *st, __u32 slot, const struct fw_link *link,
 	if (!err && req->hook == FW_HOOK_XDP && upper_has_xdp(link)) {
 		/* The kernel allows no XDP below a device that has a program. */
 		if (req->mode == FW_MODE_NATIVE)
-			err = fw_fail(-EEXIST, "cannot attach XDP to '%s': its bridge has an XDP "
-					       "program, and the kernel allows none below it",
+			err = fw_fail(-EEXIST,
+				      "cannot attach XDP to '%s': its bridge has an XDP "
+				      "program, and the kernel allows none below it",
 				      link->name);
 		else
 			fw_warn("%s: XDP not allowed below a bridge with an XDP program, "
-				"using tc ingress", link->name);
+				"using tc ingress",
+				link->name);
 	}
 	if (!err)
 		err = req->hook == FW_HOOK_TC || upper_has_xdp(link)

@@ -27,7 +27,7 @@
 #define FW_BPF_TCX_EGRESS 47
 
 enum verdict { OK, DEGRADED, MISSING };
-static const char *verdict_name[] = { "OK", "degraded", "missing" };
+static const char *verdict_name[] = {"OK", "degraded", "missing"};
 
 /* What the child finds in its scratch namespace. */
 struct probe {
@@ -52,8 +52,8 @@ static void report(json_t *arr, const char *name, enum verdict v, const char *de
 static int trivial_prog(enum bpf_prog_type type, int ret)
 {
 	struct bpf_insn insns[] = {
-		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = ret },
-		{ .code = BPF_JMP | BPF_EXIT },
+		{.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = ret},
+		{.code = BPF_JMP | BPF_EXIT},
 	};
 
 	return bpf_prog_load(type, "fw_doctor", "GPL", insns, 2, NULL);
@@ -89,11 +89,13 @@ static void run_probe(struct probe *p)
 
 	LIBBPF_OPTS(bpf_prog_load_opts, o, .expected_attach_type = FW_BPF_TCX_EGRESS);
 	struct bpf_insn insns[] = {
-		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = -1 },
-		{ .code = BPF_JMP | BPF_EXIT },
+		{.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = -1},
+		{.code = BPF_JMP | BPF_EXIT},
 	};
 	tc = bpf_prog_load(BPF_PROG_TYPE_SCHED_CLS, "fw_doctor", "GPL", insns, 2, &o);
-	p->tcx = tc < 0 ? -errno : bpf_link_create(tc, veth, FW_BPF_TCX_EGRESS, NULL) < 0 ? -errno : 0;
+	p->tcx = tc < 0							  ? -errno
+		 : bpf_link_create(tc, veth, FW_BPF_TCX_EGRESS, NULL) < 0 ? -errno
+									  : 0;
 
 	xp = xdp_program__from_fd(xdp);
 	if (!libxdp_get_error(xp) && !xdp_program__attach(xp, veth, XDP_MODE_SKB, 0)) {
@@ -102,7 +104,8 @@ static void run_probe(struct probe *p)
 		LIBBPF_OPTS(bpf_xdp_query_opts, q);
 		int fd;
 
-		if (!bpf_xdp_query(veth, 0, &q) && (fd = bpf_prog_get_fd_by_id(q.skb_prog_id)) >= 0 &&
+		if (!bpf_xdp_query(veth, 0, &q) &&
+		    (fd = bpf_prog_get_fd_by_id(q.skb_prog_id)) >= 0 &&
 		    !bpf_obj_get_info_by_fd(fd, &info, &len))
 			p->dispatcher = !strcmp(info.name, "xdp_dispatcher");
 	}
@@ -160,11 +163,13 @@ int cmd_doctor(int argc, char **argv)
 	report(arr, "privileges", fw_check_privileges() ? MISSING : OK,
 	       fw_check_privileges() ? "CAP_BPF/CAP_SYS_ADMIN or CAP_NET_ADMIN missing"
 				     : "CAP_BPF and CAP_NET_ADMIN held",
-	       fw_check_privileges() ? "fwctl cannot change anything; run as root" : "fwctl can load and attach");
+	       fw_check_privileges() ? "fwctl cannot change anything; run as root"
+				     : "fwctl can load and attach");
 	fw_err_clear();
 
 	if (fs_is("/sys/fs/bpf", 0xcafe4a11))
-		report(arr, "bpffs", OK, "mounted at /sys/fs/bpf", "state is pinned under /sys/fs/bpf/fwctl");
+		report(arr, "bpffs", OK, "mounted at /sys/fs/bpf",
+		       "state is pinned under /sys/fs/bpf/fwctl");
 	else
 		report(arr, "bpffs", DEGRADED, "not mounted at /sys/fs/bpf",
 		       "fwctl mounts it on first change (or refuses under 'ip netns exec')");
@@ -181,10 +186,11 @@ int cmd_doctor(int argc, char **argv)
 	if (f)
 		fclose(f);
 	if (!lockdown[0] || strstr(lockdown, "[none]"))
-		report(arr, "lockdown", OK, lockdown[0] ? lockdown : "not enabled", "BPF unrestricted");
+		report(arr, "lockdown", OK, lockdown[0] ? lockdown : "not enabled",
+		       "BPF unrestricted");
 	else
-		report(arr, "lockdown", strstr(lockdown, "[integrity]") ? DEGRADED : MISSING, lockdown,
-		       "some BPF features are restricted; attach may fail");
+		report(arr, "lockdown", strstr(lockdown, "[integrity]") ? DEGRADED : MISSING,
+		       lockdown, "some BPF features are restricted; attach may fail");
 
 	if (probe(&p) || p.setup) {
 		snprintf(detail, sizeof(detail), "scratch namespace failed: %s", strerror(p.setup));
@@ -192,18 +198,23 @@ int cmd_doctor(int argc, char **argv)
 	} else {
 		report(arr, "xdp-veth", p.veth_native ? DEGRADED : OK,
 		       p.veth_native ? strerror(-p.veth_native) : "native XDP works on veth",
-		       p.veth_native ? "veth ports use generic XDP" : "container ports get native XDP");
+		       p.veth_native ? "veth ports use generic XDP"
+				     : "container ports get native XDP");
 		report(arr, "xdp-bridge", p.bridge_native ? DEGRADED : OK,
-		       p.bridge_native ? "bridges have no native XDP" : "native XDP works on bridges",
+		       p.bridge_native ? "bridges have no native XDP"
+				       : "native XDP works on bridges",
 		       p.bridge_native ? "bridges use generic XDP; their ports carry the rule too"
 				       : "bridges get native XDP");
 		report(arr, "tc", p.tcx ? DEGRADED : OK,
 		       p.tcx ? "TCX links unavailable" : "TCX links work",
-		       p.tcx ? "egress uses cls_bpf filters (netlink)" : "egress uses pinned TCX links");
+		       p.tcx ? "egress uses cls_bpf filters (netlink)"
+			     : "egress uses pinned TCX links");
 		report(arr, "xdp-dispatcher", p.dispatcher ? OK : DEGRADED,
-		       p.dispatcher ? "libxdp dispatcher loads" : "libxdp dispatcher cannot load here",
+		       p.dispatcher ? "libxdp dispatcher loads"
+				    : "libxdp dispatcher cannot load here",
 		       p.dispatcher ? "other XDP programs can share an interface"
-				    : "one XDP program per interface; fwctl refuses to replace others without --force");
+				    : "one XDP program per interface; fwctl refuses to replace "
+				      "others without --force");
 	}
 	if (fw_opts.json) {
 		fw_json_print(json_pack("{s:o}", "checks", arr));

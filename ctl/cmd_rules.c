@@ -40,13 +40,15 @@ static int parse_hook(const char *s)
 /* Options may come before, between or after the positional arguments. */
 int fw_rule_parse(int argc, char **argv, struct fw_rule_opts *o)
 {
-	static const struct option longopts[] = {
-		{ "dir", required_argument, NULL, 'd' },  { "mode", required_argument, NULL, 'm' },
-		{ "hook", required_argument, NULL, 'H' }, { "force", no_argument, NULL, 'f' },
-		{ "all", no_argument, NULL, 'a' },	  { "help", no_argument, NULL, 'h' },
-		{}
-	};
-	static const int npos[] = { [FW_ATTACH] = 1, [FW_DETACH] = 1, [FW_BLOCK] = 2, [FW_UNBLOCK] = 2 };
+	static const struct option longopts[] = {{"dir", required_argument, NULL, 'd'},
+						 {"mode", required_argument, NULL, 'm'},
+						 {"hook", required_argument, NULL, 'H'},
+						 {"force", no_argument, NULL, 'f'},
+						 {"all", no_argument, NULL, 'a'},
+						 {"help", no_argument, NULL, 'h'},
+						 {}};
+	static const int npos[] = {
+		[FW_ATTACH] = 1, [FW_DETACH] = 1, [FW_BLOCK] = 2, [FW_UNBLOCK] = 2};
 	const char *cmd = argv[0];
 	int c, err = 0;
 
@@ -155,8 +157,7 @@ int fw_state_drop_if_empty(struct fw_state *st)
 
 /* Enforces st->rules and keeps them; on failure the old rules are back in
  * force and kept, and the first error is the one reported. */
-int fw_rules_commit(struct fw_state *st, const struct fw_rule *old,
-		    const struct fw_attach_req *req)
+int fw_rules_commit(struct fw_state *st, const struct fw_rule *old, const struct fw_attach_req *req)
 {
 	bool quiet = fw_opts.quiet;
 	int err = fw_apply(st, req);
@@ -172,7 +173,7 @@ int fw_rules_commit(struct fw_state *st, const struct fw_rule *old,
 
 static int do_change(struct fw_rule_opts *o)
 {
-	struct fw_attach_req req = { .force = o->force };
+	struct fw_attach_req req = {.force = o->force};
 	struct fw_rule *old = NULL, *r;
 	struct fw_link *links = NULL;
 	const char *br;
@@ -199,13 +200,15 @@ static int do_change(struct fw_rule_opts *o)
 		const struct fw_link *l = fw_link_by_name(links, nlinks, o->target);
 
 		if (l && !strcmp(l->kind, "bridge")) {
-			err = fw_fail(-EOPNOTSUPP, "cannot attach native XDP to '%s': driver has "
-						   "no native XDP (bridges have none)", l->name);
+			err = fw_fail(-EOPNOTSUPP,
+				      "cannot attach native XDP to '%s': driver has "
+				      "no native XDP (bridges have none)",
+				      l->name);
 			goto out_free;
 		}
 	}
 	err = fw_state_open(st, o->what == FW_ATTACH || o->what == FW_BLOCK ? FW_OPEN_WRITE
-								      : FW_OPEN_READ);
+									    : FW_OPEN_READ);
 	if (err)
 		goto out;
 	if (!o->all && (o->what == FW_DETACH || o->what == FW_UNBLOCK) &&
@@ -241,7 +244,8 @@ static int do_change(struct fw_rule_opts *o)
 		br = l ? covering_bridge(st, l, links, nlinks) : NULL;
 		if (br && (!r || o->what == FW_DETACH))
 			fw_warn("%s is covered by the rule on bridge %s: change that rule to "
-				"change it", o->target, br);
+				"change it",
+				o->target, br);
 		if (r && o->what == FW_DETACH)
 			memset(r, 0, sizeof(*r));
 		else if (r)
@@ -269,7 +273,7 @@ out_free:
 
 static int run(int argc, char **argv, enum fw_change what)
 {
-	struct fw_rule_opts o = { .what = what };
+	struct fw_rule_opts o = {.what = what};
 	int err = fw_rule_parse(argc, argv, &o);
 
 	return err ? err : do_change(&o);

@@ -12,7 +12,7 @@
 #define RESTORE_MAX_LINE 1024
 #define RESTORE_MAX_ARGS 16
 
-static const char *mode_opt[] = { "", " --mode native", " --mode generic" };
+static const char *mode_opt[] = {"", " --mode native", " --mode generic"};
 
 static void save_rule(FILE *f, const struct fw_rule *r)
 {
@@ -26,7 +26,8 @@ static void save_rule(FILE *f, const struct fw_rule *r)
 	fw_policy_format(&r->blocked[FW_DIR_OUT], out, sizeof(out));
 	if (!has_in && !has_out) {
 		fprintf(f, "attach %s%s%s\n", r->target, opts_mode, opts_hook);
-	} else if (!memcmp(&r->blocked[FW_DIR_IN], &r->blocked[FW_DIR_OUT], sizeof(r->blocked[0]))) {
+	} else if (!memcmp(&r->blocked[FW_DIR_IN], &r->blocked[FW_DIR_OUT],
+			   sizeof(r->blocked[0]))) {
 		fprintf(f, "block %s %s%s%s\n", in, r->target, opts_mode, opts_hook);
 	} else {
 		if (has_in)
@@ -193,8 +194,7 @@ static int restore_parse(const char *path, struct fw_rule *rules)
 int cmd_restore(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "check", no_argument, NULL, 'c' }, { "help", no_argument, NULL, 'h' }, {}
-	};
+		{"check", no_argument, NULL, 'c'}, {"help", no_argument, NULL, 'h'}, {}};
 	struct fw_rule *rules = calloc(FW_MAX_RULES, sizeof(*rules));
 	struct fw_rule *old = calloc(FW_MAX_RULES, sizeof(*old));
 	struct fw_state *st = calloc(1, sizeof(*st));

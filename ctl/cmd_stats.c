@@ -25,7 +25,7 @@ static void on_signal(int sig)
 	stop = sig;
 }
 
-static const char *dir_name[FW_DIRS] = { "in", "out" };
+static const char *dir_name[FW_DIRS] = {"in", "out"};
 
 static const char *idx_name(__u32 idx, char *buf, size_t len)
 {
@@ -83,11 +83,10 @@ static int snapshot(const struct stats_opts *o, json_t **out)
 						  (json_int_t)c->bytes[FW_DROP]));
 			}
 		}
-		json_array_append_new(ifs, json_pack("{s:s, s:i, s:s, s:o, s:o}", "ifname",
-						     ifc->name, "ifindex", ifc->ifindex, "netns",
-						     st->ns.name, "container",
-						     fw_view_container(&v, ifc->ifindex), "counters",
-						     rows));
+		json_array_append_new(
+			ifs, json_pack("{s:s, s:i, s:s, s:o, s:o}", "ifname", ifc->name, "ifindex",
+				       ifc->ifindex, "netns", st->ns.name, "container",
+				       fw_view_container(&v, ifc->ifindex), "counters", rows));
 		if (!err && o->reset)
 			err = fw_state_reset_counters(st, s);
 		if (err)
@@ -116,14 +115,15 @@ static json_t *prev_row(json_t *prev, json_t *ifc, json_t *row)
 	json_t *pi, *pr;
 	size_t i, j;
 
-	json_array_foreach(json_object_get(prev, "interfaces"), i, pi) {
+	json_array_foreach(json_object_get(prev, "interfaces"), i, pi)
+	{
 		if (!json_equal(json_object_get(pi, "ifindex"), json_object_get(ifc, "ifindex")))
 			continue;
-		json_array_foreach(json_object_get(pi, "counters"), j, pr)
-			if (json_equal(json_object_get(pr, "proto"), json_object_get(row, "proto")) &&
-			    json_equal(json_object_get(pr, "direction"),
-				       json_object_get(row, "direction")))
-				return pr;
+		json_array_foreach(json_object_get(pi, "counters"), j,
+				   pr) if (json_equal(json_object_get(pr, "proto"),
+						      json_object_get(row, "proto")) &&
+					   json_equal(json_object_get(pr, "direction"),
+						      json_object_get(row, "direction"))) return pr;
 	}
 	return NULL;
 }
@@ -140,8 +140,10 @@ static void print_table(json_t *doc, json_t *prev, double secs)
 	if (rates)
 		printf(" %10s %10s %10s", "PASS/s", "DROP/s", "BYTES/s");
 	putchar('\n');
-	json_array_foreach(ifs, i, ifc) {
-		json_array_foreach(json_object_get(ifc, "counters"), j, row) {
+	json_array_foreach(ifs, i, ifc)
+	{
+		json_array_foreach(json_object_get(ifc, "counters"), j, row)
+		{
 			char a[16], b[16], c[16], d[16];
 
 			printf("%-16s %-3s %-10s %12s %10s %12s %10s",
@@ -156,15 +158,19 @@ static void print_table(json_t *doc, json_t *prev, double secs)
 				json_t *p = prev_row(prev, ifc, row);
 				__u64 pp = p ? field_of(p, "passed_packets") : 0;
 				__u64 dp = p ? field_of(p, "dropped_packets") : 0;
-				__u64 by = p ? field_of(p, "passed_bytes") + field_of(p, "dropped_bytes") : 0;
+				__u64 by = p ? field_of(p, "passed_bytes") +
+							   field_of(p, "dropped_bytes")
+					     : 0;
 
 				printf(" %10s %10s %10s",
-				       fw_human_count((field_of(row, "passed_packets") - pp) / secs, a,
-						      sizeof(a)),
-				       fw_human_count((field_of(row, "dropped_packets") - dp) / secs, b,
-						      sizeof(b)),
+				       fw_human_count((field_of(row, "passed_packets") - pp) / secs,
+						      a, sizeof(a)),
+				       fw_human_count((field_of(row, "dropped_packets") - dp) /
+							      secs,
+						      b, sizeof(b)),
 				       fw_human_bytes((field_of(row, "passed_bytes") +
-						       field_of(row, "dropped_bytes") - by) / secs,
+						       field_of(row, "dropped_bytes") - by) /
+							      secs,
 						      c, sizeof(c)));
 			}
 			putchar('\n');
@@ -194,7 +200,7 @@ static int watch(struct stats_opts *o)
 	signal(SIGTERM, on_signal);
 	for (long i = 0; !stop && (!o->count || i < o->count); i++) {
 		if (i) {
-			struct timespec ts = { .tv_sec = o->watch };
+			struct timespec ts = {.tv_sec = o->watch};
 
 			while (!stop && nanosleep(&ts, &ts))
 				;
@@ -244,28 +250,33 @@ static void prom_family(FILE *f, json_t *doc, const char *metric, const char *wh
 	json_t *ifc, *row;
 	size_t i, j;
 
-	fprintf(f, "# HELP fwctl_%s_total %s seen by fwctl, by interface, protocol, direction "
-		   "and verdict.\n# TYPE fwctl_%s_total counter\n",
+	fprintf(f,
+		"# HELP fwctl_%s_total %s seen by fwctl, by interface, protocol, direction "
+		"and verdict.\n# TYPE fwctl_%s_total counter\n",
 		metric, what, metric);
-	json_array_foreach(json_object_get(doc, "interfaces"), i, ifc) {
-		json_array_foreach(json_object_get(ifc, "counters"), j, row) {
+	json_array_foreach(json_object_get(doc, "interfaces"), i, ifc)
+	{
+		json_array_foreach(json_object_get(ifc, "counters"), j, row)
+		{
 			for (int v = 0; v < FW_VERDICTS; v++) {
 				char field[32];
 
 				snprintf(field, sizeof(field), "%s_%s", v ? "dropped" : "passed",
 					 unit);
 				fprintf(f, "fwctl_%s_total{", metric);
-				prom_label(f, "netns", json_string_value(json_object_get(ifc, "netns")),
-					   false);
+				prom_label(f, "netns",
+					   json_string_value(json_object_get(ifc, "netns")), false);
 				prom_label(f, "ifname",
-					   json_string_value(json_object_get(ifc, "ifname")), false);
+					   json_string_value(json_object_get(ifc, "ifname")),
+					   false);
 				prom_label(f, "container",
 					   json_string_value(json_object_get(ifc, "container")),
 					   false);
-				prom_label(f, "proto", json_string_value(json_object_get(row, "proto")),
-					   false);
+				prom_label(f, "proto",
+					   json_string_value(json_object_get(row, "proto")), false);
 				prom_label(f, "direction",
-					   json_string_value(json_object_get(row, "direction")), false);
+					   json_string_value(json_object_get(row, "direction")),
+					   false);
 				prom_label(f, "verdict", v ? "dropped" : "passed", true);
 				fprintf(f, "} %llu\n", (unsigned long long)field_of(row, field));
 			}
@@ -276,7 +287,7 @@ static void prom_family(FILE *f, json_t *doc, const char *metric, const char *wh
 /* The text exposition format, for node_exporter's textfile collector. */
 int fw_stats_prometheus(FILE *f, const char *target)
 {
-	struct stats_opts o = { .target = target };
+	struct stats_opts o = {.target = target};
 	json_t *doc = NULL;
 	int err = snapshot(&o, &doc);
 
@@ -291,11 +302,9 @@ int fw_stats_prometheus(FILE *f, const char *target)
 int cmd_stats(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "watch", required_argument, NULL, 'w' }, { "count", required_argument, NULL, 'c' },
-		{ "reset", no_argument, NULL, 'r' },	   { "help", no_argument, NULL, 'h' },
-		{ "prometheus", no_argument, NULL, 'p' },
-		{}
-	};
+		{"watch", required_argument, NULL, 'w'}, {"count", required_argument, NULL, 'c'},
+		{"reset", no_argument, NULL, 'r'},	 {"help", no_argument, NULL, 'h'},
+		{"prometheus", no_argument, NULL, 'p'},	 {}};
 	struct stats_opts o = {};
 	json_t *doc = NULL;
 	char *end;

@@ -7,8 +7,8 @@
 #include <string.h>
 #include "fwctl.h"
 
-static const char *mode_name[] = { "none", "native", "generic" };
-static const char *tc_name[] = { "none", "tcx", "cls_bpf" };
+static const char *mode_name[] = {"none", "native", "generic"};
+static const char *tc_name[] = {"none", "tcx", "cls_bpf"};
 
 static json_t *iface_json(struct fw_state *st, __u32 slot, const struct fw_view *v)
 {
@@ -22,22 +22,21 @@ static json_t *iface_json(struct fw_state *st, __u32 slot, const struct fw_view 
 	fw_state_read_policy(st, slot, pol);
 	/* The kernel's word, not our notes: is our program still there? */
 	ours = xdp.prog_id && xdp.prog_id == ifc->xdp_prog_id;
-	return json_pack("{s:s, s:i, s:s, s:s, s:o, s:s, s:{s:b, s:s, s:i}, "
-			 "s:{s:b, s:b, s:s}, s:{s:o, s:o}}",
-			 "ifname", ifc->name, "ifindex", ifc->ifindex, "netns", st->ns.name,
-			 "kind", l ? l->kind : "gone", "container",
-			 fw_view_container(v, ifc->ifindex), "hook",
-			 ifc->tc_in_prog_id ? "tc" : "xdp", "xdp", "attached", ours, "mode",
-			 mode_name[ours ? xdp.mode : FW_XDP_NONE], "prog_id",
-			 ours ? xdp.prog_id : 0, "tc", "egress", fw_tc_present(st, slot, FW_DIR_OUT),
-			 "ingress", fw_tc_present(st, slot, FW_DIR_IN), "kind",
-			 tc_name[ifc->tc_kind], "blocked", "in", fw_policy_json(&pol[FW_DIR_IN]),
-			 "out", fw_policy_json(&pol[FW_DIR_OUT]));
+	return json_pack(
+		"{s:s, s:i, s:s, s:s, s:o, s:s, s:{s:b, s:s, s:i}, "
+		"s:{s:b, s:b, s:s}, s:{s:o, s:o}}",
+		"ifname", ifc->name, "ifindex", ifc->ifindex, "netns", st->ns.name, "kind",
+		l ? l->kind : "gone", "container", fw_view_container(v, ifc->ifindex), "hook",
+		ifc->tc_in_prog_id ? "tc" : "xdp", "xdp", "attached", ours, "mode",
+		mode_name[ours ? xdp.mode : FW_XDP_NONE], "prog_id", ours ? xdp.prog_id : 0, "tc",
+		"egress", fw_tc_present(st, slot, FW_DIR_OUT), "ingress",
+		fw_tc_present(st, slot, FW_DIR_IN), "kind", tc_name[ifc->tc_kind], "blocked", "in",
+		fw_policy_json(&pol[FW_DIR_IN]), "out", fw_policy_json(&pol[FW_DIR_OUT]));
 }
 
 static json_t *rules_json(struct fw_state *st)
 {
-	static const char *mode[] = { "auto", "native", "generic" };
+	static const char *mode[] = {"auto", "native", "generic"};
 	json_t *arr = json_array();
 
 	for (int i = 0; i < FW_MAX_RULES; i++) {
@@ -45,10 +44,11 @@ static json_t *rules_json(struct fw_state *st)
 
 		if (!r->target[0])
 			continue;
-		json_array_append_new(arr, json_pack("{s:s, s:o, s:o, s:s, s:s}", "target",
-						     r->target, "in", fw_policy_json(&r->blocked[0]),
-						     "out", fw_policy_json(&r->blocked[1]), "mode",
-						     mode[r->mode], "hook", r->hook ? "tc" : "xdp"));
+		json_array_append_new(arr,
+				      json_pack("{s:s, s:o, s:o, s:s, s:s}", "target", r->target,
+						"in", fw_policy_json(&r->blocked[0]), "out",
+						fw_policy_json(&r->blocked[1]), "mode",
+						mode[r->mode], "hook", r->hook ? "tc" : "xdp"));
 	}
 	return arr;
 }
@@ -64,7 +64,8 @@ static void print_text(json_t *doc)
 	}
 	printf("%-16s %-8s %-12s %-5s %-8s %-8s %-13s %-20s %s\n", "IFACE", "KIND", "CONTAINER",
 	       "HOOK", "XDP", "PROG", "TC", "BLOCKED IN", "BLOCKED OUT");
-	json_array_foreach(ifs, i, ifc) {
+	json_array_foreach(ifs, i, ifc)
+	{
 		json_t *xdp = json_object_get(ifc, "xdp"), *tc = json_object_get(ifc, "tc");
 		char prog[16] = "-", tcs[32], in[256] = "", out[256] = "";
 		json_t *p;
@@ -81,22 +82,22 @@ static void print_text(json_t *doc)
 			snprintf(in + strlen(in), sizeof(in) - strlen(in), "%s%s", j ? "," : "",
 				 json_string_value(p));
 		json_array_foreach(json_object_get(json_object_get(ifc, "blocked"), "out"), j, p)
-			snprintf(out + strlen(out), sizeof(out) - strlen(out), "%s%s",
-				 j ? "," : "", json_string_value(p));
+			snprintf(out + strlen(out), sizeof(out) - strlen(out), "%s%s", j ? "," : "",
+				 json_string_value(p));
 		const char *ctr = json_string_value(json_object_get(ifc, "container"));
 
 		printf("%-16s %-8s %-12s %-5s %-8s %-8s %-13s %-20s %s\n",
 		       json_string_value(json_object_get(ifc, "ifname")),
 		       json_string_value(json_object_get(ifc, "kind")), ctr ? ctr : "-",
 		       json_string_value(json_object_get(ifc, "hook")),
-		       json_string_value(json_object_get(xdp, "mode")), prog, tcs,
-		       in[0] ? in : "-", out[0] ? out : "-");
+		       json_string_value(json_object_get(xdp, "mode")), prog, tcs, in[0] ? in : "-",
+		       out[0] ? out : "-");
 	}
 }
 
 int cmd_status(int argc, char **argv)
 {
-	static const struct option longopts[] = { { "help", no_argument, NULL, 'h' }, {} };
+	static const struct option longopts[] = {{"help", no_argument, NULL, 'h'}, {}};
 	const char *target = NULL;
 	struct fw_state *st = calloc(1, sizeof(*st));
 	struct fw_view v = {};

@@ -136,7 +136,7 @@ static void name_ports(int nsfd, const char *name, const struct fw_link *links, 
 /* names[i]: the container (or netns) behind links[i], "" where none is known. */
 int fw_container_names(const struct fw_link *links, int n, char (*names)[FW_TARGET_LEN])
 {
-	char (*docker)[FW_TARGET_LEN] = NULL;
+	char(*docker)[FW_TARGET_LEN] = NULL;
 	char name[FW_TARGET_LEN], target[FW_TARGET_LEN + 16];
 	struct dirent *de;
 	int nd = 0, fd;

@@ -8,9 +8,9 @@
 #include <curl/curl.h>
 #include "fwctl.h"
 
-#define DOCKER_SOCK "/var/run/docker.sock"
+#define DOCKER_SOCK	  "/var/run/docker.sock"
 #define DOCKER_TIMEOUT_MS 3000L
-#define DOCKER_MAX_REPLY (8 << 20)
+#define DOCKER_MAX_REPLY  (8 << 20)
 
 struct reply {
 	char *buf;
@@ -148,7 +148,8 @@ int fw_docker_list(char (**names)[FW_TARGET_LEN], int *n)
 		json_decref(doc);
 		return fw_fail(-ENOMEM, "out of memory");
 	}
-	json_array_foreach(doc, i, c) {
+	json_array_foreach(doc, i, c)
+	{
 		const char *nm = json_string_value(json_array_get(json_object_get(c, "Names"), 0));
 
 		if (nm)

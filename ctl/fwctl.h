@@ -13,9 +13,9 @@
 #include <jansson.h>
 #include "fw_abi.h"
 
-#define FW_EXIT_OK 0
+#define FW_EXIT_OK	0
 #define FW_EXIT_RUNTIME 1
-#define FW_EXIT_USAGE 2
+#define FW_EXIT_USAGE	2
 
 /* An -errno that means "the user asked for something wrong": exit 2. */
 #define FW_EUSAGE 1000
@@ -101,8 +101,8 @@ struct fw_state {
 	struct fw_iface ifaces[FW_MAX_IFACES];
 };
 enum fw_open {
-	FW_OPEN_READ,   /* shared lock; no state is fine */
-	FW_OPEN_WRITE,  /* exclusive lock; state created when missing */
+	FW_OPEN_READ,	/* shared lock; no state is fine */
+	FW_OPEN_WRITE,	/* exclusive lock; state created when missing */
 	FW_OPEN_UPDATE, /* exclusive lock; no state is fine */
 };
 int fw_state_open(struct fw_state *st, enum fw_open how);

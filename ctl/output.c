@@ -13,7 +13,7 @@ void fw_json_print(json_t *doc)
 /* 1234567 -> "1.23M": three significant digits, SI steps. */
 static const char *human(__u64 v, const char *unit, char *buf, size_t len)
 {
-	static const char *prefix[] = { "", "k", "M", "G", "T", "P" };
+	static const char *prefix[] = {"", "k", "M", "G", "T", "P"};
 	double d = v;
 	int i = 0;
 
@@ -25,8 +25,11 @@ static const char *human(__u64 v, const char *unit, char *buf, size_t len)
 		d /= 1000;
 		i++;
 	}
-	snprintf(buf, len, "%.*f%s%s%s", d < 10 ? 2 : d < 100 ? 1 : 0, d, unit[0] ? " " : "",
-		 prefix[i], unit);
+	snprintf(buf, len, "%.*f%s%s%s",
+		 d < 10	   ? 2
+		 : d < 100 ? 1
+			   : 0,
+		 d, unit[0] ? " " : "", prefix[i], unit);
 	return buf;
 }
 

@@ -164,8 +164,9 @@ static int enforce(struct fw_state *st, struct want *w, const struct fw_attach_r
 		return fw_state_set_policy(st, s, w->pol);
 	s = slot_free(st);
 	if (s < 0)
-		return fw_fail(-E2BIG, "cannot attach to '%s': interface table is full "
-				       "(%d interfaces per namespace)",
+		return fw_fail(-E2BIG,
+			       "cannot attach to '%s': interface table is full "
+			       "(%d interfaces per namespace)",
 			       w->link->name, FW_MAX_IFACES);
 	w->req.force = opt && opt->force;
 	err = fw_state_set_policy(st, s, w->pol);

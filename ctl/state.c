@@ -48,14 +48,15 @@ static int refuse_ip_netns_exec(void)
 	while (fgets(line, sizeof(line), f)) {
 		char *sep = strstr(line, " - sysfs ");
 
-		if (!sep || sscanf(line, "%*s %*s %*s %*s %255s", mnt) != 1 || strcmp(mnt, "/sys") ||
-		    sscanf(sep, " - sysfs %255s", src) != 1)
+		if (!sep || sscanf(line, "%*s %*s %*s %*s %255s", mnt) != 1 ||
+		    strcmp(mnt, "/sys") || sscanf(sep, " - sysfs %255s", src) != 1)
 			continue;
 		snprintf(path, sizeof(path), "/run/netns/%s", src);
 		if (strcmp(src, "sysfs") && !strchr(src, '/') && !stat(path, &st)) {
 			fclose(f);
-			return fw_fail(-EXDEV, "running under 'ip netns exec %s', which hides the "
-					       "host's bpffs: use 'fwctl -n %s ...' instead",
+			return fw_fail(-EXDEV,
+				       "running under 'ip netns exec %s', which hides the "
+				       "host's bpffs: use 'fwctl -n %s ...' instead",
 				       src, src);
 		}
 	}
@@ -110,8 +111,10 @@ static int safe_mkdir(const char *path, bool create)
 	if (lstat(path, &st))
 		return -errno;
 	if (!S_ISDIR(st.st_mode) || st.st_uid != 0 || (st.st_mode & 077))
-		return fw_fail(-EPERM, "refusing unsafe state directory %s "
-				       "(not a root-owned 0700 directory)", path);
+		return fw_fail(-EPERM,
+			       "refusing unsafe state directory %s "
+			       "(not a root-owned 0700 directory)",
+			       path);
 	return 0;
 }
 
@@ -129,8 +132,8 @@ static int map_get(struct fw_state *st, const char *name)
 
 static void close_maps(struct fw_state *st)
 {
-	int *fds[] = { &st->policy_fd, &st->counters_fd, &st->ifaces_fd, &st->rules_fd,
-		       &st->meta_fd };
+	int *fds[] = {&st->policy_fd, &st->counters_fd, &st->ifaces_fd, &st->rules_fd,
+		      &st->meta_fd};
 
 	for (size_t i = 0; i < ARRAY_SIZE(fds); i++) {
 		if (*fds[i] >= 0)
@@ -164,8 +167,7 @@ static int create_maps(struct fw_state *st)
 
 	if (!skel)
 		return fw_fail(-errno, "cannot open BPF object: %s", strerror(errno));
-	bpf_object__for_each_program(prog, skel->obj)
-		bpf_program__set_autoload(prog, false);
+	bpf_object__for_each_program(prog, skel->obj) bpf_program__set_autoload(prog, false);
 	err = fw_xdp__load(skel);
 	fw_xdp__destroy(skel);
 	if (err)
@@ -217,14 +219,15 @@ static int check_meta(struct fw_state *st, bool *stale)
 	*stale = false;
 	if (bpf_map_lookup_elem(st->meta_fd, &zero, &meta))
 		return fw_fail(-errno, "cannot read %s/fw_meta: %s", st->dir, strerror(errno));
-	if (meta.version == 0 || (meta.netns_cookie && st->ns.cookie &&
-				  meta.netns_cookie != st->ns.cookie)) {
+	if (meta.version == 0 ||
+	    (meta.netns_cookie && st->ns.cookie && meta.netns_cookie != st->ns.cookie)) {
 		*stale = true; /* half-made, or a dead namespace's inode reused */
 		return 0;
 	}
 	if (meta.version != FW_ABI_VERSION)
-		return fw_fail(-EPROTO, "state in %s has layout version %u, this fwctl knows %u: "
-				       "detach it with the fwctl that made it",
+		return fw_fail(-EPROTO,
+			       "state in %s has layout version %u, this fwctl knows %u: "
+			       "detach it with the fwctl that made it",
 			       st->dir, meta.version, FW_ABI_VERSION);
 	return 0;
 }
@@ -251,8 +254,8 @@ int fw_state_open(struct fw_state *st, enum fw_open how)
 	int err;
 
 	memset(st, 0, sizeof(*st));
-	st->lock_fd = st->policy_fd = st->counters_fd = st->ifaces_fd = st->rules_fd =
-		st->meta_fd = -1;
+	st->lock_fd = st->policy_fd = st->counters_fd = st->ifaces_fd = st->rules_fd = st->meta_fd =
+		-1;
 	st->ncpus = libbpf_num_possible_cpus();
 	err = fw_netns_self(&st->ns);
 	if (err)

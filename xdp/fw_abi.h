@@ -23,7 +23,7 @@
 /* IPv6 extension headers walked; a longer chain is malformed. */
 #define FW_MAX_EXTHDR 6
 /* TC: bytes pulled into the linear area when headers sit in fragments. */
-#define FW_PULL_MAX 1024
+#define FW_PULL_MAX   1024
 #define FW_TARGET_LEN 64
 #define FW_IFNAME_LEN 16
 

@@ -15,7 +15,7 @@ const volatile __u32 fw_slot = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, FW_MAX_IFACES * FW_DIRS);
+	__uint(max_entries, FW_MAX_IFACES *FW_DIRS);
 	__type(key, __u32);
 	__type(value, struct fw_policy);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
@@ -23,7 +23,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, FW_MAX_IFACES * FW_DIRS);
+	__uint(max_entries, FW_MAX_IFACES *FW_DIRS);
 	__type(key, __u32);
 	__type(value, struct fw_counters);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);

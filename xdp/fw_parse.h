@@ -18,22 +18,22 @@
 #define __always_inline inline __attribute__((always_inline))
 #endif
 
-#define FW_ETH_HLEN 14
+#define FW_ETH_HLEN  14
 #define FW_VLAN_HLEN 4
 #define FW_IPV4_HLEN 20
 #define FW_IPV6_HLEN 40
 
-#define FW_ETH_P_IP 0x0800
-#define FW_ETH_P_IPV6 0x86dd
-#define FW_ETH_P_8021Q 0x8100
+#define FW_ETH_P_IP	0x0800
+#define FW_ETH_P_IPV6	0x86dd
+#define FW_ETH_P_8021Q	0x8100
 #define FW_ETH_P_8021AD 0x88a8
 
 /* IPv6 extension headers walked to find the upper-layer protocol. */
-#define FW_IPV6_HOPOPTS 0
-#define FW_IPV6_ROUTING 43
+#define FW_IPV6_HOPOPTS	 0
+#define FW_IPV6_ROUTING	 43
 #define FW_IPV6_FRAGMENT 44
-#define FW_IPV6_AH 51
-#define FW_IPV6_DSTOPTS 60
+#define FW_IPV6_AH	 51
+#define FW_IPV6_DSTOPTS	 60
 
 /* Byte loads: no alignment assumptions, no byte-order helpers. */
 static __always_inline __u16 fw_be16(const __u8 *p)
