@@ -21,7 +21,7 @@
 #define FW_TC_HANDLE 0xf17e
 #define FW_TC_PRIO   0xf17e
 
-static const char *dir_name[FW_DIRS] = {"in", "out"};
+static const char *dir_name[FW_DIRS] = { "in", "out" };
 
 static void link_pin_path(struct fw_state *st, __u32 slot, __u32 dir, char *buf, size_t len)
 {

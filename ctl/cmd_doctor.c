@@ -27,7 +27,7 @@
 #define FW_BPF_TCX_EGRESS 47
 
 enum verdict { OK, DEGRADED, MISSING };
-static const char *verdict_name[] = {"OK", "degraded", "missing"};
+static const char *verdict_name[] = { "OK", "degraded", "missing" };
 
 /* What the child finds in its scratch namespace. */
 struct probe {
@@ -52,8 +52,8 @@ static void report(json_t *arr, const char *name, enum verdict v, const char *de
 static int trivial_prog(enum bpf_prog_type type, int ret)
 {
 	struct bpf_insn insns[] = {
-		{.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = ret},
-		{.code = BPF_JMP | BPF_EXIT},
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = ret },
+		{ .code = BPF_JMP | BPF_EXIT },
 	};
 
 	return bpf_prog_load(type, "fw_doctor", "GPL", insns, 2, NULL);
@@ -89,8 +89,8 @@ static void run_probe(struct probe *p)
 
 	LIBBPF_OPTS(bpf_prog_load_opts, o, .expected_attach_type = FW_BPF_TCX_EGRESS);
 	struct bpf_insn insns[] = {
-		{.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = -1},
-		{.code = BPF_JMP | BPF_EXIT},
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = -1 },
+		{ .code = BPF_JMP | BPF_EXIT },
 	};
 	tc = bpf_prog_load(BPF_PROG_TYPE_SCHED_CLS, "fw_doctor", "GPL", insns, 2, &o);
 	p->tcx = tc < 0							  ? -errno

@@ -40,15 +40,14 @@ static int parse_hook(const char *s)
 /* Options may come before, between or after the positional arguments. */
 int fw_rule_parse(int argc, char **argv, struct fw_rule_opts *o)
 {
-	static const struct option longopts[] = {{"dir", required_argument, NULL, 'd'},
-						 {"mode", required_argument, NULL, 'm'},
-						 {"hook", required_argument, NULL, 'H'},
-						 {"force", no_argument, NULL, 'f'},
-						 {"all", no_argument, NULL, 'a'},
-						 {"help", no_argument, NULL, 'h'},
-						 {}};
+	static const struct option longopts[] = {
+		{ "dir", required_argument, NULL, 'd' }, { "mode", required_argument, NULL, 'm' },
+		{ "hook", required_argument, NULL, 'H' }, { "force", no_argument, NULL, 'f' },
+		{ "all", no_argument, NULL, 'a' },
+		{ "strict", no_argument, NULL, 's' }, { "help", no_argument, NULL, 'h' }, {} };
 	static const int npos[] = {
-		[FW_ATTACH] = 1, [FW_DETACH] = 1, [FW_BLOCK] = 2, [FW_UNBLOCK] = 2};
+		[FW_ATTACH] = 1, [FW_DETACH] = 1, [FW_BLOCK] = 2, [FW_UNBLOCK] = 2
+	};
 	const char *cmd = argv[0];
 	int c, err = 0;
 
@@ -56,7 +55,7 @@ int fw_rule_parse(int argc, char **argv, struct fw_rule_opts *o)
 	o->dirs[FW_DIR_IN] = o->dirs[FW_DIR_OUT] = true;
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":d:m:H:fah", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":d:m:H:fahs", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			if (o->what == FW_ATTACH || o->what == FW_DETACH)
@@ -77,6 +76,11 @@ int fw_rule_parse(int argc, char **argv, struct fw_rule_opts *o)
 			if (o->what == FW_DETACH || o->what == FW_UNBLOCK)
 				return fw_usage("%s: unknown option '--force'", cmd);
 			o->force = true;
+			break;
+		case 's':
+			if (o->what != FW_BLOCK)
+				return fw_usage("%s: unknown option '--strict'", cmd);
+			o->strict = true;
 			break;
 		case 'a':
 			if (o->what != FW_DETACH)
@@ -136,6 +140,10 @@ void fw_rule_change(struct fw_rule *r, const struct fw_rule_opts *o)
 			else
 				r->blocked[d].blocked[i] &= ~o->set.blocked[i];
 		}
+		if (o->strict)
+			r->blocked[d].flags |= FW_POLICY_STRICT;
+		if (fw_policy_empty(&r->blocked[d]))
+			r->blocked[d].flags = 0;
 	}
 	if (o->mode >= 0)
 		r->mode = o->mode;
@@ -173,7 +181,7 @@ int fw_rules_commit(struct fw_state *st, const struct fw_rule *old, const struct
 
 static int do_change(struct fw_rule_opts *o)
 {
-	struct fw_attach_req req = {.force = o->force};
+	struct fw_attach_req req = { .force = o->force };
 	struct fw_rule *old = NULL, *r;
 	struct fw_link *links = NULL;
 	const char *br;
@@ -273,7 +281,7 @@ out_free:
 
 static int run(int argc, char **argv, enum fw_change what)
 {
-	struct fw_rule_opts o = {.what = what};
+	struct fw_rule_opts o = { .what = what };
 	int err = fw_rule_parse(argc, argv, &o);
 
 	return err ? err : do_change(&o);

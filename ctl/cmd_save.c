@@ -12,13 +12,15 @@
 #define RESTORE_MAX_LINE 1024
 #define RESTORE_MAX_ARGS 16
 
-static const char *mode_opt[] = {"", " --mode native", " --mode generic"};
+static const char *mode_opt[] = { "", " --mode native", " --mode generic" };
 
 static void save_rule(FILE *f, const struct fw_rule *r)
 {
 	char in[1200], out[1200];
 	const char *opts_mode = mode_opt[r->mode < 3 ? r->mode : 0];
 	const char *opts_hook = r->hook == FW_HOOK_TC ? " --hook tc" : "";
+	const char *strict_in = r->blocked[FW_DIR_IN].flags & FW_POLICY_STRICT ? " --strict" : "";
+	const char *strict_out = r->blocked[FW_DIR_OUT].flags & FW_POLICY_STRICT ? " --strict" : "";
 	bool has_in = !fw_policy_empty(&r->blocked[FW_DIR_IN]);
 	bool has_out = !fw_policy_empty(&r->blocked[FW_DIR_OUT]);
 
@@ -28,14 +30,14 @@ static void save_rule(FILE *f, const struct fw_rule *r)
 		fprintf(f, "attach %s%s%s\n", r->target, opts_mode, opts_hook);
 	} else if (!memcmp(&r->blocked[FW_DIR_IN], &r->blocked[FW_DIR_OUT],
 			   sizeof(r->blocked[0]))) {
-		fprintf(f, "block %s %s%s%s\n", in, r->target, opts_mode, opts_hook);
+		fprintf(f, "block %s %s%s%s%s\n", in, r->target, opts_mode, opts_hook, strict_in);
 	} else {
 		if (has_in)
-			fprintf(f, "block %s %s --dir in%s%s\n", in, r->target, opts_mode,
-				opts_hook);
+			fprintf(f, "block %s %s --dir in%s%s%s\n", in, r->target, opts_mode,
+				opts_hook, strict_in);
 		if (has_out)
-			fprintf(f, "block %s %s --dir out%s%s\n", out, r->target, opts_mode,
-				opts_hook);
+			fprintf(f, "block %s %s --dir out%s%s%s\n", out, r->target, opts_mode,
+				opts_hook, strict_out);
 	}
 }
 
@@ -193,8 +195,9 @@ static int restore_parse(const char *path, struct fw_rule *rules)
 
 int cmd_restore(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{"check", no_argument, NULL, 'c'}, {"help", no_argument, NULL, 'h'}, {}};
+	static const struct option longopts[] = { { "check", no_argument, NULL, 'c' },
+						  { "help", no_argument, NULL, 'h' },
+						  {} };
 	struct fw_rule *rules = calloc(FW_MAX_RULES, sizeof(*rules));
 	struct fw_rule *old = calloc(FW_MAX_RULES, sizeof(*old));
 	struct fw_state *st = calloc(1, sizeof(*st));

@@ -25,7 +25,7 @@ static void on_signal(int sig)
 	stop = sig;
 }
 
-static const char *dir_name[FW_DIRS] = {"in", "out"};
+static const char *dir_name[FW_DIRS] = { "in", "out" };
 
 static const char *idx_name(__u32 idx, char *buf, size_t len)
 {
@@ -200,7 +200,7 @@ static int watch(struct stats_opts *o)
 	signal(SIGTERM, on_signal);
 	for (long i = 0; !stop && (!o->count || i < o->count); i++) {
 		if (i) {
-			struct timespec ts = {.tv_sec = o->watch};
+			struct timespec ts = { .tv_sec = o->watch };
 
 			while (!stop && nanosleep(&ts, &ts))
 				;
@@ -287,7 +287,7 @@ static void prom_family(FILE *f, json_t *doc, const char *metric, const char *wh
 /* The text exposition format, for node_exporter's textfile collector. */
 int fw_stats_prometheus(FILE *f, const char *target)
 {
-	struct stats_opts o = {.target = target};
+	struct stats_opts o = { .target = target };
 	json_t *doc = NULL;
 	int err = snapshot(&o, &doc);
 
@@ -301,10 +301,12 @@ int fw_stats_prometheus(FILE *f, const char *target)
 
 int cmd_stats(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{"watch", required_argument, NULL, 'w'}, {"count", required_argument, NULL, 'c'},
-		{"reset", no_argument, NULL, 'r'},	 {"help", no_argument, NULL, 'h'},
-		{"prometheus", no_argument, NULL, 'p'},	 {}};
+	static const struct option longopts[] = { { "watch", required_argument, NULL, 'w' },
+						  { "count", required_argument, NULL, 'c' },
+						  { "reset", no_argument, NULL, 'r' },
+						  { "help", no_argument, NULL, 'h' },
+						  { "prometheus", no_argument, NULL, 'p' },
+						  {} };
 	struct stats_opts o = {};
 	json_t *doc = NULL;
 	char *end;

@@ -7,8 +7,8 @@
 #include <string.h>
 #include "fwctl.h"
 
-static const char *mode_name[] = {"none", "native", "generic"};
-static const char *tc_name[] = {"none", "tcx", "cls_bpf"};
+static const char *mode_name[] = { "none", "native", "generic" };
+static const char *tc_name[] = { "none", "tcx", "cls_bpf" };
 
 static json_t *iface_json(struct fw_state *st, __u32 slot, const struct fw_view *v)
 {
@@ -24,19 +24,21 @@ static json_t *iface_json(struct fw_state *st, __u32 slot, const struct fw_view 
 	ours = xdp.prog_id && xdp.prog_id == ifc->xdp_prog_id;
 	return json_pack(
 		"{s:s, s:i, s:s, s:s, s:o, s:s, s:{s:b, s:s, s:i}, "
-		"s:{s:b, s:b, s:s}, s:{s:o, s:o}}",
+		"s:{s:b, s:b, s:s}, s:{s:o, s:o}, s:{s:b, s:b}}",
 		"ifname", ifc->name, "ifindex", ifc->ifindex, "netns", st->ns.name, "kind",
 		l ? l->kind : "gone", "container", fw_view_container(v, ifc->ifindex), "hook",
 		ifc->tc_in_prog_id ? "tc" : "xdp", "xdp", "attached", ours, "mode",
 		mode_name[ours ? xdp.mode : FW_XDP_NONE], "prog_id", ours ? xdp.prog_id : 0, "tc",
 		"egress", fw_tc_present(st, slot, FW_DIR_OUT), "ingress",
 		fw_tc_present(st, slot, FW_DIR_IN), "kind", tc_name[ifc->tc_kind], "blocked", "in",
-		fw_policy_json(&pol[FW_DIR_IN]), "out", fw_policy_json(&pol[FW_DIR_OUT]));
+		fw_policy_json(&pol[FW_DIR_IN]), "out", fw_policy_json(&pol[FW_DIR_OUT]), "strict",
+		"in", !!(pol[FW_DIR_IN].flags & FW_POLICY_STRICT), "out",
+		!!(pol[FW_DIR_OUT].flags & FW_POLICY_STRICT));
 }
 
 static json_t *rules_json(struct fw_state *st)
 {
-	static const char *mode[] = {"auto", "native", "generic"};
+	static const char *mode[] = { "auto", "native", "generic" };
 	json_t *arr = json_array();
 
 	for (int i = 0; i < FW_MAX_RULES; i++) {
@@ -97,7 +99,7 @@ static void print_text(json_t *doc)
 
 int cmd_status(int argc, char **argv)
 {
-	static const struct option longopts[] = {{"help", no_argument, NULL, 'h'}, {}};
+	static const struct option longopts[] = { { "help", no_argument, NULL, 'h' }, {} };
 	const char *target = NULL;
 	struct fw_state *st = calloc(1, sizeof(*st));
 	struct fw_view v = {};

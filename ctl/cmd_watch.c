@@ -101,8 +101,9 @@ static bool drain(struct watched *w)
 
 int cmd_watch(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{"netns", required_argument, NULL, 'n'}, {"help", no_argument, NULL, 'h'}, {}};
+	static const struct option longopts[] = { { "netns", required_argument, NULL, 'n' },
+						  { "help", no_argument, NULL, 'h' },
+						  {} };
 	struct watched w[WATCH_MAX_NETNS] = {};
 	struct pollfd pfd[WATCH_MAX_NETNS + 1];
 	int nw = 0, c, err = 0, sfd;
@@ -157,8 +158,8 @@ int cmd_watch(int argc, char **argv)
 		fw_info("watching %s", w[i].spec);
 	}
 	for (int i = 0; i < nw; i++)
-		pfd[i] = (struct pollfd){.fd = nl_socket_get_fd(w[i].sk), .events = POLLIN};
-	pfd[nw] = (struct pollfd){.fd = sfd, .events = POLLIN};
+		pfd[i] = (struct pollfd){ .fd = nl_socket_get_fd(w[i].sk), .events = POLLIN };
+	pfd[nw] = (struct pollfd){ .fd = sfd, .events = POLLIN };
 
 	for (;;) {
 		if (poll(pfd, nw + 1, -1) < 0) {

@@ -173,6 +173,7 @@ struct fw_rule_opts {
 	int hook; /* -1: keep */
 	bool force;
 	bool all;
+	bool strict; /* no anti-lockout exemptions */
 };
 int fw_rule_parse(int argc, char **argv, struct fw_rule_opts *o);
 void fw_rule_change(struct fw_rule *r, const struct fw_rule_opts *o);

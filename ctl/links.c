@@ -93,7 +93,7 @@ static int nsid_reply(struct nl_msg *msg, void *arg)
  * veth's IFLA_LINK_NETNSID says), or -1 if it gave it none. */
 int fw_netns_id(int nsfd)
 {
-	struct rtgenmsg hdr = {.rtgen_family = AF_UNSPEC};
+	struct rtgenmsg hdr = { .rtgen_family = AF_UNSPEC };
 	struct nl_sock *sk = nl_socket_alloc();
 	struct nl_msg *msg = NULL;
 	int nsid = -1;

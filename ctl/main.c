@@ -18,25 +18,25 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{"attach", cmd_attach, "TARGET [--mode auto|native|generic] [--hook xdp|tc] [--force]",
-	 "load and attach without blocking anything"},
-	{"detach", cmd_detach, "TARGET | --all",
-	 "remove programs, links and state of TARGET (or all)"},
-	{"block", cmd_block,
-	 "PROTO[,PROTO...] TARGET [--dir in|out|both] [--mode M] [--hook H] [--force]",
-	 "drop these IP protocols on TARGET"},
-	{"unblock", cmd_unblock, "PROTO[,PROTO...]|all TARGET [--dir in|out|both]",
-	 "stop dropping them"},
-	{"stats", cmd_stats, "[TARGET] [--watch SECONDS [--count N]] [--reset] [--prometheus]",
-	 "passed and dropped packets and bytes"},
-	{"status", cmd_status, "[TARGET]", "what is attached where, blocking what"},
-	{"save", cmd_save, "[FILE]", "print (or write) the whole ruleset in restore format"},
-	{"restore", cmd_restore, "[--check] FILE",
-	 "replace the whole ruleset atomically (--check: only validate)"},
-	{"watch", cmd_watch, "[--netns NETNS]...",
-	 "stay in the foreground and keep rules applied as links come and go"},
-	{"doctor", cmd_doctor, "", "what this host supports and what fwctl will do about it"},
-	{"help", cmd_help, "[COMMAND]", "this text, or one command's"},
+	{ "attach", cmd_attach, "TARGET [--mode auto|native|generic] [--hook xdp|tc] [--force]",
+	  "load and attach without blocking anything" },
+	{ "detach", cmd_detach, "TARGET | --all",
+	  "remove programs, links and state of TARGET (or all)" },
+	{ "block", cmd_block,
+	  "PROTO[,PROTO...] TARGET [--dir in|out|both] [--strict] [--mode M] [--hook H] [--force]",
+	  "drop these IP protocols on TARGET" },
+	{ "unblock", cmd_unblock, "PROTO[,PROTO...]|all TARGET [--dir in|out|both]",
+	  "stop dropping them" },
+	{ "stats", cmd_stats, "[TARGET] [--watch SECONDS [--count N]] [--reset] [--prometheus]",
+	  "passed and dropped packets and bytes" },
+	{ "status", cmd_status, "[TARGET]", "what is attached where, blocking what" },
+	{ "save", cmd_save, "[FILE]", "print (or write) the whole ruleset in restore format" },
+	{ "restore", cmd_restore, "[--check] FILE",
+	  "replace the whole ruleset atomically (--check: only validate)" },
+	{ "watch", cmd_watch, "[--netns NETNS]...",
+	  "stay in the foreground and keep rules applied as links come and go" },
+	{ "doctor", cmd_doctor, "", "what this host supports and what fwctl will do about it" },
+	{ "help", cmd_help, "[COMMAND]", "this text, or one command's" },
 };
 
 static const char *usage_head =
@@ -56,6 +56,8 @@ static const char *usage_tail =
 	"icmpv6, ...) or a number 0-255; it matches the IPv4 protocol and the IPv6\n"
 	"upper-layer protocol. TARGET: an interface; a bridge covers its ports too.\n"
 	"Directions are seen from TARGET: in = what it receives, out = what it sends.\n"
+	"Blocking icmp keeps fragmentation-needed, blocking ipv6-icmp keeps packet-too-big\n"
+	"and neighbour discovery working, unless --strict.\n"
 	"Exit status: 0 ok, 1 runtime failure, 2 usage error.\n";
 
 void fw_usage_print(FILE *f, const char *cmd)
@@ -106,13 +108,13 @@ static int exit_code(int err)
 
 int main(int argc, char **argv)
 {
-	static const struct option longopts[] = {{"netns", required_argument, NULL, 'n'},
-						 {"json", no_argument, NULL, 'j'},
-						 {"quiet", no_argument, NULL, 'q'},
-						 {"verbose", no_argument, NULL, 'v'},
-						 {"version", no_argument, NULL, 'V'},
-						 {"help", no_argument, NULL, 'h'},
-						 {}};
+	static const struct option longopts[] = { { "netns", required_argument, NULL, 'n' },
+						  { "json", no_argument, NULL, 'j' },
+						  { "quiet", no_argument, NULL, 'q' },
+						  { "verbose", no_argument, NULL, 'v' },
+						  { "version", no_argument, NULL, 'V' },
+						  { "help", no_argument, NULL, 'h' },
+						  {} };
 	const struct command *cmd;
 	int c, err;
 

@@ -13,7 +13,7 @@ void fw_json_print(json_t *doc)
 /* 1234567 -> "1.23M": three significant digits, SI steps. */
 static const char *human(__u64 v, const char *unit, char *buf, size_t len)
 {
-	static const char *prefix[] = {"", "k", "M", "G", "T", "P"};
+	static const char *prefix[] = { "", "k", "M", "G", "T", "P" };
 	double d = v;
 	int i = 0;
 

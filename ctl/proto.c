@@ -16,13 +16,13 @@ struct proto_name {
 
 /* Used when /etc/protocols is missing, and for names it does not have. */
 static const struct proto_name builtin[] = {
-	{"hopopt", 0},	    {"icmp", 1},       {"igmp", 2},	    {"ipencap", 4},
-	{"tcp", 6},	    {"egp", 8},	       {"udp", 17},	    {"ipv6", 41},
-	{"ipv6-route", 43}, {"ipv6-frag", 44}, {"rsvp", 46},	    {"gre", 47},
-	{"esp", 50},	    {"ah", 51},	       {"ipv6-icmp", 58},   {"icmpv6", 58},
-	{"ipv6-nonxt", 59}, {"ipv6-opts", 60}, {"eigrp", 88},	    {"ospf", 89},
-	{"ipip", 94},	    {"pim", 103},      {"vrrp", 112},	    {"l2tp", 115},
-	{"sctp", 132},	    {"udplite", 136},  {"mpls-in-ip", 137},
+	{ "hopopt", 0 },      { "icmp", 1 },	   { "igmp", 2 },	  { "ipencap", 4 },
+	{ "tcp", 6 },	      { "egp", 8 },	   { "udp", 17 },	  { "ipv6", 41 },
+	{ "ipv6-route", 43 }, { "ipv6-frag", 44 }, { "rsvp", 46 },	  { "gre", 47 },
+	{ "esp", 50 },	      { "ah", 51 },	   { "ipv6-icmp", 58 },	  { "icmpv6", 58 },
+	{ "ipv6-nonxt", 59 }, { "ipv6-opts", 60 }, { "eigrp", 88 },	  { "ospf", 89 },
+	{ "ipip", 94 },	      { "pim", 103 },	   { "vrrp", 112 },	  { "l2tp", 115 },
+	{ "sctp", 132 },      { "udplite", 136 },  { "mpls-in-ip", 137 },
 };
 
 static int builtin_lookup(const char *name)

@@ -53,9 +53,11 @@ static struct want *want_get(struct want *w, int *n, const struct fw_link *link)
 
 static void want_merge(struct want *w, const struct fw_rule *r, bool direct)
 {
-	for (int d = 0; d < FW_DIRS; d++)
+	for (int d = 0; d < FW_DIRS; d++) {
 		for (int i = 0; i < 4; i++)
 			w->pol[d].blocked[i] |= r->blocked[d].blocked[i];
+		w->pol[d].flags |= r->blocked[d].flags;
+	}
 	/* An interface's own rule decides its mode and hook over its bridge's. */
 	if (direct || !w->direct) {
 		w->req.mode = r->mode;

@@ -49,7 +49,11 @@ enum fw_idx {
 /* fw_policy[fw_key(slot, dir)]: bit n set drops IP protocol n. */
 struct fw_policy {
 	__u64 blocked[4];
+	__u64 flags; /* FW_POLICY_* */
 };
+
+/* No anti-lockout exemptions: blocked ICMP/ICMPv6 is dropped whatever its type. */
+#define FW_POLICY_STRICT (1ULL << 0)
 
 struct fw_counter {
 	__u64 packets[FW_VERDICTS];

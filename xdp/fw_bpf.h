@@ -54,8 +54,10 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } fw_meta SEC(".maps");
 
-/* Decide and count one frame of `bytes` L2 bytes; returns FW_PASS/FW_DROP. */
-static __always_inline int fw_account(__u32 dir, __u32 idx, __u64 bytes)
+/* Decide and count one frame of `bytes` L2 bytes, counted as idx, with its
+ * upper-layer header at l4 (or none); returns FW_PASS/FW_DROP. */
+static __always_inline int fw_account(__u32 dir, __u32 idx, const __u8 *l4, const void *end,
+				      __u64 bytes)
 {
 	__u32 key = fw_key(fw_slot, dir);
 	struct fw_policy *pol;
@@ -64,7 +66,7 @@ static __always_inline int fw_account(__u32 dir, __u32 idx, __u64 bytes)
 
 	pol = bpf_map_lookup_elem(&fw_policy, &key);
 	if (pol)
-		verdict = fw_decide(pol, idx);
+		verdict = fw_decide(pol, idx, l4, end);
 	cnt = bpf_map_lookup_elem(&fw_counters, &key);
 	if (cnt && idx < FW_IDX_SLOTS) {
 		cnt->idx[idx].packets[verdict]++;

@@ -35,6 +35,10 @@
 #define FW_IPV6_AH	 51
 #define FW_IPV6_DSTOPTS	 60
 
+/* Protocols with anti-lockout exemptions. */
+#define FW_PROTO_ICMP	1
+#define FW_PROTO_ICMPV6 58
+
 /* Byte loads: no alignment assumptions, no byte-order helpers. */
 static __always_inline __u16 fw_be16(const __u8 *p)
 {
@@ -52,7 +56,7 @@ static __always_inline int fw_is_ipv6_exthdr(__u8 nh)
 	       nh == FW_IPV6_AH || nh == FW_IPV6_DSTOPTS;
 }
 
-static __always_inline __u32 fw_parse_ipv4(const __u8 *p, const __u8 *end)
+static __always_inline __u32 fw_parse_ipv4(const __u8 *p, const __u8 *end, const __u8 **l4)
 {
 	__u8 vihl;
 
@@ -63,11 +67,14 @@ static __always_inline __u32 fw_parse_ipv4(const __u8 *p, const __u8 *end)
 		return FW_IDX_MALFORMED;
 	if (p + (vihl & 0xf) * 4 > end)
 		return FW_IDX_MALFORMED;
-	/* Every fragment carries the protocol, so later fragments match too. */
+	/* Every fragment carries the protocol, so later fragments match too;
+	 * only a first fragment starts with the upper-layer header. */
+	if (!(fw_be16(p + 6) & 0x1fff))
+		*l4 = p + (vihl & 0xf) * 4;
 	return p[9];
 }
 
-static __always_inline __u32 fw_parse_ipv6(const __u8 *p, const __u8 *end)
+static __always_inline __u32 fw_parse_ipv6(const __u8 *p, const __u8 *end, const __u8 **l4)
 {
 	__u8 nh;
 	int i;
@@ -81,8 +88,10 @@ static __always_inline __u32 fw_parse_ipv6(const __u8 *p, const __u8 *end)
 
 #pragma unroll
 	for (i = 0; i < FW_MAX_EXTHDR; i++) {
-		if (!fw_is_ipv6_exthdr(nh))
+		if (!fw_is_ipv6_exthdr(nh)) {
+			*l4 = p;
 			return nh;
+		}
 		if (p + 8 > end) /* every extension header is at least 8 bytes */
 			return FW_IDX_MALFORMED;
 		if (nh == FW_IPV6_FRAGMENT) {
@@ -100,17 +109,22 @@ static __always_inline __u32 fw_parse_ipv6(const __u8 *p, const __u8 *end)
 			p += ((__u32)p[1] + 1) * 8;
 		}
 	}
-	return fw_is_ipv6_exthdr(nh) ? FW_IDX_MALFORMED : nh;
+	if (fw_is_ipv6_exthdr(nh))
+		return FW_IDX_MALFORMED;
+	*l4 = p;
+	return nh;
 }
 
-/* Returns what the frame counts as: an IP protocol number or an FW_IDX_*. */
-static __always_inline __u32 fw_parse(const void *data, const void *data_end)
+/* Returns what the frame counts as: an IP protocol number or an FW_IDX_*.
+ * *l4 is set to the upper-layer header where the frame has one. */
+static __always_inline __u32 fw_parse(const void *data, const void *data_end, const __u8 **l4)
 {
 	const __u8 *p = data;
 	const __u8 *end = data_end;
 	__u16 eth_proto;
 	int i;
 
+	*l4 = 0;
 	if (p + FW_ETH_HLEN > end)
 		return FW_IDX_MALFORMED;
 	eth_proto = fw_be16(p + 12);
@@ -127,9 +141,9 @@ static __always_inline __u32 fw_parse(const void *data, const void *data_end)
 	}
 
 	if (eth_proto == FW_ETH_P_IP)
-		return fw_parse_ipv4(p, end);
+		return fw_parse_ipv4(p, end, l4);
 	if (eth_proto == FW_ETH_P_IPV6)
-		return fw_parse_ipv6(p, end);
+		return fw_parse_ipv6(p, end, l4);
 	if (fw_is_vlan(eth_proto)) /* a third tag could hide anything */
 		return FW_IDX_MALFORMED;
 	return FW_IDX_NONIP;
@@ -140,11 +154,36 @@ static __always_inline int fw_any_blocked(const struct fw_policy *pol)
 	return (pol->blocked[0] | pol->blocked[1] | pol->blocked[2] | pol->blocked[3]) != 0;
 }
 
-/* The one decision: FW_DROP or FW_PASS for a frame counted as idx. */
-static __always_inline int fw_decide(const struct fw_policy *pol, __u32 idx)
+/*
+ * Anti-lockout: unless the policy is strict, blocking ICMP keeps path-MTU
+ * discovery working (fragmentation needed), and blocking ICMPv6 keeps packet
+ * too big and neighbour discovery (router/neighbour solicitation and
+ * advertisement, redirect), without which IPv6 stops working altogether.
+ */
+static __always_inline int fw_icmp_exempt(__u32 idx, const __u8 *l4, const __u8 *end)
 {
-	if (idx < 256)
-		return (pol->blocked[idx >> 6] >> (idx & 63)) & 1;
+	if (!l4 || l4 + 2 > end)
+		return 0;
+	if (idx == FW_PROTO_ICMP)
+		return l4[0] == 3 && l4[1] == 4;
+	if (idx == FW_PROTO_ICMPV6)
+		return l4[0] == 2 || (l4[0] >= 133 && l4[0] <= 137);
+	return 0;
+}
+
+/* The one decision: FW_DROP or FW_PASS for a frame counted as idx, whose
+ * upper-layer header (if any) starts at l4. */
+static __always_inline int fw_decide(const struct fw_policy *pol, __u32 idx, const __u8 *l4,
+				     const void *end)
+{
+	if (idx < 256) {
+		if (!((pol->blocked[idx >> 6] >> (idx & 63)) & 1))
+			return FW_PASS;
+		if ((idx == FW_PROTO_ICMP || idx == FW_PROTO_ICMPV6) &&
+		    !(pol->flags & FW_POLICY_STRICT) && fw_icmp_exempt(idx, l4, end))
+			return FW_PASS;
+		return FW_DROP;
+	}
 	if (idx == FW_IDX_MALFORMED)
 		return fw_any_blocked(pol) ? FW_DROP : FW_PASS;
 	return FW_PASS;
