@@ -41,15 +41,20 @@ DEPS_STAMP := $(OUTPUT)/.deps-ok
 
 .DELETE_ON_ERROR:
 .SECONDARY: $(BPF_OBJS)
-.PHONY: all deps help test test-unit bench demo install uninstall clean format
+.PHONY: all deps help test bench fuzz soak demo man install uninstall clean format
 
-all: $(OUTPUT)/fwctl $(UNIT_BINS) $(BENCH_BINS)
+MAN_PAGE := $(if $(wildcard docs/usage.md),$(OUTPUT)/fwctl.8)
+
+all: $(OUTPUT)/fwctl $(UNIT_BINS) $(BENCH_BINS) $(MAN_PAGE)
 
 help:
 	@echo 'make            build fwctl, BPF objects, tests and benchmarks into $(OUTPUT)/'
 	@echo 'make deps       install missing build/test dependencies (Debian, needs root)'
 	@echo 'make test       run the whole test suite (root): unit, CLI, namespace end-to-end'
-	@echo 'make bench      run the benchmarks and print ratios against baselines'
+	@echo 'make bench      run the benchmarks and print ratios against baselines (QUICK=1: short)'
+	@echo 'make fuzz       fuzz the shared parser for FUZZ_SECONDS (default 600); not in CI'
+	@echo 'make soak       10-minute traffic + rule churn + container churn leak check; not in CI'
+	@echo 'make man        render the fwctl(8) man page from docs/usage.md'
 	@echo 'make demo       bridge + two containers in namespaces, ICMP blocked, HTTP passing'
 	@echo 'make install    install to $$(DESTDIR)$$(PREFIX); make uninstall removes it'
 	@echo 'make format     clang-format every C file'
@@ -97,7 +102,37 @@ test: all
 	$(Q)bash tests/run.sh $(TESTS)
 
 bench: all
-	$(Q)bash bench/run.sh
+	$(Q)QUICK=$(QUICK) bash bench/run.sh
+
+fuzz: all
+	$(Q)FUZZ_SECONDS=$(FUZZ_SECONDS) bash tests/fuzz/run.sh
+
+soak: all
+	$(Q)bash tests/soak.sh
+
+# One source for the README's usage section and the man page.
+man: $(OUTPUT)/fwctl.8
+$(OUTPUT)/fwctl.8: docs/usage.md tools/mkman.sh
+	$(call msg,MAN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)bash tools/mkman.sh docs/usage.md $(VERSION) > $@
+
+# The BPF objects are embedded in fwctl (skeletons): nothing else to ship.
+BINDIR := $(DESTDIR)$(PREFIX)/sbin
+MANDIR := $(DESTDIR)$(PREFIX)/share/man/man8
+UNITDIR := $(DESTDIR)$(PREFIX)/lib/systemd/system
+COMPDIR := $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+UNITS := $(wildcard deploy/systemd/*.service)
+
+install: $(OUTPUT)/fwctl $(OUTPUT)/fwctl.8
+	install -D -m 0755 $(OUTPUT)/fwctl $(BINDIR)/fwctl
+	install -D -m 0644 $(OUTPUT)/fwctl.8 $(MANDIR)/fwctl.8
+	install -D -m 0644 deploy/completion/fwctl.bash $(COMPDIR)/fwctl
+	$(foreach u,$(UNITS),install -D -m 0644 $(u) $(UNITDIR)/$(notdir $(u));)
+
+uninstall:
+	rm -f $(BINDIR)/fwctl $(MANDIR)/fwctl.8 $(COMPDIR)/fwctl
+	$(foreach u,$(UNITS),rm -f $(UNITDIR)/$(notdir $(u));)
 
 demo: all
 	$(Q)bash netns/demo.sh
