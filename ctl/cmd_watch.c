@@ -10,6 +10,8 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
+#include <time.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 #include <netlink/netlink.h>
@@ -83,6 +85,51 @@ out:
 	return err;
 }
 
+/* Writes every watched namespace's counters to path, atomically: readers
+ * (node_exporter's textfile collector) see the old file or the new one. */
+static int write_metrics(struct watched *w, int nw, const char *path)
+{
+	int self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC), err = 0;
+	char tmp[PATH_MAX];
+	FILE *f;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, getpid());
+	f = fopen(tmp, "w");
+	if (self < 0 || !f) {
+		err = fw_fail(-errno, "cannot write '%s': %s", tmp, strerror(errno));
+		goto out;
+	}
+	for (int i = 0; i < nw && !err; i++) {
+		if (setns(w[i].nsfd, CLONE_NEWNET))
+			err = fw_fail(-errno, "cannot enter '%s': %s", w[i].spec, strerror(errno));
+		else
+			err = fw_stats_prometheus(f, NULL);
+		setns(self, CLONE_NEWNET);
+	}
+	if (fflush(f) || fsync(fileno(f)))
+		err = err ? err : fw_fail(-errno, "cannot write '%s': %s", tmp, strerror(errno));
+	fclose(f);
+	f = NULL;
+	if (!err && rename(tmp, path))
+		err = fw_fail(-errno, "cannot rename to '%s': %s", path, strerror(errno));
+	if (err)
+		unlink(tmp);
+out:
+	if (f)
+		fclose(f);
+	if (self >= 0)
+		close(self);
+	return err;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 /* Reads everything pending; any link event means "look again". */
 static bool drain(struct watched *w)
 {
@@ -102,17 +149,36 @@ static bool drain(struct watched *w)
 int cmd_watch(int argc, char **argv)
 {
 	static const struct option longopts[] = { { "netns", required_argument, NULL, 'n' },
+						  { "metrics-file", required_argument, NULL, 'm' },
+						  { "metrics-interval", required_argument, NULL,
+						    'i' },
 						  { "help", no_argument, NULL, 'h' },
 						  {} };
 	struct watched w[WATCH_MAX_NETNS] = {};
+	const char *metrics = NULL;
+	long interval = 15;
+	char *end;
 	struct pollfd pfd[WATCH_MAX_NETNS + 1];
 	int nw = 0, c, err = 0, sfd;
 	sigset_t sigs;
 
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":n:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":n:m:i:h", longopts, NULL)) != -1) {
 		switch (c) {
+		case 'm':
+			if (!optarg[0] || strlen(optarg) >= PATH_MAX - 32)
+				return fw_usage("watch: bad --metrics-file '%s'", optarg);
+			metrics = optarg;
+			break;
+		case 'i':
+			interval = strtol(optarg, &end, 10);
+			if (*end || interval < 1 || interval > 86400)
+				return fw_usage(
+					"watch: bad --metrics-interval '%s': seconds from 1 "
+					"to 86400",
+					optarg);
+			break;
 		case 'n':
 			if (nw == WATCH_MAX_NETNS)
 				return fw_usage("watch: at most %d namespaces", WATCH_MAX_NETNS);
@@ -161,8 +227,23 @@ int cmd_watch(int argc, char **argv)
 		pfd[i] = (struct pollfd){ .fd = nl_socket_get_fd(w[i].sk), .events = POLLIN };
 	pfd[nw] = (struct pollfd){ .fd = sfd, .events = POLLIN };
 
-	for (;;) {
-		if (poll(pfd, nw + 1, -1) < 0) {
+	for (double next = 0;;) {
+		int timeout = -1;
+
+		if (metrics) {
+			double now = now_s();
+
+			if (now >= next) {
+				err = write_metrics(w, nw, metrics);
+				if (err) {
+					fprintf(stderr, "fwctl: %s\n", fw_err());
+					fw_err_clear();
+				}
+				next = now + interval;
+			}
+			timeout = (next - now_s()) * 1000 + 1;
+		}
+		if (poll(pfd, nw + 1, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
 			return fw_fail(-errno, "poll: %s", strerror(errno));
