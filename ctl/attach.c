@@ -135,29 +135,76 @@ static int xdp_attach_mode(int prog_fd, int ifindex, enum xdp_attach_mode mode)
 	return err;
 }
 
+/* The skeleton lifecycle, in one place: open with the namespace's pinned
+ * maps, set the slot, load. */
+static int load_xdp(struct fw_state *st, __u32 slot, struct fw_xdp **out)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = st->dir);
+	struct fw_xdp *skel = fw_xdp__open_opts(&oo);
+	int err;
+
+	if (!skel)
+		return fw_fail(-errno, "cannot open XDP object: %s", strerror(errno));
+	skel->rodata->fw_slot = slot;
+	err = fw_xdp__load(skel);
+	if (err) {
+		fw_xdp__destroy(skel);
+		return fw_fail(
+			err, "kernel refused program fw_xdp: %s (fwctl -v shows the verifier log)",
+			strerror(-err));
+	}
+	*out = skel;
+	return 0;
+}
+
+static int load_tc(struct fw_state *st, __u32 slot, __u32 dir, bool tcx, struct fw_tc **out,
+		   struct bpf_program **prog)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = st->dir);
+	struct fw_tc *skel = fw_tc__open_opts(&oo);
+	int err;
+
+	if (!skel)
+		return fw_fail(-errno, "cannot open TC object: %s", strerror(errno));
+	skel->rodata->fw_slot = slot;
+	*prog = dir == FW_DIR_IN ? skel->progs.fw_tc_in : skel->progs.fw_tc_out;
+	bpf_program__set_autoload(dir == FW_DIR_IN ? skel->progs.fw_tc_out : skel->progs.fw_tc_in,
+				  false);
+	if (tcx)
+		bpf_program__set_expected_attach_type(*prog, dir == FW_DIR_IN ? FW_BPF_TCX_INGRESS
+									      : FW_BPF_TCX_EGRESS);
+	err = fw_tc__load(skel);
+	if (err) {
+		fw_tc__destroy(skel);
+		return fw_fail(err,
+			       "kernel refused program %s: %s (fwctl -v shows the verifier log)",
+			       dir == FW_DIR_IN ? "fw_tc_in" : "fw_tc_out", strerror(-err));
+	}
+	*out = skel;
+	return 0;
+}
+
+static __u32 prog_id(int fd)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+
+	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
+}
+
 static int attach_xdp(struct fw_state *st, __u32 slot, const struct fw_link *link,
 		      const struct fw_attach_req *req)
 {
-	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = st->dir);
 	struct fw_iface *ifc = &st->ifaces[slot];
 	struct fw_xdp_info now;
 	struct fw_xdp *skel;
 	int err, prog_fd;
 
 	err = xdp_make_room(link, 0, req->force);
+	if (!err)
+		err = load_xdp(st, slot, &skel);
 	if (err)
 		return err;
-	skel = fw_xdp__open_opts(&oo);
-	if (!skel)
-		return fw_fail(-errno, "cannot open XDP object: %s", strerror(errno));
-	skel->rodata->fw_slot = slot;
-	err = fw_xdp__load(skel);
-	if (err) {
-		err = fw_fail(err,
-			      "kernel refused program fw_xdp: %s (fwctl -v shows the verifier log)",
-			      strerror(-err));
-		goto out;
-	}
 	prog_fd = bpf_program__fd(skel->progs.fw_xdp);
 
 	err = -EOPNOTSUPP;
@@ -224,33 +271,16 @@ static bool want_tcx(void)
 
 static int attach_tc(struct fw_state *st, __u32 slot, const struct fw_link *link, __u32 dir)
 {
-	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = st->dir);
 	struct fw_iface *ifc = &st->ifaces[slot];
-	struct bpf_program *prog, *other;
-	struct bpf_prog_info info = {};
-	__u32 ilen = sizeof(info);
+	struct bpf_program *prog;
 	bool tcx = want_tcx();
 	char pin[600];
 	struct fw_tc *skel;
 	int err, link_fd = -1;
 
-	skel = fw_tc__open_opts(&oo);
-	if (!skel)
-		return fw_fail(-errno, "cannot open TC object: %s", strerror(errno));
-	skel->rodata->fw_slot = slot;
-	prog = dir == FW_DIR_IN ? skel->progs.fw_tc_in : skel->progs.fw_tc_out;
-	other = dir == FW_DIR_IN ? skel->progs.fw_tc_out : skel->progs.fw_tc_in;
-	bpf_program__set_autoload(other, false);
-	if (tcx)
-		bpf_program__set_expected_attach_type(prog, dir == FW_DIR_IN ? FW_BPF_TCX_INGRESS
-									     : FW_BPF_TCX_EGRESS);
-	err = fw_tc__load(skel);
-	if (err) {
-		err = fw_fail(err,
-			      "kernel refused program %s: %s (fwctl -v shows the verifier log)",
-			      bpf_program__name(prog), strerror(-err));
-		goto out;
-	}
+	err = load_tc(st, slot, dir, tcx, &skel, &prog);
+	if (err)
+		return err;
 
 	if (tcx) {
 		link_fd = bpf_link_create(bpf_program__fd(prog), link->ifindex,
@@ -278,12 +308,10 @@ static int attach_tc(struct fw_state *st, __u32 slot, const struct fw_link *link
 		}
 		ifc->tc_kind = FW_TC_CLSBPF;
 	}
-	if (!bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &ilen)) {
-		if (dir == FW_DIR_IN)
-			ifc->tc_in_prog_id = info.id;
-		else
-			ifc->tc_out_prog_id = info.id;
-	}
+	if (dir == FW_DIR_IN)
+		ifc->tc_in_prog_id = prog_id(bpf_program__fd(prog));
+	else
+		ifc->tc_out_prog_id = prog_id(bpf_program__fd(prog));
 out:
 	if (link_fd >= 0)
 		close(link_fd);
@@ -383,4 +411,137 @@ int fw_detach(struct fw_state *st, __u32 slot)
 	memset(ifc, 0, sizeof(*ifc));
 	e = fw_state_save_iface(st, slot);
 	return err ? err : e;
+}
+
+/* Replaces one TC program in place: a TCX link is updated, a cls_bpf filter
+ * replaced under the same handle; either way atomically. */
+static int upgrade_tc(struct fw_state *st, __u32 slot, __u32 dir)
+{
+	struct fw_iface *ifc = &st->ifaces[slot];
+	__u32 *id = dir == FW_DIR_IN ? &ifc->tc_in_prog_id : &ifc->tc_out_prog_id;
+	bool tcx = ifc->tc_kind == FW_TC_TCX;
+	struct bpf_program *prog;
+	struct fw_tc *skel;
+	char pin[600];
+	int err, link_fd;
+
+	if (!*id)
+		return 0;
+	err = load_tc(st, slot, dir, tcx, &skel, &prog);
+	if (err)
+		return err;
+	if (tcx) {
+		link_pin_path(st, slot, dir, pin, sizeof(pin));
+		link_fd = bpf_obj_get(pin);
+		err = link_fd < 0 ? -errno : 0;
+		if (!err && bpf_link_update(link_fd, bpf_program__fd(prog), NULL))
+			err = -errno;
+		if (link_fd >= 0)
+			close(link_fd);
+	} else {
+		err = tc_attach_clsbpf(bpf_program__fd(prog), ifc->ifindex, dir);
+	}
+	if (err)
+		err = fw_fail(err, "cannot replace TC program on '%s': %s", ifc->name,
+			      strerror(-err));
+	else
+		*id = prog_id(bpf_program__fd(prog));
+	fw_tc__destroy(skel);
+	return err;
+}
+
+/* Swaps in this build's programs for one slot's: XDP through a REPLACE of
+ * the exact old program, TC through a link update (or cls_bpf replace). */
+static int upgrade_slot(struct fw_state *st, __u32 slot)
+{
+	LIBBPF_OPTS(bpf_xdp_attach_opts, o);
+	struct fw_iface *ifc = &st->ifaces[slot];
+	struct fw_xdp_info now;
+	struct fw_xdp *skel;
+	int err = 0, old_fd;
+
+	if (ifc->xdp_prog_id) {
+		err = load_xdp(st, slot, &skel);
+		if (err)
+			return err;
+		old_fd = bpf_prog_get_fd_by_id(ifc->xdp_prog_id);
+		o.old_prog_fd = old_fd;
+		if (old_fd < 0 || bpf_xdp_attach(ifc->ifindex, bpf_program__fd(skel->progs.fw_xdp),
+						 XDP_FLAGS_REPLACE | (ifc->xdp_mode == FW_XDP_NATIVE
+									      ? XDP_FLAGS_DRV_MODE
+									      : XDP_FLAGS_SKB_MODE),
+						 &o))
+			err = fw_fail(-errno, "cannot replace XDP program on '%s': %s", ifc->name,
+				      strerror(errno));
+		if (old_fd >= 0)
+			close(old_fd);
+		if (!err && !fw_xdp_query(ifc->ifindex, &now))
+			ifc->xdp_prog_id = now.prog_id;
+		fw_xdp__destroy(skel);
+	}
+	if (!err)
+		err = upgrade_tc(st, slot, FW_DIR_IN);
+	if (!err)
+		err = upgrade_tc(st, slot, FW_DIR_OUT);
+	fw_state_save_iface(st, slot);
+	return err;
+}
+
+/*
+ * Swaps in this build's programs on the given slots with no gap; the maps
+ * are the pinned ones, so every rule and counter carries over. The kernel
+ * refuses any XDP change below a device that has XDP, so a bridge's own XDP
+ * steps aside for its ports' swap, with the new TC ingress program standing
+ * in for it meanwhile (passed packets on the bridge may count twice in
+ * those milliseconds; none passes unfiltered).
+ */
+int fw_upgrade(struct fw_state *st, const __u32 *slots, int n, const struct fw_link *links,
+	       int nlinks)
+{
+	bool stood_in[FW_MAX_IFACES] = {};
+	int err = 0;
+
+	for (int i = 0; i < n && !err; i++) {
+		struct fw_iface *ifc = &st->ifaces[slots[i]];
+		const struct fw_link *l = fw_link_by_index(links, nlinks, ifc->ifindex);
+		bool has_lower = false;
+
+		for (int j = 0; l && j < nlinks; j++)
+			if (links[j].master == l->ifindex)
+				has_lower = true;
+		if (!l || !ifc->xdp_prog_id || !has_lower || ifc->tc_in_prog_id)
+			continue;
+		err = attach_tc(st, slots[i], l, FW_DIR_IN);
+		if (!err)
+			err = xdp_detach_id(ifc->ifindex, ifc->xdp_prog_id, ifc->xdp_mode);
+		if (!err) {
+			stood_in[slots[i]] = true;
+			ifc->xdp_prog_id = 0;
+		}
+	}
+	for (int i = 0; i < n && !err; i++)
+		if (!stood_in[slots[i]])
+			err = upgrade_slot(st, slots[i]);
+	/* Put every bridge back on XDP, even after an error above. */
+	for (int i = 0; i < n; i++) {
+		struct fw_iface *ifc = &st->ifaces[slots[i]];
+		const struct fw_link *l = fw_link_by_index(links, nlinks, ifc->ifindex);
+		struct fw_attach_req req = {
+			.mode = ifc->xdp_mode == FW_XDP_NATIVE ? FW_MODE_NATIVE : FW_MODE_GENERIC,
+		};
+		int e;
+
+		if (!stood_in[slots[i]] || !l)
+			continue;
+		e = attach_xdp(st, slots[i], l, &req);
+		if (!e)
+			e = detach_tc(st, slots[i], FW_DIR_IN);
+		if (!e) {
+			ifc->tc_in_prog_id = 0;
+			e = upgrade_tc(st, slots[i], FW_DIR_OUT);
+		}
+		fw_state_save_iface(st, slots[i]);
+		err = err ? err : e;
+	}
+	return err;
 }

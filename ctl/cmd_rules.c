@@ -40,11 +40,15 @@ static int parse_hook(const char *s)
 /* Options may come before, between or after the positional arguments. */
 int fw_rule_parse(int argc, char **argv, struct fw_rule_opts *o)
 {
-	static const struct option longopts[] = {
-		{ "dir", required_argument, NULL, 'd' }, { "mode", required_argument, NULL, 'm' },
-		{ "hook", required_argument, NULL, 'H' }, { "force", no_argument, NULL, 'f' },
-		{ "all", no_argument, NULL, 'a' },
-		{ "strict", no_argument, NULL, 's' }, { "help", no_argument, NULL, 'h' }, {} };
+	static const struct option longopts[] = { { "dir", required_argument, NULL, 'd' },
+						  { "mode", required_argument, NULL, 'm' },
+						  { "hook", required_argument, NULL, 'H' },
+						  { "force", no_argument, NULL, 'f' },
+						  { "all", no_argument, NULL, 'a' },
+						  { "strict", no_argument, NULL, 's' },
+						  { "help", no_argument, NULL, 'h' },
+						  { "upgrade", no_argument, NULL, 'u' },
+						  {} };
 	static const int npos[] = {
 		[FW_ATTACH] = 1, [FW_DETACH] = 1, [FW_BLOCK] = 2, [FW_UNBLOCK] = 2
 	};
@@ -55,7 +59,7 @@ int fw_rule_parse(int argc, char **argv, struct fw_rule_opts *o)
 	o->dirs[FW_DIR_IN] = o->dirs[FW_DIR_OUT] = true;
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":d:m:H:fahs", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":d:m:H:fahsu", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			if (o->what == FW_ATTACH || o->what == FW_DETACH)
@@ -71,6 +75,11 @@ int fw_rule_parse(int argc, char **argv, struct fw_rule_opts *o)
 			if (o->what == FW_DETACH || o->what == FW_UNBLOCK)
 				return fw_usage("%s: unknown option '--hook'", cmd);
 			err = o->hook = parse_hook(optarg);
+			break;
+		case 'u':
+			if (o->what != FW_ATTACH)
+				return fw_usage("%s: unknown option '--upgrade'", cmd);
+			o->upgrade = true;
 			break;
 		case 'f':
 			if (o->what == FW_DETACH || o->what == FW_UNBLOCK)
@@ -100,6 +109,13 @@ int fw_rule_parse(int argc, char **argv, struct fw_rule_opts *o)
 	}
 	argc -= optind;
 	argv += optind;
+	if (o->upgrade) {
+		if (argc > 1 || o->mode >= 0 || o->hook >= 0 || o->force)
+			return fw_usage("%s: --upgrade takes at most a TARGET and no other option",
+					cmd);
+		o->target = argc ? argv[0] : NULL;
+		return 0;
+	}
 	if (o->all) {
 		if (argc)
 			return fw_usage("%s: --all takes no target", cmd);
@@ -279,12 +295,41 @@ out_free:
 	return err;
 }
 
+/* attach --upgrade: every attached interface (of TARGET) runs this build's
+ * programs afterwards, swapped in atomically; rules and counters stay. */
+static int do_upgrade(const struct fw_rule_opts *o)
+{
+	struct fw_state *st = calloc(1, sizeof(*st));
+	__u32 slots[FW_MAX_IFACES];
+	struct fw_view v = {};
+	int err, n = 0;
+
+	if (!st)
+		return fw_fail(-ENOMEM, "out of memory");
+	err = fw_state_open(st, FW_OPEN_UPDATE);
+	if (!err)
+		err = fw_view_open(&v, st, o->target);
+	for (__u32 s = 0; !err && st->exists && s < FW_MAX_IFACES; s++)
+		if (st->ifaces[s].ifindex && fw_view_selects(&v, st->ifaces[s].ifindex))
+			slots[n++] = s;
+	if (!err)
+		err = fw_upgrade(st, slots, n, v.links, v.n);
+	if (!err)
+		fw_info("upgraded the programs of %d interface%s", n, n == 1 ? "" : "s");
+	fw_view_close(&v);
+	fw_state_close(st);
+	free(st);
+	return err;
+}
+
 static int run(int argc, char **argv, enum fw_change what)
 {
 	struct fw_rule_opts o = { .what = what };
 	int err = fw_rule_parse(argc, argv, &o);
 
-	return err ? err : do_change(&o);
+	if (err)
+		return err;
+	return o.upgrade ? do_upgrade(&o) : do_change(&o);
 }
 
 int cmd_attach(int argc, char **argv)

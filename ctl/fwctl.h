@@ -126,6 +126,8 @@ struct fw_attach_req {
 int fw_attach(struct fw_state *st, __u32 slot, const struct fw_link *link,
 	      const struct fw_attach_req *req);
 int fw_detach(struct fw_state *st, __u32 slot);
+int fw_upgrade(struct fw_state *st, const __u32 *slots, int n, const struct fw_link *links,
+	       int nlinks);
 struct fw_xdp_info {
 	__u32 prog_id;
 	__u8 mode; /* enum fw_xdp_mode */
@@ -173,7 +175,8 @@ struct fw_rule_opts {
 	int hook; /* -1: keep */
 	bool force;
 	bool all;
-	bool strict; /* no anti-lockout exemptions */
+	bool strict;  /* no anti-lockout exemptions */
+	bool upgrade; /* attach --upgrade: swap in this build's programs */
 };
 int fw_rule_parse(int argc, char **argv, struct fw_rule_opts *o);
 void fw_rule_change(struct fw_rule *r, const struct fw_rule_opts *o);

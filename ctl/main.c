@@ -18,7 +18,8 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{ "attach", cmd_attach, "TARGET [--mode auto|native|generic] [--hook xdp|tc] [--force]",
+	{ "attach", cmd_attach,
+	  "TARGET [--mode auto|native|generic] [--hook xdp|tc] [--force] | --upgrade [TARGET]",
 	  "load and attach without blocking anything" },
 	{ "detach", cmd_detach, "TARGET | --all",
 	  "remove programs, links and state of TARGET (or all)" },
