@@ -280,6 +280,7 @@ static int do_change(struct fw_rule_opts *o)
 	if (o->all) {
 		int e = fw_state_destroy(st);
 
+		fw_state_gc(st);
 		err = err ? err : e;
 	} else {
 		int e = fw_state_drop_if_empty(st);

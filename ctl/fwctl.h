@@ -108,6 +108,7 @@ enum fw_open {
 int fw_state_open(struct fw_state *st, enum fw_open how);
 void fw_state_close(struct fw_state *st);
 int fw_state_destroy(struct fw_state *st);
+int fw_state_gc(struct fw_state *st);
 int fw_state_save_rules(struct fw_state *st);
 int fw_state_save_iface(struct fw_state *st, __u32 slot);
 int fw_state_set_policy(struct fw_state *st, __u32 slot, const struct fw_policy pol[FW_DIRS]);

@@ -102,6 +102,11 @@ static int ensure_bpffs(const char *root, bool may_mount)
 
 /* Our directories: real directories, owned by root, 0700; never a symlink
  * someone planted to redirect our pins. */
+static bool owned_by_us(const struct stat *st)
+{
+	return st->st_uid == 0 || st->st_uid == geteuid();
+}
+
 static int safe_mkdir(const char *path, bool create)
 {
 	struct stat st;
@@ -110,20 +115,26 @@ static int safe_mkdir(const char *path, bool create)
 		return fw_fail(-errno, "cannot create %s: %s", path, strerror(errno));
 	if (lstat(path, &st))
 		return -errno;
-	if (!S_ISDIR(st.st_mode) || st.st_uid != 0 || (st.st_mode & 077))
+	if (!S_ISDIR(st.st_mode) || !owned_by_us(&st) || (st.st_mode & 077))
 		return fw_fail(-EPERM,
 			       "refusing unsafe state directory %s "
-			       "(not a root-owned 0700 directory)",
+			       "(not a 0700 directory of ours)",
 			       path);
 	return 0;
 }
 
 static int map_get(struct fw_state *st, const char *name)
 {
+	struct stat sb;
 	char path[600];
 	int fd;
 
 	snprintf(path, sizeof(path), "%s/%s", st->dir, name);
+	/* A pin must be ours: not a symlink, not someone else's, not open to all. */
+	if (lstat(path, &sb))
+		return fw_fail(-errno, "cannot open pinned map %s: %s", path, strerror(errno));
+	if (!S_ISREG(sb.st_mode) || !owned_by_us(&sb) || (sb.st_mode & 077))
+		return fw_fail(-EPERM, "refusing unsafe pin %s (not a 0600 file of ours)", path);
 	fd = bpf_obj_get(path);
 	if (fd < 0)
 		return fw_fail(-errno, "cannot open pinned map %s: %s", path, strerror(errno));
@@ -420,4 +431,92 @@ int fw_state_reset_counters(struct fw_state *st, __u32 slot)
 	}
 	free(zero);
 	return err;
+}
+
+/* Is some process, bind mount or runtime still holding netns `ino`? */
+static bool netns_alive(__u64 ino)
+{
+	static const char *const dirs[] = { "/run/netns", "/run/docker/netns",
+					    "/var/run/docker/netns" };
+	char path[300];
+	struct dirent *de;
+	struct stat sb;
+	bool alive = false;
+	DIR *d;
+
+	for (size_t i = 0; i < ARRAY_SIZE(dirs) && !alive; i++) {
+		d = opendir(dirs[i]);
+		while (d && !alive && (de = readdir(d))) {
+			snprintf(path, sizeof(path), "%s/%s", dirs[i], de->d_name);
+			alive = de->d_name[0] != '.' && !stat(path, &sb) && sb.st_ino == ino;
+		}
+		if (d)
+			closedir(d);
+	}
+	d = opendir("/proc");
+	while (d && !alive && (de = readdir(d))) {
+		snprintf(path, sizeof(path), "/proc/%s/ns/net", de->d_name);
+		alive = de->d_name[0] >= '1' && de->d_name[0] <= '9' && !stat(path, &sb) &&
+			sb.st_ino == ino;
+	}
+	if (d)
+		closedir(d);
+	return alive;
+}
+
+/* A TCX link whose device is gone reports ifindex 0. */
+static bool links_all_defunct(const char *dir)
+{
+	char path[1024];
+	struct dirent *de;
+	bool defunct = true;
+	DIR *d = opendir(dir);
+
+	while (d && defunct && (de = readdir(d))) {
+		struct bpf_link_info info = {};
+		__u32 len = sizeof(info);
+		int fd;
+
+		if (strncmp(de->d_name, "fw_tcx_", 7))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		fd = bpf_obj_get(path);
+		/* tcx.ifindex (newer uapi) sits where xdp.ifindex does. */
+		if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len) && info.xdp.ifindex)
+			defunct = false;
+		if (fd >= 0)
+			close(fd);
+	}
+	if (d)
+		closedir(d);
+	return defunct;
+}
+
+/* Removes the state of namespaces that are gone (their pinned links would
+ * otherwise keep programs alive forever). Caller holds the lock. */
+int fw_state_gc(struct fw_state *st)
+{
+	char base[256], dir[600];
+	struct dirent *de;
+	int removed = 0;
+	DIR *d;
+
+	snprintf(base, sizeof(base), "%s/fwctl", fw_bpffs_root());
+	d = opendir(base);
+	while (d && (de = readdir(d))) {
+		unsigned long long ino;
+
+		if (sscanf(de->d_name, "ns%llu", &ino) != 1 || ino == st->ns.ino)
+			continue;
+		snprintf(dir, sizeof(dir), "%s/%s", base, de->d_name);
+		if (netns_alive(ino) || !links_all_defunct(dir))
+			continue;
+		fw_info("removing state of vanished network namespace %llu", ino);
+		if (!wipe_dir(dir))
+			removed++;
+	}
+	if (d)
+		closedir(d);
+	fw_err_clear();
+	return removed;
 }
