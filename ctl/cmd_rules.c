@@ -241,15 +241,17 @@ static int do_change(struct fw_rule_opts *o)
 		if (err)
 			goto out;
 	}
-	if (!st->exists)
-		goto out; /* detach or unblock with no state: nothing to do */
 	if (o->what == FW_DETACH || o->what == FW_UNBLOCK) {
 		/* Reopen for writing: the shared lock only let us look. */
 		fw_state_close(st);
-		err = fw_state_open(st, FW_OPEN_WRITE);
+		err = fw_state_open(st, FW_OPEN_UPDATE);
 		if (err)
 			goto out;
 	}
+	if (o->all)
+		fw_state_gc(st);
+	if (!st->exists)
+		goto out; /* detach or unblock with no state: nothing to do */
 	memcpy(old, st->rules, sizeof(st->rules));
 
 	if (o->all) {
@@ -280,7 +282,6 @@ static int do_change(struct fw_rule_opts *o)
 	if (o->all) {
 		int e = fw_state_destroy(st);
 
-		fw_state_gc(st);
 		err = err ? err : e;
 	} else {
 		int e = fw_state_drop_if_empty(st);
