@@ -89,7 +89,7 @@ static int xdp_detach_id(int ifindex, __u32 prog_id, __u8 mode)
 		return errno == ENOENT ? 0 : -errno;
 	o.old_prog_fd = fd;
 	/* REPLACE with the old fd: removes it only if it is still there. */
-	if (bpf_xdp_detach(ifindex, flags, &o) && errno != EEXIST && errno != ENODEV)
+	if (bpf_xdp_detach(ifindex, flags, &o) && errno != ENODEV)
 		err = -errno;
 	close(fd);
 	return err;

@@ -366,3 +366,114 @@ int cmd_stats(int argc, char **argv)
 	json_decref(doc);
 	return 0;
 }
+
+/* monitor: drops as they happen, one line per interface, direction and
+ * protocol per interval at most (so a flood cannot flood the terminal).
+ * Read from the counters: no per-packet cost in the data plane. */
+static void print_drops(json_t *doc, json_t *prev)
+{
+	json_t *ifc, *row;
+	char when[16], b[16];
+	time_t now = time(NULL);
+	size_t i, j;
+
+	strftime(when, sizeof(when), "%H:%M:%S", localtime(&now));
+	json_array_foreach(json_object_get(doc, "interfaces"), i, ifc)
+	{
+		json_array_foreach(json_object_get(ifc, "counters"), j, row)
+		{
+			json_t *p = prev_row(prev, ifc, row);
+			__u64 pk = field_of(row, "dropped_packets") -
+				   (p ? field_of(p, "dropped_packets") : 0);
+			__u64 by = field_of(row, "dropped_bytes") -
+				   (p ? field_of(p, "dropped_bytes") : 0);
+			const char *ctr = json_string_value(json_object_get(ifc, "container"));
+
+			if (!pk)
+				continue;
+			if (fw_opts.json) {
+				fw_json_print(json_pack(
+					"{s:s, s:O, s:O, s:O, s:O, s:I, s:I}", "time", when,
+					"ifname", json_object_get(ifc, "ifname"), "container",
+					json_object_get(ifc, "container"), "proto",
+					json_object_get(row, "proto"), "direction",
+					json_object_get(row, "direction"), "dropped_packets",
+					(json_int_t)pk, "dropped_bytes", (json_int_t)by));
+				continue;
+			}
+			printf("%s %s%s%s%s %s %s dropped %llu packet%s (%s)\n", when,
+			       json_string_value(json_object_get(ifc, "ifname")), ctr ? " (" : "",
+			       ctr ? ctr : "", ctr ? ")" : "",
+			       json_string_value(json_object_get(row, "direction")),
+			       json_string_value(json_object_get(row, "proto")),
+			       (unsigned long long)pk, pk == 1 ? "" : "s",
+			       fw_human_bytes(by, b, sizeof(b)));
+		}
+	}
+	fflush(stdout);
+}
+
+int cmd_monitor(int argc, char **argv)
+{
+	static const struct option longopts[] = { { "interval", required_argument, NULL, 'i' },
+						  { "count", required_argument, NULL, 'c' },
+						  { "help", no_argument, NULL, 'h' },
+						  {} };
+	struct stats_opts o = { .watch = 1 };
+	json_t *prev = NULL, *doc = NULL;
+	int c, err = 0;
+	char *end;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":i:c:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'i':
+			o.watch = strtol(optarg, &end, 10);
+			if (*end || o.watch < 1 || o.watch > 3600)
+				return fw_usage(
+					"monitor: bad --interval '%s': seconds from 1 to 3600",
+					optarg);
+			break;
+		case 'c':
+			o.count = strtol(optarg, &end, 10);
+			if (*end || o.count < 1)
+				return fw_usage("monitor: bad --count '%s'", optarg);
+			break;
+		case 'h':
+			fw_usage_print(stdout, "monitor");
+			exit(FW_EXIT_OK);
+		case ':':
+			return fw_usage("monitor: option '%s' needs a value", argv[optind - 1]);
+		default:
+			return fw_usage("monitor: unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (argc - optind > 1)
+		return fw_usage("monitor: expected at most one TARGET");
+	if (argc - optind == 1)
+		o.target = argv[optind];
+
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	/* The first snapshot is the baseline: only new drops are shown. */
+	for (long i = 0; !stop && (!o.count || i <= o.count); i++) {
+		if (i) {
+			struct timespec ts = { .tv_sec = o.watch };
+
+			while (!stop && nanosleep(&ts, &ts))
+				;
+			if (stop)
+				break;
+		}
+		err = snapshot(&o, &doc);
+		if (err)
+			break;
+		if (prev)
+			print_drops(doc, prev);
+		json_decref(prev);
+		prev = doc;
+	}
+	json_decref(prev);
+	return err;
+}

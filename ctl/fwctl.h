@@ -200,6 +200,7 @@ int cmd_status(int argc, char **argv);
 int fw_stats_prometheus(FILE *f, const char *target);
 int cmd_watch(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
+int cmd_monitor(int argc, char **argv);
 int cmd_save(int argc, char **argv);
 int cmd_restore(int argc, char **argv);
 int cmd_help(int argc, char **argv);

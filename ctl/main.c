@@ -37,6 +37,9 @@ static const struct command commands[] = {
 	{ "watch", cmd_watch,
 	  "[--netns NETNS]... [--metrics-file FILE [--metrics-interval SECONDS]]",
 	  "stay in the foreground and keep rules applied as links come and go" },
+	{ "monitor", cmd_monitor, "[TARGET] [--interval SECONDS] [--count N]",
+	  "show drops as they happen, at most one line per interface, direction and protocol per "
+	  "interval" },
 	{ "doctor", cmd_doctor, "", "what this host supports and what fwctl will do about it" },
 	{ "help", cmd_help, "[COMMAND]", "this text, or one command's" },
 };

@@ -198,8 +198,11 @@ int fw_apply(struct fw_state *st, const struct fw_attach_req *opt)
 		if (st->rules[i].target[0])
 			want_rule(w, &nw, &st->rules[i], links, nlinks);
 
-	/* Release first: frees slots, and never leaves two programs racing. */
-	for (int s = 0; s < FW_MAX_IFACES; s++) {
+	/* Release first: frees slots, and never leaves two programs racing.
+	 * Bridges before ports: the kernel refuses even removing XDP below a
+	 * device that has it. */
+	for (int k = 0; k < 2 * FW_MAX_IFACES; k++) {
+		int s = k % FW_MAX_IFACES;
 		struct fw_iface *ifc = &st->ifaces[s];
 		const struct fw_link *l;
 		struct want *wi = NULL;
@@ -207,6 +210,8 @@ int fw_apply(struct fw_state *st, const struct fw_attach_req *opt)
 		if (!ifc->ifindex)
 			continue;
 		l = fw_link_by_index(links, nlinks, ifc->ifindex);
+		if ((k < FW_MAX_IFACES) != (l && !strcmp(l->kind, "bridge")))
+			continue;
 		for (int i = 0; l && i < nw; i++)
 			if (w[i].link == l)
 				wi = &w[i];

@@ -83,6 +83,17 @@ int fw_check_privileges(void)
 	return 0;
 }
 
+/* Something of someone else's is mounted there (tmpfs, a read-only bind):
+ * pins made on top of it would not be where any other fwctl looks. */
+static bool is_mountpoint(const char *path)
+{
+	struct stat here, parent;
+	char up[512];
+
+	snprintf(up, sizeof(up), "%s/..", path);
+	return !stat(path, &here) && !stat(up, &parent) && here.st_dev != parent.st_dev;
+}
+
 static int ensure_bpffs(const char *root, bool may_mount)
 {
 	int err;
@@ -92,6 +103,11 @@ static int ensure_bpffs(const char *root, bool may_mount)
 	err = refuse_ip_netns_exec();
 	if (err)
 		return err;
+	if (is_mountpoint(root))
+		return fw_fail(-EXDEV,
+			       "%s holds a filesystem that is not bpffs; refusing to "
+			       "cover it",
+			       root);
 	if (!may_mount)
 		return -ENOENT;
 	if (mount("bpf", BPFFS, "bpf", 0, "mode=0700"))

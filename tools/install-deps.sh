@@ -9,7 +9,7 @@ PKGS=(
 	libbpf-dev libxdp-dev libnl-3-dev libnl-route-3-dev libelf-dev zlib1g-dev
 	libjansson-dev libcurl4-openssl-dev
 	iproute2 xdp-tools netsniff-ng nftables iptables busybox-static
-	util-linux libcap2-bin procps psmisc kmod
+	util-linux libcap2-bin procps psmisc kmod jq curl
 )
 
 missing=()

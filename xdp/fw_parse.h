@@ -89,6 +89,8 @@ static __always_inline __u32 fw_parse_ipv6(const __u8 *p, const __u8 *end, const
 #pragma unroll
 	for (i = 0; i < FW_MAX_EXTHDR; i++) {
 		if (!fw_is_ipv6_exthdr(nh)) {
+			if (p > end) /* the last extension header runs past the end */
+				return FW_IDX_MALFORMED;
 			*l4 = p;
 			return nh;
 		}
@@ -109,7 +111,7 @@ static __always_inline __u32 fw_parse_ipv6(const __u8 *p, const __u8 *end, const
 			p += ((__u32)p[1] + 1) * 8;
 		}
 	}
-	if (fw_is_ipv6_exthdr(nh))
+	if (fw_is_ipv6_exthdr(nh) || p > end)
 		return FW_IDX_MALFORMED;
 	*l4 = p;
 	return nh;

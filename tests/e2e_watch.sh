@@ -1,0 +1,73 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# e2e_watch.sh - while `fwctl watch` runs, a bridge rule reaches ports that
+# join later and survives a container's veth being replaced (new ifindex);
+# after watch stops, what it applied stays enforced.
+#
+#   fwtestwathost: docker0 172.31.X.1 --+-- vethc1 == eth0 .11 (fwtestwatc1)
+#                                       +-- vethc2 == eth0 .12 (fwtestwatc2)
+#                                       +-- vethc3 == eth0 .13 (added later)
+# shellcheck disable=SC2317 # helpers run through assert()
+# shellcheck source=tests/lib.sh
+source "$(dirname "$0")/lib.sh"
+
+require_root
+require_fwctl
+require_cmd jq
+topo_up wat 2
+C3=${TOPO_PREFIX}c3
+C3_IP4=$NET4.13
+topo_baseline
+
+# Waits (bounded: 5 s) until status shows icmp blocked on vethc3 at ifindex
+# other than $1.
+wait_covered() {
+	local old=$1 i st
+	for ((i = 0; i < 50; i++)); do
+		st=$(fw -n "$H" -j status vethc3 2>/dev/null | jq -r '.interfaces[]? |
+			select(.ifname == "vethc3" and (.blocked.in | index("icmp"))) | .ifindex')
+		[ -n "$st" ] && [ "$st" != "$old" ] && return 0
+		sleep 0.1
+	done
+	T_DETAIL=$(fw -n "$H" status 2>&1; echo "watch said:"; tail -5 "$T_TMP/watch.log")
+	return 1
+}
+
+check block_bridge fw -n "$H" block icmp docker0
+"$FWCTL" -n "$H" watch >"$T_TMP/watch.log" 2>&1 &
+watch=$!
+t_bg "$watch"
+sleep 0.5
+if kill -0 "$watch" 2>/dev/null; then
+	t_ok watch_running
+else
+	t_fail watch_running "fwctl watch exited at once" "$(cat "$T_TMP/watch.log")"
+	t_done
+fi
+
+# A new container joins the bridge.
+run bash "$TOPO" up -p "$TOPO_PREFIX" -c 3
+assert new_port_covered "vethc3 did not get the bridge's rule within 5 s" wait_covered 0
+assert new_port_ping_dropped "host ping to the new c3 answered" ping_none "$H" "$C3_IP4"
+assert new_port_c2c_dropped "c3 -> c1 ping answered" ping_none "$C3" "${C_IP4[1]}"
+assert new_port_http_passes "HTTP to c3 broken" http_ok "$H" "$C3_IP4" "$C3"
+
+# The container restarts: its veth goes, a new one (new ifindex) comes.
+old=$(ip -n "$H" -j link show dev vethc3 | jq -r '.[0].ifindex')
+ip -n "$H" link del vethc3
+run bash "$TOPO" up -p "$TOPO_PREFIX" -c 3
+new=$(ip -n "$H" -j link show dev vethc3 | jq -r '.[0].ifindex')
+[ "$old" != "$new" ] || t_skip new_ifindex "the kernel reused ifindex $old"
+assert replaced_port_covered "the replaced vethc3 did not get the rule within 5 s" \
+	wait_covered "$old"
+assert replaced_port_ping_dropped "host ping to the restarted c3 answered" \
+	ping_none "$H" "$C3_IP4"
+
+# Watch stops; the rules stay.
+kill "$watch" 2>/dev/null
+wait "$watch" 2>/dev/null
+assert after_watch_enforced "host ping to c3 answered after watch stopped" \
+	ping_none "$H" "$C3_IP4"
+
+t_done
