@@ -495,52 +495,79 @@ static int upgrade_slot(struct fw_state *st, __u32 slot)
  * in for it meanwhile (passed packets on the bridge may count twice in
  * those milliseconds; none passes unfiltered).
  */
+/*
+ * A bridge's XDP steps aside so the kernel lets its ports' XDP change: its
+ * new TC ingress program stands in for it meanwhile (passed packets may
+ * count twice in those milliseconds; none passes unfiltered).
+ */
+int fw_xdp_suspend(struct fw_state *st, __u32 slot, const struct fw_link *link)
+{
+	struct fw_iface *ifc = &st->ifaces[slot];
+	int err;
+
+	if (!ifc->xdp_prog_id || ifc->tc_in_prog_id)
+		return 0;
+	err = attach_tc(st, slot, link, FW_DIR_IN);
+	if (!err)
+		err = xdp_detach_id(ifc->ifindex, ifc->xdp_prog_id, ifc->xdp_mode);
+	if (err)
+		return fw_fail(err, "cannot move '%s' aside: %s", link->name, strerror(-err));
+	ifc->xdp_prog_id = 0;
+	ifc->suspended = 1;
+	return fw_state_save_iface(st, slot);
+}
+
+/* Back on XDP, in the mode it had; the stand-in goes. */
+int fw_xdp_resume(struct fw_state *st, __u32 slot, const struct fw_link *link)
+{
+	struct fw_iface *ifc = &st->ifaces[slot];
+	struct fw_attach_req req = {
+		.mode = ifc->xdp_mode == FW_XDP_NATIVE ? FW_MODE_NATIVE : FW_MODE_GENERIC,
+	};
+	int err;
+
+	if (!ifc->suspended)
+		return 0;
+	err = attach_xdp(st, slot, link, &req);
+	if (!err)
+		err = detach_tc(st, slot, FW_DIR_IN);
+	if (!err) {
+		ifc->tc_in_prog_id = 0;
+		ifc->suspended = 0;
+	}
+	fw_state_save_iface(st, slot);
+	return err;
+}
+
+/* Swaps in this build's programs on the given slots with no gap; the maps
+ * are the pinned ones, so every rule and counter carries over. */
 int fw_upgrade(struct fw_state *st, const __u32 *slots, int n, const struct fw_link *links,
 	       int nlinks)
 {
-	bool stood_in[FW_MAX_IFACES] = {};
 	int err = 0;
 
 	for (int i = 0; i < n && !err; i++) {
-		struct fw_iface *ifc = &st->ifaces[slots[i]];
-		const struct fw_link *l = fw_link_by_index(links, nlinks, ifc->ifindex);
-		bool has_lower = false;
+		const struct fw_link *l =
+			fw_link_by_index(links, nlinks, st->ifaces[slots[i]].ifindex);
 
-		for (int j = 0; l && j < nlinks; j++)
+		for (int j = 0; l && j < nlinks && !err; j++)
 			if (links[j].master == l->ifindex)
-				has_lower = true;
-		if (!l || !ifc->xdp_prog_id || !has_lower || ifc->tc_in_prog_id)
-			continue;
-		err = attach_tc(st, slots[i], l, FW_DIR_IN);
-		if (!err)
-			err = xdp_detach_id(ifc->ifindex, ifc->xdp_prog_id, ifc->xdp_mode);
-		if (!err) {
-			stood_in[slots[i]] = true;
-			ifc->xdp_prog_id = 0;
-		}
+				err = fw_xdp_suspend(st, slots[i], l);
 	}
 	for (int i = 0; i < n && !err; i++)
-		if (!stood_in[slots[i]])
+		if (!st->ifaces[slots[i]].suspended)
 			err = upgrade_slot(st, slots[i]);
 	/* Put every bridge back on XDP, even after an error above. */
 	for (int i = 0; i < n; i++) {
 		struct fw_iface *ifc = &st->ifaces[slots[i]];
 		const struct fw_link *l = fw_link_by_index(links, nlinks, ifc->ifindex);
-		struct fw_attach_req req = {
-			.mode = ifc->xdp_mode == FW_XDP_NATIVE ? FW_MODE_NATIVE : FW_MODE_GENERIC,
-		};
-		int e;
+		int e = 0;
 
-		if (!stood_in[slots[i]] || !l)
+		if (!ifc->suspended || !l)
 			continue;
-		e = attach_xdp(st, slots[i], l, &req);
+		e = fw_xdp_resume(st, slots[i], l);
 		if (!e)
-			e = detach_tc(st, slots[i], FW_DIR_IN);
-		if (!e) {
-			ifc->tc_in_prog_id = 0;
 			e = upgrade_tc(st, slots[i], FW_DIR_OUT);
-		}
-		fw_state_save_iface(st, slots[i]);
 		err = err ? err : e;
 	}
 	return err;

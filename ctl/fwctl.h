@@ -127,6 +127,8 @@ struct fw_attach_req {
 int fw_attach(struct fw_state *st, __u32 slot, const struct fw_link *link,
 	      const struct fw_attach_req *req);
 int fw_detach(struct fw_state *st, __u32 slot);
+int fw_xdp_suspend(struct fw_state *st, __u32 slot, const struct fw_link *link);
+int fw_xdp_resume(struct fw_state *st, __u32 slot, const struct fw_link *link);
 int fw_upgrade(struct fw_state *st, const __u32 *slots, int n, const struct fw_link *links,
 	       int nlinks);
 struct fw_xdp_info {

@@ -157,8 +157,20 @@ static int slot_free(struct fw_state *st)
 	return slot_of(st, 0);
 }
 
+/* The kernel allows no XDP change below a device with XDP: if the port's
+ * bridge is ours, it steps aside until the end of fw_apply(). */
+static int suspend_master(struct fw_state *st, const struct fw_link *l, const struct fw_link *links,
+			  int nlinks)
+{
+	const struct fw_link *ml = l->master ? fw_link_by_index(links, nlinks, l->master) : NULL;
+	int m = ml ? slot_of(st, ml->ifindex) : -1;
+
+	return m >= 0 ? fw_xdp_suspend(st, m, ml) : 0;
+}
+
 /* Policy first, then the program: its first packet is already filtered. */
-static int enforce(struct fw_state *st, struct want *w, const struct fw_attach_req *opt)
+static int enforce(struct fw_state *st, struct want *w, const struct fw_attach_req *opt,
+		   const struct fw_link *links, int nlinks)
 {
 	int s = slot_of(st, w->link->ifindex), err;
 
@@ -172,6 +184,8 @@ static int enforce(struct fw_state *st, struct want *w, const struct fw_attach_r
 			       w->link->name, FW_MAX_IFACES);
 	w->req.force = opt && opt->force;
 	err = fw_state_set_policy(st, s, w->pol);
+	if (!err && w->req.hook == FW_HOOK_XDP)
+		err = suspend_master(st, w->link, links, nlinks);
 	return err ? err : fw_attach(st, s, w->link, &w->req);
 }
 
@@ -217,6 +231,11 @@ int fw_apply(struct fw_state *st, const struct fw_attach_req *opt)
 				wi = &w[i];
 		if (l && wi && !strcmp(l->name, ifc->name) && fits(ifc, &wi->req))
 			continue;
+		if (l && (ifc->xdp_prog_id || (wi && wi->req.hook == FW_HOOK_XDP))) {
+			err = suspend_master(st, l, links, nlinks);
+			if (err)
+				goto out;
+		}
 		fw_info("releasing %s", ifc->name);
 		err = fw_detach(st, s);
 		if (err)
@@ -228,8 +247,18 @@ int fw_apply(struct fw_state *st, const struct fw_attach_req *opt)
 	for (int pass = 0; pass < 2 && !err; pass++)
 		for (int i = 0; i < nw && !err; i++)
 			if ((strcmp(w[i].link->kind, "bridge") == 0) == pass)
-				err = enforce(st, &w[i], opt);
+				err = enforce(st, &w[i], opt, links, nlinks);
 out:
+	/* Bridges moved aside for their ports go back on XDP, error or not. */
+	for (int s = 0; links && s < FW_MAX_IFACES; s++) {
+		const struct fw_link *l = fw_link_by_index(links, nlinks, st->ifaces[s].ifindex);
+		int e;
+
+		if (!st->ifaces[s].ifindex || !st->ifaces[s].suspended || !l)
+			continue;
+		e = fw_xdp_resume(st, s, l);
+		err = err ? err : e;
+	}
 	free(w);
 	free(links);
 	return err;

@@ -105,7 +105,8 @@ struct fw_iface {
 	__u8 xdp_mode; /* enum fw_xdp_mode */
 	__u8 tc_kind;  /* enum fw_tc_kind */
 	__u8 hook;     /* enum fw_hook */
-	__u8 pad[5];
+	__u8 suspended; /* XDP moved aside for a port's sake, TC ingress stands in */
+	__u8 pad[4];
 	char name[FW_IFNAME_LEN];
 };
 
