@@ -23,10 +23,17 @@
 #define FW_IPV4_HLEN 20
 #define FW_IPV6_HLEN 40
 
-#define FW_ETH_P_IP	0x0800
-#define FW_ETH_P_IPV6	0x86dd
-#define FW_ETH_P_8021Q	0x8100
-#define FW_ETH_P_8021AD 0x88a8
+/* Ethertypes as they sit in the frame, so the hot path loads and compares
+ * without swapping bytes. */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define FW_NET16(x) ((__u16)((((x)&0xff) << 8) | ((x) >> 8)))
+#else
+#define FW_NET16(x) ((__u16)(x))
+#endif
+#define FW_ETH_P_IP	FW_NET16(0x0800)
+#define FW_ETH_P_IPV6	FW_NET16(0x86dd)
+#define FW_ETH_P_8021Q	FW_NET16(0x8100)
+#define FW_ETH_P_8021AD FW_NET16(0x88a8)
 
 /* IPv6 extension headers walked to find the upper-layer protocol. */
 #define FW_IPV6_HOPOPTS	 0
@@ -45,15 +52,28 @@ static __always_inline __u16 fw_be16(const __u8 *p)
 	return (__u16)(p[0] << 8 | p[1]);
 }
 
+/* A 16-bit field in network order, as is (one load; no alignment assumed). */
+static __always_inline __u16 fw_raw16(const __u8 *p)
+{
+	__u16 v;
+
+	__builtin_memcpy(&v, p, sizeof(v));
+	return v;
+}
+
 static __always_inline int fw_is_vlan(__u16 eth_proto)
 {
 	return eth_proto == FW_ETH_P_8021Q || eth_proto == FW_ETH_P_8021AD;
 }
 
+/* All five extension header numbers are below 64: one mask test. */
+#define FW_IPV6_EXT_MASK                                                                           \
+	((1ULL << FW_IPV6_HOPOPTS) | (1ULL << FW_IPV6_ROUTING) | (1ULL << FW_IPV6_FRAGMENT) |      \
+	 (1ULL << FW_IPV6_AH) | (1ULL << FW_IPV6_DSTOPTS))
+
 static __always_inline int fw_is_ipv6_exthdr(__u8 nh)
 {
-	return nh == FW_IPV6_HOPOPTS || nh == FW_IPV6_ROUTING || nh == FW_IPV6_FRAGMENT ||
-	       nh == FW_IPV6_AH || nh == FW_IPV6_DSTOPTS;
+	return nh < 64 && ((FW_IPV6_EXT_MASK >> nh) & 1);
 }
 
 static __always_inline __u32 fw_parse_ipv4(const __u8 *p, const __u8 *end, const __u8 **l4)
@@ -129,8 +149,10 @@ static __always_inline __u32 fw_parse(const void *data, const void *data_end, co
 	*l4 = 0;
 	if (p + FW_ETH_HLEN > end)
 		return FW_IDX_MALFORMED;
-	eth_proto = fw_be16(p + 12);
+	eth_proto = fw_raw16(p + 12);
 	p += FW_ETH_HLEN;
+	if (eth_proto == FW_ETH_P_IP) /* the common case first */
+		return fw_parse_ipv4(p, end, l4);
 
 #pragma unroll
 	for (i = 0; i < FW_MAX_VLAN; i++) {
@@ -138,7 +160,7 @@ static __always_inline __u32 fw_parse(const void *data, const void *data_end, co
 			break;
 		if (p + FW_VLAN_HLEN > end)
 			return FW_IDX_MALFORMED;
-		eth_proto = fw_be16(p + 2);
+		eth_proto = fw_raw16(p + 2);
 		p += FW_VLAN_HLEN;
 	}
 
