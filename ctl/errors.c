@@ -50,30 +50,35 @@ void fw_err_clear(void)
 	reason[0] = '\0';
 }
 
+static void vsay(const char *fmt, va_list ap)
+{
+	fputs("fwctl: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+/* Something the user should know (a fallback taken): hidden by -q. */
 void fw_warn(const char *fmt, ...)
 {
 	va_list ap;
 
 	if (fw_opts.quiet)
 		return;
-	fputs("fwctl: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsay(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
+/* What fwctl is doing: shown by -v. */
 void fw_info(const char *fmt, ...)
 {
 	va_list ap;
 
 	if (!fw_opts.verbose)
 		return;
-	fputs("fwctl: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsay(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 /* libbpf and libxdp talk a lot (the verifier log among it); their words
