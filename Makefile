@@ -128,7 +128,9 @@ install: $(OUTPUT)/fwctl $(OUTPUT)/fwctl.8
 	install -D -m 0755 $(OUTPUT)/fwctl $(BINDIR)/fwctl
 	install -D -m 0644 $(OUTPUT)/fwctl.8 $(MANDIR)/fwctl.8
 	install -D -m 0644 deploy/completion/fwctl.bash $(COMPDIR)/fwctl
-	$(foreach u,$(UNITS),install -D -m 0644 $(u) $(UNITDIR)/$(notdir $(u));)
+	install -d $(UNITDIR)
+	$(foreach u,$(UNITS),sed 's|/usr/local/sbin/fwctl|$(PREFIX)/sbin/fwctl|g' $(u) \
+		>$(UNITDIR)/$(notdir $(u)) && chmod 0644 $(UNITDIR)/$(notdir $(u));)
 
 uninstall:
 	rm -f $(BINDIR)/fwctl $(MANDIR)/fwctl.8 $(COMPDIR)/fwctl

@@ -49,9 +49,14 @@ int fw_save(FILE *f, struct fw_state *st)
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
 	fprintf(f, "# fwctl %s ruleset of network namespace '%s', saved %s\n", FWCTL_VERSION,
 		st->ns.name, when);
-	for (int i = 0; st->exists && i < FW_MAX_RULES; i++)
-		if (st->rules[i].target[0])
-			save_rule(f, &st->rules[i]);
+	for (int i = 0; st->exists && i < FW_MAX_RULES; i++) {
+		if (!st->rules[i].target[0])
+			continue;
+		/* A PID means nothing after a restart: kept as a comment. */
+		if (fw_target_kind(st->rules[i].target) == FW_TARGET_PID)
+			fputs("# pid targets do not survive a restart, name the container:\n# ", f);
+		save_rule(f, &st->rules[i]);
+	}
 	return ferror(f) ? -EIO : 0;
 }
 

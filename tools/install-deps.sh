@@ -10,6 +10,7 @@ PKGS=(
 	libjansson-dev libcurl4-openssl-dev
 	iproute2 xdp-tools netsniff-ng nftables iptables busybox-static
 	util-linux libcap2-bin procps psmisc kmod jq curl
+	man-db groff-base systemd python3-yaml tmux strace docker.io
 )
 
 missing=()

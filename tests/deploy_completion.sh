@@ -1,0 +1,169 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# deploy_completion.sh - deploy/completion/fwctl.bash, sourced and called the
+# way bash calls it (COMP_WORDS split at spaces and at ':' as readline does,
+# COMP_CWORD, COMP_LINE): commands and options as `fwctl help` lists them,
+# option values, protocols from /etc/protocols, interfaces of the -n
+# namespace, netns: names; then once through real readline in tmux.
+# Container names are checked in deploy_image.sh, where a Docker engine runs.
+#
+#   fwtestcmp: lo, fwcmpdummy0 <-> fwcmpdummy1, fwcmpa <-> fwcmpb (veth pairs)
+# shellcheck source=tests/lib.sh
+source "$(dirname "$0")/lib.sh"
+
+COMPLETION=$T_ROOT/deploy/completion/fwctl.bash
+require_root
+# shellcheck source=deploy/completion/fwctl.bash
+source "$COMPLETION"
+
+# complete LINE: what the completion offers for LINE (the cursor at its end),
+# one word per line in REPLY_LINES.
+complete_line() {
+	local line=$1 w part
+	local -a words=()
+	read -ra raw <<<"$line"
+	for w in "${raw[@]}"; do
+		# readline splits at ':' (COMP_WORDBREAKS) and keeps it as a word.
+		while [[ $w == *:* ]]; do
+			part=${w%%:*}
+			[ -n "$part" ] && words+=("$part")
+			words+=(:)
+			w=${w#*:}
+		done
+		[ -n "$w" ] && words+=("$w")
+	done
+	[[ $line == *" " ]] && words+=("")
+	COMP_WORDS=("${words[@]}")
+	COMP_CWORD=$((${#words[@]} - 1))
+	COMP_LINE=$line
+	COMP_POINT=${#line}
+	COMPREPLY=()
+	_fwctl
+	REPLY_LINES=$(printf '%s\n' "${COMPREPLY[@]}" | sort -u)
+}
+
+# offers NAME LINE WORD...: ok when every WORD is among the replies.
+offers() {
+	local name=$1 line=$2 w missing=
+	shift 2
+	complete_line "$line"
+	for w in "$@"; do
+		grep -qxF -- "$w" <<<"$REPLY_LINES" || missing+=" '$w'"
+	done
+	if [ -z "$missing" ]; then
+		t_ok "$name"
+	else
+		t_fail "$name" "'$line<TAB>' does not offer$missing" "got: ${REPLY_LINES//$'\n'/ }"
+	fi
+}
+
+# lacks NAME LINE WORD...: ok when no WORD is among the replies.
+lacks() {
+	local name=$1 line=$2 w extra=
+	shift 2
+	complete_line "$line"
+	for w in "$@"; do
+		grep -qxF -- "$w" <<<"$REPLY_LINES" && extra+=" '$w'"
+	done
+	if [ -z "$extra" ]; then
+		t_ok "$name"
+	else
+		t_fail "$name" "'$line<TAB>' offers$extra" "got: ${REPLY_LINES//$'\n'/ }"
+	fi
+}
+
+# --- commands and options, against fwctl's own help ----------------------------
+if [ -x "$FWCTL" ]; then
+	commands=$("$FWCTL" help | sed -n '/^commands:/,/^$/p' | sed -n 's/^  \([a-z][a-z-]*\) .*/\1/p' |
+		sort)
+	complete_line "fwctl "
+	expect_eq commands_match_help "$commands" "$REPLY_LINES"
+	missing=
+	for c in $commands; do
+		want=$("$FWCTL" help "$c" | grep -oE -- '--[a-z][a-z-]*' | sort -u)
+		complete_line "fwctl $c --"
+		for o in $want; do
+			grep -qxF -- "$o" <<<"$REPLY_LINES" || missing+=" $c$o"
+		done
+	done
+	expect_eq options_match_help "" "${missing# }"
+else
+	t_skip commands_match_help "$FWCTL not built"
+fi
+offers global_options "fwctl -" -n --netns -j --json -q --quiet -v --verbose -V --version
+offers help_command "fwctl help bl" block
+offers after_global_option "fwctl -j st" stats status
+
+# --- option values ------------------------------------------------------------------
+offers dir_values "fwctl block icmp eth0 --dir " in out both
+offers mode_values "fwctl attach eth0 --mode " auto native generic
+offers hook_values "fwctl block icmp eth0 --hook " xdp tc
+lacks watch_value_free "fwctl stats --watch " in out both
+
+# --- protocols ------------------------------------------------------------------------
+offers proto_names "fwctl block " icmp tcp udp gre ipv6-icmp icmpv6 sctp esp
+offers proto_prefix "fwctl block ic" icmp icmpv6
+offers proto_list "fwctl block icmp,ud" icmp,udp
+offers unblock_all "fwctl unblock a" all
+lacks block_no_all "fwctl block a" all
+# Aliases from /etc/protocols, lower-cased: the file is the source.
+if grep -qE '^ipv6-icmp[[:space:]]+58[[:space:]]+IPv6-ICMP' /etc/protocols 2>/dev/null; then
+	lacks proto_lowercase "fwctl block IPv6" IPv6-ICMP
+fi
+
+# --- interfaces of the -n namespace, netns: names ----------------------------------
+bare_ns cmp
+NS=$BARE
+if ! ip -n "$NS" link add fwcmpdummy0 type veth peer name fwcmpdummy1 ||
+	! ip -n "$NS" link add fwcmpa type veth peer name fwcmpb; then
+	t_fail topology "cannot add interfaces to $NS"
+	t_done
+fi
+offers ifaces_of_netns "fwctl -n $NS block icmp " lo fwcmpdummy0 fwcmpa fwcmpb container: netns: pid:
+offers ifaces_long_netns "fwctl --netns $NS detach fwcmp" fwcmpdummy0 fwcmpa fwcmpb
+offers ifaces_netns_path "fwctl -n /run/netns/$NS status fwcmpd" fwcmpdummy0
+lacks ifaces_own_netns "fwctl block icmp fwcmp" fwcmpdummy0 fwcmpa
+offers netns_names "fwctl -n fwtestc" "$NS"
+# Split at ':' as readline does: the reply is what follows the colon.
+offers netns_target "fwctl block icmp netns:fwtestc" "$NS"
+offers netns_target_empty "fwctl -n $NS unblock all netns:" "$NS"
+offers pid_prefix "fwctl -n p" pid:
+offers second_positional "fwctl -n $NS block icmp --dir in fwcmpdu" fwcmpdummy0
+lacks after_target "fwctl -n $NS block icmp fwcmpa " fwcmpdummy0 icmp
+offers files_for_restore "fwctl restore --check $T_ROOT/VERS" "$T_ROOT/VERSION"
+
+# --- once through real readline --------------------------------------------------------
+if ! command -v tmux >/dev/null; then
+	t_skip readline "needs tmux (apt-get install tmux)"
+	t_done
+fi
+sock=fwcmp$$
+pane() { tmux -L "$sock" capture-pane -p | grep -v '^$'; }
+tmux -L "$sock" new-session -d -x 200 -y 30 "bash --norc --noprofile"
+T_TMUX=$sock
+trap 'tmux -L "$T_TMUX" kill-server 2>/dev/null; t_cleanup' EXIT
+tmux -L "$sock" send-keys "PS1='$ '; source '$COMPLETION'" Enter
+# readline NAME KEYS WANT: types KEYS, Tab, then X (capture-pane drops
+# trailing blanks, so the X shows whether Tab added a space); ok when the
+# screen shows WANT.
+readline() {
+	local name=$1 keys=$2 want=$3 screen=
+	tmux -L "$sock" send-keys C-u "$keys" Tab X
+	for _ in $(seq 1 25); do
+		screen=$(pane)
+		grep -qF -- "$want" <<<"$screen" && break
+		sleep 0.2
+	done
+	if grep -qF -- "$want" <<<"$screen"; then
+		t_ok "$name"
+	else
+		t_fail "$name" "bash did not complete '$keys<TAB>' to '$want'" "$screen"
+	fi
+}
+readline readline_netns_target "fwctl -n $NS block icmp netns:${NS:0:8}" \
+	"block icmp netns:$NS X"
+readline readline_interface "fwctl -n $NS detach fwcmpa" "detach fwcmpa X"
+readline readline_prefix_nospace "fwctl -n $NS detach conta" "detach container:X"
+
+t_done
