@@ -135,53 +135,91 @@ static int xdp_attach_mode(int prog_fd, int ifindex, enum xdp_attach_mode mode)
 	return err;
 }
 
-/* The skeleton lifecycle, in one place: open with the namespace's pinned
- * maps, set the slot, load. */
-static int load_xdp(struct fw_state *st, __u32 slot, struct fw_xdp **out)
-{
-	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = st->dir);
-	struct fw_xdp *skel = fw_xdp__open_opts(&oo);
-	int err;
+enum fw_prog {
+	FW_PROG_XDP,
+	FW_PROG_TC_IN,
+	FW_PROG_TC_OUT,
+};
+static const char *const prog_pin[] = { "fw_prog_xdp", "fw_prog_tc_in", "fw_prog_tc_out" };
+static const char *const prog_name[] = { "fw_xdp", "fw_tc_in", "fw_tc_out" };
 
-	if (!skel)
-		return fw_fail(-errno, "cannot open XDP object: %s", strerror(errno));
-	skel->rodata->fw_slot = slot;
-	err = fw_xdp__load(skel);
-	if (err) {
-		fw_xdp__destroy(skel);
-		return fw_fail(
-			err, "kernel refused program fw_xdp: %s (fwctl -v shows the verifier log)",
-			strerror(-err));
-	}
-	*out = skel;
-	return 0;
+/* FWCTL_TC=clsbpf forces the netlink path (for tests and old kernels). */
+static bool want_tcx(void)
+{
+	const char *e = getenv("FWCTL_TC");
+
+	return !e || strcmp(e, "clsbpf");
 }
 
-static int load_tc(struct fw_state *st, __u32 slot, __u32 dir, bool tcx, struct fw_tc **out,
-		   struct bpf_program **prog)
+/* The skeleton lifecycle, in one place: open with the namespace's pinned
+ * maps, find slots by ifindex, load, pin the program. */
+static int load_prog(struct fw_state *st, enum fw_prog which)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = st->dir);
-	struct fw_tc *skel = fw_tc__open_opts(&oo);
-	int err;
+	struct bpf_program *prog = NULL;
+	struct fw_xdp *xdp = NULL;
+	struct fw_tc *tc = NULL;
+	char pin[600];
+	int err, fd;
 
-	if (!skel)
-		return fw_fail(-errno, "cannot open TC object: %s", strerror(errno));
-	skel->rodata->fw_slot = slot;
-	*prog = dir == FW_DIR_IN ? skel->progs.fw_tc_in : skel->progs.fw_tc_out;
-	bpf_program__set_autoload(dir == FW_DIR_IN ? skel->progs.fw_tc_out : skel->progs.fw_tc_in,
-				  false);
-	if (tcx)
-		bpf_program__set_expected_attach_type(*prog, dir == FW_DIR_IN ? FW_BPF_TCX_INGRESS
-									      : FW_BPF_TCX_EGRESS);
-	err = fw_tc__load(skel);
-	if (err) {
-		fw_tc__destroy(skel);
-		return fw_fail(err,
-			       "kernel refused program %s: %s (fwctl -v shows the verifier log)",
-			       dir == FW_DIR_IN ? "fw_tc_in" : "fw_tc_out", strerror(-err));
+	if (which == FW_PROG_XDP) {
+		xdp = fw_xdp__open_opts(&oo);
+		if (xdp) {
+			xdp->rodata->fw_slot = FW_SLOT_BY_IFINDEX;
+			prog = xdp->progs.fw_xdp;
+		}
+	} else {
+		tc = fw_tc__open_opts(&oo);
+		if (tc) {
+			tc->rodata->fw_slot = FW_SLOT_BY_IFINDEX;
+			prog = which == FW_PROG_TC_IN ? tc->progs.fw_tc_in : tc->progs.fw_tc_out;
+			bpf_program__set_autoload(which == FW_PROG_TC_IN ? tc->progs.fw_tc_out
+									 : tc->progs.fw_tc_in,
+						  false);
+			if (want_tcx())
+				bpf_program__set_expected_attach_type(
+					prog, which == FW_PROG_TC_IN ? FW_BPF_TCX_INGRESS
+								     : FW_BPF_TCX_EGRESS);
+		}
 	}
-	*out = skel;
-	return 0;
+	if (!prog)
+		return fw_fail(-errno, "cannot open BPF object: %s", strerror(errno));
+	err = xdp ? fw_xdp__load(xdp) : fw_tc__load(tc);
+	if (err) {
+		err = fw_fail(err,
+			      "kernel refused program %s: %s (fwctl -v shows the verifier log)",
+			      prog_name[which], strerror(-err));
+		goto out;
+	}
+	/* Pinned: every later fwctl call attaches this very instance. */
+	snprintf(pin, sizeof(pin), "%s/%s", st->dir, prog_pin[which]);
+	unlink(pin);
+	if (bpf_obj_pin(bpf_program__fd(prog), pin)) {
+		err = fw_fail(-errno, "cannot pin %s: %s", pin, strerror(errno));
+		goto out;
+	}
+	fd = dup(bpf_program__fd(prog));
+	err = fd < 0 ? -errno : fd;
+out:
+	fw_xdp__destroy(xdp);
+	fw_tc__destroy(tc);
+	return err;
+}
+
+/* The namespace's one instance of a program: loaded and verified once, not
+ * once per interface. fresh: load this build's anew (upgrade). */
+static int shared_prog(struct fw_state *st, enum fw_prog which, bool fresh)
+{
+	char pin[600];
+	int fd;
+
+	snprintf(pin, sizeof(pin), "%s/%s", st->dir, prog_pin[which]);
+	if (!fresh) {
+		fd = bpf_obj_get(pin);
+		if (fd >= 0)
+			return fd;
+	}
+	return load_prog(st, which);
 }
 
 static __u32 prog_id(int fd)
@@ -197,15 +235,14 @@ static int attach_xdp(struct fw_state *st, __u32 slot, const struct fw_link *lin
 {
 	struct fw_iface *ifc = &st->ifaces[slot];
 	struct fw_xdp_info now;
-	struct fw_xdp *skel;
 	int err, prog_fd;
 
 	err = xdp_make_room(link, 0, req->force);
-	if (!err)
-		err = load_xdp(st, slot, &skel);
 	if (err)
 		return err;
-	prog_fd = bpf_program__fd(skel->progs.fw_xdp);
+	prog_fd = shared_prog(st, FW_PROG_XDP, false);
+	if (prog_fd < 0)
+		return prog_fd;
 
 	err = -EOPNOTSUPP;
 	if (req->mode != FW_MODE_GENERIC)
@@ -234,7 +271,7 @@ static int attach_xdp(struct fw_state *st, __u32 slot, const struct fw_link *lin
 	ifc->xdp_prog_id = now.prog_id;
 	ifc->xdp_mode = now.mode;
 out:
-	fw_xdp__destroy(skel);
+	close(prog_fd);
 	return err;
 }
 
@@ -261,29 +298,19 @@ static int tc_detach_clsbpf(int ifindex, __u32 dir)
 	return err == -ENOENT || err == -ENODEV || err == -EINVAL ? 0 : err;
 }
 
-/* FWCTL_TC=clsbpf forces the netlink path (for tests and old kernels). */
-static bool want_tcx(void)
-{
-	const char *e = getenv("FWCTL_TC");
-
-	return !e || strcmp(e, "clsbpf");
-}
-
 static int attach_tc(struct fw_state *st, __u32 slot, const struct fw_link *link, __u32 dir)
 {
 	struct fw_iface *ifc = &st->ifaces[slot];
-	struct bpf_program *prog;
 	bool tcx = want_tcx();
 	char pin[600];
-	struct fw_tc *skel;
-	int err, link_fd = -1;
+	int err = 0, link_fd = -1;
+	int prog_fd = shared_prog(st, dir == FW_DIR_IN ? FW_PROG_TC_IN : FW_PROG_TC_OUT, false);
 
-	err = load_tc(st, slot, dir, tcx, &skel, &prog);
-	if (err)
-		return err;
+	if (prog_fd < 0)
+		return prog_fd;
 
 	if (tcx) {
-		link_fd = bpf_link_create(bpf_program__fd(prog), link->ifindex,
+		link_fd = bpf_link_create(prog_fd, link->ifindex,
 					  dir == FW_DIR_IN ? FW_BPF_TCX_INGRESS : FW_BPF_TCX_EGRESS,
 					  NULL);
 		if (link_fd < 0)
@@ -299,7 +326,7 @@ static int attach_tc(struct fw_state *st, __u32 slot, const struct fw_link *link
 		}
 		ifc->tc_kind = FW_TC_TCX;
 	} else {
-		err = tc_attach_clsbpf(bpf_program__fd(prog), link->ifindex, dir);
+		err = tc_attach_clsbpf(prog_fd, link->ifindex, dir);
 		if (err) {
 			err = fw_fail(err, "cannot attach TC %s to '%s': %s",
 				      dir == FW_DIR_IN ? "ingress" : "egress", link->name,
@@ -309,13 +336,13 @@ static int attach_tc(struct fw_state *st, __u32 slot, const struct fw_link *link
 		ifc->tc_kind = FW_TC_CLSBPF;
 	}
 	if (dir == FW_DIR_IN)
-		ifc->tc_in_prog_id = prog_id(bpf_program__fd(prog));
+		ifc->tc_in_prog_id = prog_id(prog_fd);
 	else
-		ifc->tc_out_prog_id = prog_id(bpf_program__fd(prog));
+		ifc->tc_out_prog_id = prog_id(prog_fd);
 out:
 	if (link_fd >= 0)
 		close(link_fd);
-	fw_tc__destroy(skel);
+	close(prog_fd);
 	return err;
 }
 
@@ -355,12 +382,19 @@ int fw_attach(struct fw_state *st, __u32 slot, const struct fw_link *link,
 	struct fw_iface *ifc = &st->ifaces[slot];
 	int err;
 
+	if (link->ifindex >= FW_MAX_IFINDEX)
+		return fw_fail(-E2BIG,
+			       "cannot attach to '%s': ifindex %d beyond fwctl's limit of %d",
+			       link->name, link->ifindex, FW_MAX_IFINDEX - 1);
 	memset(ifc, 0, sizeof(*ifc));
 	ifc->ifindex = link->ifindex;
 	ifc->hook = req->hook;
 	snprintf(ifc->name, sizeof(ifc->name), "%s", link->name);
-	/* Recorded first, so a crash mid-attach leaves something to clean up. */
+	/* Recorded first, so a crash mid-attach leaves something to clean up;
+	 * then the shared programs learn which slot serves this interface. */
 	err = fw_state_save_iface(st, slot);
+	if (!err)
+		err = fw_state_map_slot(st, link->ifindex, slot + 1, 0);
 	if (!err && req->hook == FW_HOOK_XDP && upper_has_xdp(link)) {
 		/* The kernel allows no XDP below a device that has a program. */
 		if (req->mode == FW_MODE_NATIVE)
@@ -405,6 +439,7 @@ int fw_detach(struct fw_state *st, __u32 slot)
 		if (e && !err)
 			err = fw_fail(e, "cannot detach TC from '%s': %s", ifc->name, strerror(-e));
 	}
+	fw_state_map_slot(st, ifc->ifindex, 0, slot + 1);
 	/* A reused slot starts clean. */
 	fw_state_set_policy(st, slot, none);
 	fw_state_reset_counters(st, slot);
@@ -419,34 +454,31 @@ static int upgrade_tc(struct fw_state *st, __u32 slot, __u32 dir)
 {
 	struct fw_iface *ifc = &st->ifaces[slot];
 	__u32 *id = dir == FW_DIR_IN ? &ifc->tc_in_prog_id : &ifc->tc_out_prog_id;
-	bool tcx = ifc->tc_kind == FW_TC_TCX;
-	struct bpf_program *prog;
-	struct fw_tc *skel;
 	char pin[600];
-	int err, link_fd;
+	int err = 0, link_fd, prog_fd;
 
 	if (!*id)
 		return 0;
-	err = load_tc(st, slot, dir, tcx, &skel, &prog);
-	if (err)
-		return err;
-	if (tcx) {
+	prog_fd = shared_prog(st, dir == FW_DIR_IN ? FW_PROG_TC_IN : FW_PROG_TC_OUT, false);
+	if (prog_fd < 0)
+		return prog_fd;
+	if (ifc->tc_kind == FW_TC_TCX) {
 		link_pin_path(st, slot, dir, pin, sizeof(pin));
 		link_fd = bpf_obj_get(pin);
 		err = link_fd < 0 ? -errno : 0;
-		if (!err && bpf_link_update(link_fd, bpf_program__fd(prog), NULL))
+		if (!err && bpf_link_update(link_fd, prog_fd, NULL))
 			err = -errno;
 		if (link_fd >= 0)
 			close(link_fd);
 	} else {
-		err = tc_attach_clsbpf(bpf_program__fd(prog), ifc->ifindex, dir);
+		err = tc_attach_clsbpf(prog_fd, ifc->ifindex, dir);
 	}
 	if (err)
 		err = fw_fail(err, "cannot replace TC program on '%s': %s", ifc->name,
 			      strerror(-err));
 	else
-		*id = prog_id(bpf_program__fd(prog));
-	fw_tc__destroy(skel);
+		*id = prog_id(prog_fd);
+	close(prog_fd);
 	return err;
 }
 
@@ -457,16 +489,15 @@ static int upgrade_slot(struct fw_state *st, __u32 slot)
 	LIBBPF_OPTS(bpf_xdp_attach_opts, o);
 	struct fw_iface *ifc = &st->ifaces[slot];
 	struct fw_xdp_info now;
-	struct fw_xdp *skel;
-	int err = 0, old_fd;
+	int err = 0, old_fd, prog_fd;
 
 	if (ifc->xdp_prog_id) {
-		err = load_xdp(st, slot, &skel);
-		if (err)
-			return err;
+		prog_fd = shared_prog(st, FW_PROG_XDP, false);
+		if (prog_fd < 0)
+			return prog_fd;
 		old_fd = bpf_prog_get_fd_by_id(ifc->xdp_prog_id);
 		o.old_prog_fd = old_fd;
-		if (old_fd < 0 || bpf_xdp_attach(ifc->ifindex, bpf_program__fd(skel->progs.fw_xdp),
+		if (old_fd < 0 || bpf_xdp_attach(ifc->ifindex, prog_fd,
 						 XDP_FLAGS_REPLACE | (ifc->xdp_mode == FW_XDP_NATIVE
 									      ? XDP_FLAGS_DRV_MODE
 									      : XDP_FLAGS_SKB_MODE),
@@ -475,9 +506,9 @@ static int upgrade_slot(struct fw_state *st, __u32 slot)
 				      strerror(errno));
 		if (old_fd >= 0)
 			close(old_fd);
+		close(prog_fd);
 		if (!err && !fw_xdp_query(ifc->ifindex, &now))
 			ifc->xdp_prog_id = now.prog_id;
-		fw_xdp__destroy(skel);
 	}
 	if (!err)
 		err = upgrade_tc(st, slot, FW_DIR_IN);
@@ -546,6 +577,12 @@ int fw_upgrade(struct fw_state *st, const __u32 *slots, int n, const struct fw_l
 {
 	int err = 0;
 
+	/* This build's programs, loaded once and pinned in place of the old. */
+	for (int w = FW_PROG_XDP; w <= FW_PROG_TC_OUT && !err && n; w++) {
+		int fd = shared_prog(st, w, true);
+
+		err = fd < 0 ? fd : close(fd);
+	}
 	for (int i = 0; i < n && !err; i++) {
 		const struct fw_link *l =
 			fw_link_by_index(links, nlinks, st->ifaces[slots[i]].ifindex);

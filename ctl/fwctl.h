@@ -95,7 +95,7 @@ struct fw_state {
 	char dir[512];
 	int lock_fd;
 	bool exists;
-	int policy_fd, counters_fd, ifaces_fd, rules_fd, meta_fd;
+	int policy_fd, counters_fd, ifaces_fd, rules_fd, meta_fd, slots_fd;
 	int ncpus;
 	struct fw_rule rules[FW_MAX_RULES];
 	struct fw_iface ifaces[FW_MAX_IFACES];
@@ -115,6 +115,7 @@ int fw_state_set_policy(struct fw_state *st, __u32 slot, const struct fw_policy 
 int fw_state_read_policy(struct fw_state *st, __u32 slot, struct fw_policy pol[FW_DIRS]);
 int fw_state_read_counters(struct fw_state *st, __u32 slot, __u32 dir, struct fw_counters *sum);
 int fw_state_reset_counters(struct fw_state *st, __u32 slot);
+int fw_state_map_slot(struct fw_state *st, __u32 ifindex, __u32 value, __u32 expect);
 const char *fw_bpffs_root(void);
 int fw_check_privileges(void);
 

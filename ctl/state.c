@@ -162,8 +162,8 @@ static int map_get(struct fw_state *st, const char *name)
 
 static void close_maps(struct fw_state *st)
 {
-	int *fds[] = { &st->policy_fd, &st->counters_fd, &st->ifaces_fd, &st->rules_fd,
-		       &st->meta_fd };
+	int *fds[] = { &st->policy_fd, &st->counters_fd, &st->ifaces_fd,
+		       &st->rules_fd,  &st->meta_fd,	 &st->slots_fd };
 
 	for (size_t i = 0; i < ARRAY_SIZE(fds); i++) {
 		if (*fds[i] >= 0)
@@ -178,7 +178,8 @@ static int open_maps(struct fw_state *st)
 	    (st->policy_fd = map_get(st, "fw_policy")) < 0 ||
 	    (st->counters_fd = map_get(st, "fw_counters")) < 0 ||
 	    (st->ifaces_fd = map_get(st, "fw_ifaces")) < 0 ||
-	    (st->rules_fd = map_get(st, "fw_rules")) < 0) {
+	    (st->rules_fd = map_get(st, "fw_rules")) < 0 ||
+	    (st->slots_fd = map_get(st, "fw_slots")) < 0) {
 		int err = -errno;
 
 		close_maps(st);
@@ -285,7 +286,7 @@ int fw_state_open(struct fw_state *st, enum fw_open how)
 
 	memset(st, 0, sizeof(*st));
 	st->lock_fd = st->policy_fd = st->counters_fd = st->ifaces_fd = st->rules_fd = st->meta_fd =
-		-1;
+		st->slots_fd = -1;
 	st->ncpus = libbpf_num_possible_cpus();
 	err = fw_netns_self(&st->ns);
 	if (err)
@@ -538,4 +539,18 @@ int fw_state_gc(struct fw_state *st)
 		closedir(d);
 	fw_err_clear();
 	return removed;
+}
+
+/* fw_slots[ifindex] = value, if it holds `expect` (0: whatever it holds). */
+int fw_state_map_slot(struct fw_state *st, __u32 ifindex, __u32 value, __u32 expect)
+{
+	__u32 cur = 0;
+
+	if (ifindex >= FW_MAX_IFINDEX)
+		return 0;
+	if (expect && (bpf_map_lookup_elem(st->slots_fd, &ifindex, &cur) || cur != expect))
+		return 0;
+	if (bpf_map_update_elem(st->slots_fd, &ifindex, &value, BPF_ANY))
+		return fw_fail(-errno, "cannot write slot map: %s", strerror(errno));
+	return 0;
 }

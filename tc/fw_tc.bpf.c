@@ -21,8 +21,9 @@ static __always_inline int fw_tc(struct __sk_buff *skb, __u32 dir)
 		data_end = (void *)(long)skb->data_end;
 		idx = fw_parse(data, data_end, &l4);
 	}
-	return fw_account(dir, idx, l4, data_end, skb->len) == FW_DROP ? TC_ACT_SHOT
-								       : TC_ACT_UNSPEC;
+	return fw_account(skb->ifindex, dir, idx, l4, data_end, skb->len) == FW_DROP
+		       ? TC_ACT_SHOT
+		       : TC_ACT_UNSPEC;
 }
 
 SEC("tc")

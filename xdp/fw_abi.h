@@ -9,13 +9,19 @@
 #include <linux/types.h>
 
 /* Bumped whenever a pinned map's layout changes; fwctl refuses older state. */
-#define FW_ABI_VERSION 1
+#define FW_ABI_VERSION 2
 
 /* Interfaces one network namespace can cover. Each one costs two
  * struct fw_counters (2 x 8256 bytes) per CPU and two struct fw_policy. */
 #ifndef FW_MAX_IFACES
 #define FW_MAX_IFACES 256
 #endif
+/* Interface indexes fw_slots can map (1 MiB of map): a namespace that has
+ * created more interfaces than this over its life gets a clear error. */
+#define FW_MAX_IFINDEX (1 << 18)
+/* fw_slot value for the one shared instance: find the slot by ifindex. */
+#define FW_SLOT_BY_IFINDEX 0xffffffffU
+
 /* Rules (as stated by the user) per network namespace. */
 #define FW_MAX_RULES 128
 /* VLAN tags walked (802.1Q and 802.1ad, any order); a third is malformed. */
@@ -102,9 +108,9 @@ struct fw_iface {
 	__u32 xdp_prog_id;
 	__u32 tc_in_prog_id;
 	__u32 tc_out_prog_id;
-	__u8 xdp_mode; /* enum fw_xdp_mode */
-	__u8 tc_kind;  /* enum fw_tc_kind */
-	__u8 hook;     /* enum fw_hook */
+	__u8 xdp_mode;	/* enum fw_xdp_mode */
+	__u8 tc_kind;	/* enum fw_tc_kind */
+	__u8 hook;	/* enum fw_hook */
 	__u8 suspended; /* XDP moved aside for a port's sake, TC ingress stands in */
 	__u8 pad[4];
 	char name[FW_IFNAME_LEN];

@@ -10,8 +10,10 @@ int fw_xdp(struct xdp_md *ctx)
 	const __u8 *l4;
 	__u32 idx = fw_parse(data, data_end, &l4);
 
-	return fw_account(FW_DIR_IN, idx, l4, data_end, data_end - data) == FW_DROP ? XDP_DROP
-										    : XDP_PASS;
+	return fw_account(ctx->ingress_ifindex, FW_DIR_IN, idx, l4, data_end, data_end - data) ==
+			       FW_DROP
+		       ? XDP_DROP
+		       : XDP_PASS;
 }
 
 char LICENSE[] SEC("license") = "GPL";
