@@ -40,7 +40,7 @@ BENCH_BINS := $(patsubst bench/%.c,$(OUTPUT)/bench/%,$(wildcard bench/*.c))
 DEPS_STAMP := $(OUTPUT)/.deps-ok
 
 .DELETE_ON_ERROR:
-.SECONDARY: $(BPF_OBJS)
+.SECONDARY: $(BPF_OBJS) $(SKELS)
 .PHONY: all deps help test bench fuzz soak demo man install uninstall clean format
 
 MAN_PAGE := $(if $(wildcard docs/usage.md),$(OUTPUT)/fwctl.8)

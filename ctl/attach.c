@@ -84,7 +84,17 @@ static int xdp_detach_id(int ifindex, __u32 prog_id, __u8 mode)
 	__u32 flags = XDP_FLAGS_REPLACE |
 		      (mode == FW_XDP_NATIVE ? XDP_FLAGS_DRV_MODE : XDP_FLAGS_SKB_MODE);
 	int fd = bpf_prog_get_fd_by_id(prog_id), err = 0;
+	struct fw_xdp_info cur;
 
+	if (fd < 0 && errno == EPERM) {
+		/* Getting an fd by id wants CAP_SYS_ADMIN: check the id by query
+		 * instead, then detach without REPLACE (a small race, no more). */
+		if (fw_xdp_query(ifindex, &cur) || cur.prog_id != prog_id)
+			return 0;
+		if (bpf_xdp_detach(ifindex, flags & ~XDP_FLAGS_REPLACE, NULL) && errno != ENODEV)
+			return -errno;
+		return 0;
+	}
 	if (fd < 0)
 		return errno == ENOENT ? 0 : -errno;
 	o.old_prog_fd = fd;
@@ -121,16 +131,43 @@ static int xdp_make_room(const struct fw_link *link, __u32 ours, bool force)
 	return 0;
 }
 
+static bool dispatcher_failed;
+
 static int xdp_attach_mode(int prog_fd, int ifindex, enum xdp_attach_mode mode)
 {
-	struct xdp_program *xp = xdp_program__from_fd(prog_fd);
-	int err = libxdp_get_error(xp);
+	struct xdp_program *xp;
+	int err;
 
+	/* libxdp tries its dispatcher first; where that cannot load (freplace
+	 * refused) it attaches the single program itself. fwctl never shares an
+	 * interface's XDP, so once the dispatcher has failed, the same single
+	 * attach is made directly for the other interfaces: libxdp's attempt
+	 * costs tens of milliseconds each. */
+	/* Without CAP_SYS_ADMIN libxdp cannot read the program's BTF and
+	 * crashes in its fallback: attach directly. */
+	if (!dispatcher_failed && !fw_has_sys_admin())
+		dispatcher_failed = true;
+	if (dispatcher_failed)
+		return bpf_xdp_attach(ifindex, prog_fd,
+				      XDP_FLAGS_UPDATE_IF_NOEXIST |
+					      (mode == XDP_MODE_NATIVE ? XDP_FLAGS_DRV_MODE
+								       : XDP_FLAGS_SKB_MODE),
+				      NULL)
+			       ? -errno
+			       : 0;
+	xp = xdp_program__from_fd(prog_fd);
+	err = libxdp_get_error(xp);
 	if (err)
 		return err;
-	/* libxdp tries its dispatcher first; where that cannot load (freplace
-	 * refused) it attaches the single program itself. */
 	err = xdp_program__attach(xp, ifindex, mode, 0);
+	if (!err && !dispatcher_failed) {
+		struct fw_xdp_info now;
+		char name[32] = "";
+
+		if (!fw_xdp_query(ifindex, &now) && now.prog_id)
+			prog_name_by_id(now.prog_id, name, sizeof(name));
+		dispatcher_failed = strcmp(name, "xdp_dispatcher") != 0;
+	}
 	xdp_program__close(xp);
 	return err;
 }

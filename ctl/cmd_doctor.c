@@ -161,8 +161,8 @@ int cmd_doctor(int argc, char **argv)
 	report(arr, "kernel", OK, detail, "fwctl needs 5.9+ for TC links, 6.6+ for TCX");
 
 	report(arr, "privileges", fw_check_privileges() ? MISSING : OK,
-	       fw_check_privileges() ? "CAP_SYS_ADMIN or CAP_NET_ADMIN missing"
-				     : "CAP_SYS_ADMIN and CAP_NET_ADMIN held",
+	       fw_check_privileges() ? "CAP_BPF/CAP_SYS_ADMIN or CAP_NET_ADMIN missing"
+				     : "BPF and network admin capabilities held",
 	       fw_check_privileges() ? "fwctl cannot change anything; run as root"
 				     : "fwctl can load and attach");
 	fw_err_clear();

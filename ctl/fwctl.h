@@ -118,6 +118,7 @@ int fw_state_reset_counters(struct fw_state *st, __u32 slot);
 int fw_state_map_slot(struct fw_state *st, __u32 ifindex, __u32 value, __u32 expect);
 const char *fw_bpffs_root(void);
 int fw_check_privileges(void);
+bool fw_has_sys_admin(void);
 
 /* attach.c: programs onto interfaces and off again. */
 struct fw_attach_req {

@@ -133,10 +133,11 @@ static void want_rule(struct want *w, int *nw, const struct fw_rule *r, const st
 /* Does the attached interface in slot still fit what is wanted of it? */
 static bool fits(const struct fw_iface *ifc, const struct fw_attach_req *req)
 {
-	if (ifc->hook != req->hook)
+	/* Half made (a killed fwctl): not fitting, so it is made again. */
+	if (ifc->hook != req->hook || !ifc->tc_out_prog_id)
 		return false;
 	if (req->hook == FW_HOOK_XDP && !ifc->xdp_prog_id)
-		return req->mode != FW_MODE_NATIVE; /* on tc below a bridge with XDP */
+		return ifc->tc_in_prog_id && req->mode != FW_MODE_NATIVE; /* tc stands in */
 	if (req->hook == FW_HOOK_XDP && req->mode == FW_MODE_NATIVE)
 		return ifc->xdp_mode == FW_XDP_NATIVE;
 	if (req->hook == FW_HOOK_XDP && req->mode == FW_MODE_GENERIC)

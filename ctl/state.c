@@ -64,7 +64,23 @@ static int refuse_ip_netns_exec(void)
 	return 0;
 }
 
-/* CAP_SYS_ADMIN for programs, setns and bpffs; CAP_NET_ADMIN to attach. */
+/* CAP_BPF (+ CAP_PERFMON for the verifier to take our parser) or
+ * CAP_SYS_ADMIN; CAP_NET_ADMIN to attach. setns and mounting bpffs want
+ * CAP_SYS_ADMIN, and the kernel says so where it does. */
+bool fw_has_sys_admin(void)
+{
+	unsigned long long eff = 0;
+	char line[256];
+	FILE *f = fopen("/proc/self/status", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %llx", &eff) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return eff & (1ULL << 21);
+}
+
 int fw_check_privileges(void)
 {
 	unsigned long long eff = 0;
@@ -77,12 +93,9 @@ int fw_check_privileges(void)
 		if (sscanf(line, "CapEff: %llx", &eff) == 1)
 			break;
 	fclose(f);
-	/* CAP_BPF alone is not enough: the verifier refuses our pointer
-	 * arithmetic without CAP_PERFMON, and libxdp then crashes; setns()
-	 * and mounting bpffs want CAP_SYS_ADMIN anyway. */
-	if (!(eff & (1ULL << 12)) || !(eff & (1ULL << 21)))
+	if (!(eff & (1ULL << 12)) || !(eff & ((1ULL << 39) | (1ULL << 21))))
 		return fw_fail(-EPERM, "permission denied: fwctl needs root "
-				       "(CAP_SYS_ADMIN and CAP_NET_ADMIN)");
+				       "(CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN at least)");
 	return 0;
 }
 

@@ -11,6 +11,7 @@ PKGS=(
 	iproute2 xdp-tools netsniff-ng nftables iptables busybox-static
 	util-linux libcap2-bin procps psmisc kmod jq curl
 	man-db groff-base systemd python3-yaml tmux strace docker.io
+	python3-scapy libclang-rt-14-dev gnuplot-nox
 )
 
 missing=()
