@@ -38,8 +38,8 @@
 #include "fw_xdp.skel.h"
 #include "fw_tc.skel.h"
 #include "../tests/unit/frames.h"
+#include "../tests/unit/pindir.h"
 
-#define BPFFS	   "/sys/fs/bpf"
 #define MAX_PROGS  4
 #define MAX_ROUNDS 1000
 
@@ -89,7 +89,6 @@ struct prog {
 	bool ret_differs; /* returned different values across rounds */
 };
 
-static char pin_dir[64];
 static struct fw_xdp *xdp_skel;
 static struct fw_tc *tc_skel;
 static struct bpf_object *xf_obj[2];
@@ -97,24 +96,7 @@ static int trivial_fd[2][2] = { { -1, -1 }, { -1, -1 } }; /* [hook][verdict] */
 
 static void cleanup(void)
 {
-	char path[PATH_MAX];
-	struct dirent *de;
-	DIR *d;
-
-	if (!pin_dir[0])
-		return;
-	d = opendir(pin_dir);
-	if (d) {
-		while ((de = readdir(d))) {
-			if (de->d_name[0] == '.')
-				continue;
-			snprintf(path, sizeof(path), "%s/%s", pin_dir, de->d_name);
-			unlink(path);
-		}
-		closedir(d);
-	}
-	rmdir(pin_dir);
-	pin_dir[0] = '\0';
+	pindir_remove();
 }
 
 static void on_signal(int sig)
@@ -122,13 +104,6 @@ static void on_signal(int sig)
 	cleanup();
 	signal(sig, SIG_DFL);
 	raise(sig);
-}
-
-static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	if (level != LIBBPF_WARN)
-		return 0;
-	return vfprintf(stderr, fmt, ap);
 }
 
 /* The trivial comparison: r0 = verdict; exit. */
@@ -212,22 +187,11 @@ static int setup(char *why, size_t len)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = pin_dir);
 	struct fw_policy pol = { 0 };
-	struct statfs st;
 	__u32 key, dir;
 	int err;
 
-	if (statfs(BPFFS, &st) || st.f_type != BPF_FS_MAGIC) {
-		if (mount("bpf", BPFFS, "bpf", 0, "mode=0700")) {
-			snprintf(why, len, "cannot mount bpffs on %s: %s", BPFFS, strerror(errno));
-			return -1;
-		}
-	}
-	snprintf(pin_dir, sizeof(pin_dir), BPFFS "/fwctl-bench-%d", getpid());
-	if (mkdir(pin_dir, 0700)) {
-		snprintf(why, len, "cannot create %s: %s", pin_dir, strerror(errno));
-		pin_dir[0] = '\0';
+	if (pindir_make("bench", why, len))
 		return -1;
-	}
 	atexit(cleanup); /* also when frames.h stops on a broken table */
 	xdp_skel = fw_xdp__open_opts(&opts);
 	tc_skel = fw_tc__open_opts(&opts);

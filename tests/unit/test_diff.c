@@ -65,6 +65,7 @@
 #include "fw_abi.h"
 #include "fw_xdp.skel.h"
 #include "fw_tc.skel.h"
+#include "pindir.h"
 
 /* Its loop hints are for clang's BPF backend; gcc does not know them. */
 #pragma GCC diagnostic push
@@ -72,7 +73,6 @@
 #include "fw_parse.h"
 #pragma GCC diagnostic pop
 
-#define BPFFS	       "/sys/fs/bpf"
 #define KEYS	       (FW_MAX_IFACES * FW_DIRS)
 #define DEFAULT_FRAMES 30000
 #define DEFAULT_SEED   0x6a09e667f3bcc908ull
@@ -625,7 +625,6 @@ struct inst {
 
 #define NINST 5
 static struct inst insts[NINST];
-static char pin_dir[64];
 static int policy_fd = -1, counters_fd = -1;
 static int ncpus;
 static size_t cnt_stride;
@@ -634,53 +633,11 @@ static __u8 *valbuf; /* one key's per-CPU values */
 /* The host's idea of every key's counters, summed over CPUs. */
 static struct fw_counter (*model)[FW_IDX_SLOTS];
 
-static void cleanup_fs(void)
-{
-	char path[PATH_MAX];
-	struct dirent *de;
-	DIR *d;
-
-	if (!pin_dir[0])
-		return;
-	d = opendir(pin_dir);
-	if (d) {
-		while ((de = readdir(d))) {
-			if (de->d_name[0] == '.')
-				continue;
-			snprintf(path, sizeof(path), "%s/%s", pin_dir, de->d_name);
-			unlink(path);
-		}
-		closedir(d);
-	}
-	rmdir(pin_dir);
-	pin_dir[0] = '\0';
-}
-
 static void on_signal(int sig)
 {
-	cleanup_fs();
+	pindir_remove();
 	signal(sig, SIG_DFL);
 	raise(sig);
-}
-
-static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	if (level != LIBBPF_WARN)
-		return 0;
-	return vfprintf(stderr, fmt, ap);
-}
-
-static int bpffs_ready(char *why, size_t len)
-{
-	struct statfs st;
-
-	if (statfs(BPFFS, &st) == 0 && st.f_type == BPF_FS_MAGIC)
-		return 0;
-	if (mount("bpf", BPFFS, "bpf", 0, "mode=0700")) {
-		snprintf(why, len, "cannot mount bpffs on %s: %s", BPFFS, strerror(errno));
-		return -1;
-	}
-	return 0;
 }
 
 static struct fw_policy pol_of(const int *protos, bool strict)
@@ -1123,15 +1080,9 @@ int main(void)
 		snprintf(why, sizeof(why), "out of memory");
 		goto fail;
 	}
-	if (bpffs_ready(why, sizeof(why)))
+	if (pindir_make("diff", why, sizeof(why)))
 		goto fail;
-	snprintf(pin_dir, sizeof(pin_dir), BPFFS "/fwctl-diff-%d", getpid());
-	if (mkdir(pin_dir, 0700)) {
-		snprintf(why, sizeof(why), "cannot create %s: %s", pin_dir, strerror(errno));
-		pin_dir[0] = '\0';
-		goto fail;
-	}
-	atexit(cleanup_fs);
+	atexit(pindir_remove);
 	setup_policies();
 	for (n = 0; n < NINST; n++)
 		if (load_inst(&insts[n], why, sizeof(why)))
@@ -1196,6 +1147,6 @@ out:
 	free(valbuf);
 	free(model);
 	free(f);
-	cleanup_fs();
+	pindir_remove();
 	return ret;
 }

@@ -51,6 +51,7 @@
 #include "fw_abi.h"
 #include "fw_xdp.skel.h"
 #include "fw_tc.skel.h"
+#include "pindir.h"
 #include "frames.h"
 
 /* The parser is plain C so it also builds here: that is the only way to feed
@@ -61,8 +62,7 @@
 #include "fw_parse.h"
 #pragma GCC diagnostic pop
 
-#define BPFFS "/sys/fs/bpf"
-#define KEYS  (FW_MAX_IFACES * FW_DIRS)
+#define KEYS (FW_MAX_IFACES * FW_DIRS)
 /* What a case expects when no counter may move at all. */
 #define NO_COUNT FW_IDX_SLOTS
 
@@ -95,7 +95,6 @@ struct inst {
 };
 
 static struct inst insts[NSLOTS];
-static char pin_dir[64];
 static int policy_fd = -1, counters_fd = -1;
 static int ncpus;
 static size_t cnt_stride; /* one CPU's struct fw_counters, as the kernel pads it */
@@ -270,26 +269,9 @@ static void netns_del(const char *name)
 /* Only what this process made: its pin directory and its namespaces. */
 static void cleanup_fs(void)
 {
-	char path[PATH_MAX];
-	struct dirent *de;
-	DIR *d;
-
 	netns_del(ns_a);
 	netns_del(ns_b);
-	if (!pin_dir[0])
-		return;
-	d = opendir(pin_dir);
-	if (d) {
-		while ((de = readdir(d))) {
-			if (de->d_name[0] == '.')
-				continue;
-			snprintf(path, sizeof(path), "%s/%s", pin_dir, de->d_name);
-			unlink(path);
-		}
-		closedir(d);
-	}
-	rmdir(pin_dir);
-	pin_dir[0] = '\0';
+	pindir_remove();
 }
 
 static void on_signal(int sig)
@@ -297,27 +279,6 @@ static void on_signal(int sig)
 	cleanup_fs();
 	signal(sig, SIG_DFL);
 	raise(sig);
-}
-
-static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	/* Library chatter goes to stderr, and only what could explain a failure. */
-	if (level != LIBBPF_WARN)
-		return 0;
-	return vfprintf(stderr, fmt, ap);
-}
-
-static int bpffs_ready(char *why, size_t len)
-{
-	struct statfs st;
-
-	if (statfs(BPFFS, &st) == 0 && st.f_type == BPF_FS_MAGIC)
-		return 0;
-	if (mount("bpf", BPFFS, "bpf", 0, "mode=0700")) {
-		snprintf(why, len, "cannot mount bpffs on %s: %s", BPFFS, strerror(errno));
-		return -1;
-	}
-	return 0;
 }
 
 static int load_inst(struct inst *in, __u32 slot, char *why, size_t len)
@@ -1561,14 +1522,8 @@ int main(void)
 		snprintf(why, sizeof(why), "cannot count CPUs: %s", strerror(-ncpus));
 		goto fail;
 	}
-	if (bpffs_ready(why, sizeof(why)))
+	if (pindir_make("unit", why, sizeof(why)))
 		goto fail;
-	snprintf(pin_dir, sizeof(pin_dir), BPFFS "/fwctl-unit-%d", getpid());
-	if (mkdir(pin_dir, 0700)) {
-		snprintf(why, sizeof(why), "cannot create %s: %s", pin_dir, strerror(errno));
-		pin_dir[0] = '\0';
-		goto fail;
-	}
 	/* A broken table stops the program with exit(2): still clean up. */
 	atexit(cleanup_fs);
 	for (i = 0; i < NSLOTS; i++)
