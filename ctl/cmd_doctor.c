@@ -150,6 +150,7 @@ int cmd_doctor(int argc, char **argv)
 	char detail[256], lockdown[128] = "";
 	struct utsname u;
 	struct probe p;
+	bool privileged;
 	FILE *f;
 
 	if (argc > 1) {
@@ -160,12 +161,13 @@ int cmd_doctor(int argc, char **argv)
 	snprintf(detail, sizeof(detail), "Linux %s %s", u.release, u.machine);
 	report(arr, "kernel", OK, detail, "fwctl needs 5.9+ for TC links, 6.6+ for TCX");
 
-	report(arr, "privileges", fw_check_privileges() ? MISSING : OK,
-	       fw_check_privileges() ? "CAP_BPF/CAP_SYS_ADMIN or CAP_NET_ADMIN missing"
-				     : "BPF and network admin capabilities held",
-	       fw_check_privileges() ? "fwctl cannot change anything; run as root"
-				     : "fwctl can load and attach");
+	privileged = !fw_check_privileges();
 	fw_err_clear();
+	report(arr, "privileges", privileged ? OK : MISSING,
+	       privileged ? "BPF and network admin capabilities held"
+			  : "CAP_BPF/CAP_SYS_ADMIN or CAP_NET_ADMIN missing",
+	       privileged ? "fwctl can load and attach"
+			  : "fwctl cannot change anything; run as root");
 
 	if (fs_is("/sys/fs/bpf", 0xcafe4a11))
 		report(arr, "bpffs", OK, "mounted at /sys/fs/bpf",

@@ -3,10 +3,8 @@
  * come and go: one rtnetlink subscription per namespace, no polling loop. */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,91 +32,74 @@ static int count_msg(struct nl_msg *msg, void *arg)
 }
 
 /* A link socket opened inside the namespace stays bound to it. */
-static int subscribe(struct watched *w)
+static int subscribe_here(void *arg)
 {
-	int self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC), err;
+	struct watched *w = arg;
+	int err;
 
-	if (self < 0 || setns(w->nsfd, CLONE_NEWNET))
-		return fw_fail(-errno, "cannot enter network namespace '%s': %s", w->spec,
-			       strerror(errno));
 	w->sk = nl_socket_alloc();
 	err = w->sk ? nl_connect(w->sk, NETLINK_ROUTE) : -NLE_NOMEM;
 	if (!err)
 		err = nl_socket_add_membership(w->sk, RTNLGRP_LINK);
-	if (!err) {
-		nl_socket_disable_seq_check(w->sk);
-		nl_socket_set_nonblocking(w->sk);
-		/* A big buffer makes overruns rare; they are handled anyway. */
-		nl_socket_set_buffer_size(w->sk, 4 << 20, 0);
-	}
-	if (setns(self, CLONE_NEWNET) && !err)
-		err = -NLE_FAILURE;
-	close(self);
 	if (err)
 		return fw_fail(-EIO, "cannot subscribe to link events in '%s': %s", w->spec,
 			       nl_geterror(err));
+	nl_socket_disable_seq_check(w->sk);
+	nl_socket_set_nonblocking(w->sk);
+	/* A big buffer makes overruns rare; they are handled anyway. */
+	nl_socket_set_buffer_size(w->sk, 4 << 20, 0);
 	return 0;
 }
 
 /* Re-derives what every interface of the namespace enforces. Only where
  * fwctl has state: watching creates none. */
-static int resync(struct watched *w)
+static int resync_here(void *arg)
 {
-	int self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC), err;
 	struct fw_state *st = calloc(1, sizeof(*st));
+	int err;
 
-	if (self < 0 || !st || setns(w->nsfd, CLONE_NEWNET)) {
-		err = fw_fail(-errno, "cannot enter network namespace '%s': %s", w->spec,
-			      strerror(errno));
-		goto out;
-	}
+	(void)arg;
+	if (!st)
+		return fw_fail(-ENOMEM, "out of memory");
 	err = fw_state_open(st, FW_OPEN_UPDATE);
 	if (!err && st->exists)
 		err = fw_apply(st, NULL);
 	fw_state_close(st);
-	if (setns(self, CLONE_NEWNET) && !err)
-		err = fw_fail(-errno, "cannot return to own namespace: %s", strerror(errno));
-out:
-	if (self >= 0)
-		close(self);
 	free(st);
 	return err;
+}
+
+static int resync(struct watched *w)
+{
+	return fw_netns_run(w->nsfd, resync_here, NULL);
+}
+
+static int prometheus_here(void *f)
+{
+	return fw_stats_prometheus(f, NULL);
 }
 
 /* Writes every watched namespace's counters to path, atomically: readers
  * (node_exporter's textfile collector) see the old file or the new one. */
 static int write_metrics(struct watched *w, int nw, const char *path)
 {
-	int self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC), err = 0;
 	char tmp[PATH_MAX];
 	FILE *f;
+	int err = 0;
 
 	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, getpid());
 	f = fopen(tmp, "w");
-	if (self < 0 || !f) {
+	if (!f)
+		return fw_fail(-errno, "cannot write '%s': %s", tmp, strerror(errno));
+	for (int i = 0; i < nw && !err; i++)
+		err = fw_netns_run(w[i].nsfd, prometheus_here, f);
+	if ((fflush(f) || fsync(fileno(f))) && !err)
 		err = fw_fail(-errno, "cannot write '%s': %s", tmp, strerror(errno));
-		goto out;
-	}
-	for (int i = 0; i < nw && !err; i++) {
-		if (setns(w[i].nsfd, CLONE_NEWNET))
-			err = fw_fail(-errno, "cannot enter '%s': %s", w[i].spec, strerror(errno));
-		else
-			err = fw_stats_prometheus(f, NULL);
-		setns(self, CLONE_NEWNET);
-	}
-	if (fflush(f) || fsync(fileno(f)))
-		err = err ? err : fw_fail(-errno, "cannot write '%s': %s", tmp, strerror(errno));
 	fclose(f);
-	f = NULL;
 	if (!err && rename(tmp, path))
 		err = fw_fail(-errno, "cannot rename to '%s': %s", path, strerror(errno));
 	if (err)
 		unlink(tmp);
-out:
-	if (f)
-		fclose(f);
-	if (self >= 0)
-		close(self);
 	return err;
 }
 
@@ -203,7 +184,7 @@ int cmd_watch(int argc, char **argv)
 		if (err < 0)
 			break;
 		w[i].nsfd = err;
-		err = subscribe(&w[i]);
+		err = fw_netns_run(w[i].nsfd, subscribe_here, &w[i]);
 	}
 	if (err < 0)
 		return err;

@@ -6,7 +6,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -78,22 +77,23 @@ int fw_container_open(const char *target, char *name, size_t len)
 }
 
 /* Interfaces of another namespace, listed from inside it. */
+struct links_arg {
+	struct fw_link **links;
+	int *n;
+};
+
+static int links_here(void *arg)
+{
+	struct links_arg *a = arg;
+
+	return fw_links_load(a->links, a->n);
+}
+
 static int links_in(int nsfd, struct fw_link **links, int *n)
 {
-	int self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC), err;
+	struct links_arg a = { links, n };
 
-	if (self < 0)
-		return fw_fail(-errno, "cannot open own network namespace: %s", strerror(errno));
-	if (setns(nsfd, CLONE_NEWNET)) {
-		err = fw_fail(-errno, "cannot enter container namespace: %s", strerror(errno));
-		close(self);
-		return err;
-	}
-	err = fw_links_load(links, n);
-	if (setns(self, CLONE_NEWNET) && !err)
-		err = fw_fail(-errno, "cannot return to own namespace: %s", strerror(errno));
-	close(self);
-	return err;
+	return fw_netns_run(nsfd, links_here, &a);
 }
 
 /* Host-side ifindexes (in `links`, the current namespace) of the veths whose

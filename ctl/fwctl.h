@@ -56,6 +56,7 @@ struct fw_netns {
 };
 int fw_netns_enter(const char *spec);
 int fw_netns_open(const char *spec);
+int fw_netns_run(int nsfd, int (*fn)(void *arg), void *arg);
 int fw_netns_self(struct fw_netns *ns);
 
 /* links.c: interfaces in the current netns, through rtnetlink (libnl). */
@@ -116,7 +117,6 @@ int fw_state_read_policy(struct fw_state *st, __u32 slot, struct fw_policy pol[F
 int fw_state_read_counters(struct fw_state *st, __u32 slot, __u32 dir, struct fw_counters *sum);
 int fw_state_reset_counters(struct fw_state *st, __u32 slot);
 int fw_state_map_slot(struct fw_state *st, __u32 ifindex, __u32 value, __u32 expect);
-const char *fw_bpffs_root(void);
 int fw_check_privileges(void);
 bool fw_has_sys_admin(void);
 

@@ -70,6 +70,27 @@ int fw_netns_enter(const char *spec)
 	return err;
 }
 
+/* Runs fn(arg) inside the network namespace behind nsfd, then comes back.
+ * Only the calling thread moves; fwctl has no other. */
+int fw_netns_run(int nsfd, int (*fn)(void *arg), void *arg)
+{
+	int self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC), err;
+
+	if (self < 0)
+		return fw_fail(-errno, "cannot open own network namespace: %s", strerror(errno));
+	if (setns(nsfd, CLONE_NEWNET)) {
+		err = fw_fail(-errno, "cannot enter network namespace: %s", strerror(errno));
+		close(self);
+		return err;
+	}
+	err = fn(arg);
+	if (setns(self, CLONE_NEWNET) && !err)
+		err = fw_fail(-errno, "cannot return to own network namespace: %s",
+			      strerror(errno));
+	close(self);
+	return err;
+}
+
 static __u64 ino_of(const char *path)
 {
 	struct stat st;

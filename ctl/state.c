@@ -30,11 +30,6 @@ static bool is_bpffs(const char *path)
 	return !statfs(path, &sf) && sf.f_type == BPF_FS_MAGIC;
 }
 
-const char *fw_bpffs_root(void)
-{
-	return BPFFS;
-}
-
 /* `ip netns exec NAME` mounts a private sysfs named NAME on /sys: a bpffs
  * mounted there would vanish with the command, and the host's is hidden. */
 static int refuse_ip_netns_exec(void)
@@ -64,12 +59,15 @@ static int refuse_ip_netns_exec(void)
 	return 0;
 }
 
-/* CAP_BPF (+ CAP_PERFMON for the verifier to take our parser) or
- * CAP_SYS_ADMIN; CAP_NET_ADMIN to attach. setns and mounting bpffs want
- * CAP_SYS_ADMIN, and the kernel says so where it does. */
-bool fw_has_sys_admin(void)
+#define CAP_BIT(n)	 (1ULL << (n))
+#define FW_CAP_NET_ADMIN CAP_BIT(12)
+#define FW_CAP_SYS_ADMIN CAP_BIT(21)
+#define FW_CAP_BPF	 CAP_BIT(39)
+
+/* The effective capability set; all of it where /proc cannot tell. */
+static unsigned long long cap_eff(void)
 {
-	unsigned long long eff = 0;
+	unsigned long long eff = ~0ULL;
 	char line[256];
 	FILE *f = fopen("/proc/self/status", "r");
 
@@ -78,22 +76,23 @@ bool fw_has_sys_admin(void)
 			break;
 	if (f)
 		fclose(f);
-	return eff & (1ULL << 21);
+	return eff;
 }
 
+/* setns, mounting bpffs and libxdp's BTF reads want CAP_SYS_ADMIN. */
+bool fw_has_sys_admin(void)
+{
+	return cap_eff() & FW_CAP_SYS_ADMIN;
+}
+
+/* CAP_BPF (+ CAP_PERFMON for the verifier to take our parser) or
+ * CAP_SYS_ADMIN; CAP_NET_ADMIN to attach. Where more is needed, the kernel
+ * says so and fwctl passes its answer on. */
 int fw_check_privileges(void)
 {
-	unsigned long long eff = 0;
-	char line[256];
-	FILE *f = fopen("/proc/self/status", "r");
+	unsigned long long eff = cap_eff();
 
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "CapEff: %llx", &eff) == 1)
-			break;
-	fclose(f);
-	if (!(eff & (1ULL << 12)) || !(eff & ((1ULL << 39) | (1ULL << 21))))
+	if (!(eff & FW_CAP_NET_ADMIN) || !(eff & (FW_CAP_BPF | FW_CAP_SYS_ADMIN)))
 		return fw_fail(-EPERM, "permission denied: fwctl needs root "
 				       "(CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN at least)");
 	return 0;
@@ -293,7 +292,7 @@ static int write_meta(struct fw_state *st)
 int fw_state_open(struct fw_state *st, enum fw_open how)
 {
 	bool write = how != FW_OPEN_READ, create = how == FW_OPEN_WRITE, stale;
-	const char *root = fw_bpffs_root();
+	const char *root = BPFFS;
 	char base[256];
 	int err;
 
@@ -534,7 +533,7 @@ int fw_state_gc(struct fw_state *st)
 	int removed = 0;
 	DIR *d;
 
-	snprintf(base, sizeof(base), "%s/fwctl", fw_bpffs_root());
+	snprintf(base, sizeof(base), "%s/fwctl", BPFFS);
 	d = opendir(base);
 	while (d && (de = readdir(d))) {
 		unsigned long long ino;
