@@ -14,8 +14,9 @@
 # and timestamps, on one monotonic clock:
 #   created   the RTM_NEWLINK that announces the port (the kernel's own event)
 #   joined    the first RTM_NEWLINK that shows it on docker0
-#   enforced  the first moment both directions have a program on it: TCX
-#             egress (BPF_PROG_QUERY) and TCX ingress or XDP (IFLA_XDP);
+#   enforced  the first moment both directions have a program on it: TC
+#             egress (a cls_bpf filter, RTM_GETTFILTER, or a TCX link,
+#             BPF_PROG_QUERY) and TC ingress or XDP (IFLA_XDP);
 #             fwctl writes the policy before it attaches, so attached means
 #             enforced
 # polling every 0.2 ms. Ports are added one at a time, each after the last is
@@ -104,6 +105,8 @@ ports, prefix, verbose = int(sys.argv[1]), sys.argv[2], sys.argv[3] == "1"
 RTM_NEWLINK, RTM_GETLINK = 16, 18
 IFLA_IFNAME, IFLA_MASTER, IFLA_XDP, IFLA_XDP_ATTACHED = 3, 10, 43, 2
 BPF_PROG_QUERY, BPF_TCX_INGRESS, BPF_TCX_EGRESS = 16, 46, 47
+RTM_NEWTFILTER, RTM_GETTFILTER, NLMSG_DONE, NLM_F_DUMP = 44, 46, 3, 0x300
+CLSACT_PARENT = {BPF_TCX_INGRESS: 0xFFFFFFF2, BPF_TCX_EGRESS: 0xFFFFFFF3}
 SYS_bpf = 321 if os.uname().machine == "x86_64" else 280
 POLL_S, TIMEOUT_S = 0.0002, 5.0
 
@@ -147,6 +150,32 @@ def tcx_count(ifindex, attach_type):
 getter = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, socket.NETLINK_ROUTE)
 
 
+def clsbpf_count(ifindex, attach_type):
+    """TC filters on the clsact hook (fwctl's default is cls_bpf)."""
+    req = struct.pack("IHHII", 36, RTM_GETTFILTER, 1 | NLM_F_DUMP, 2, 0) + \
+        struct.pack("BxxxiIII", 0, ifindex, 0, CLSACT_PARENT[attach_type], 0)
+    getter.send(req)
+    n = 0
+    while True:
+        buf = getter.recv(65536)
+        off = 0
+        while off + 16 <= len(buf):
+            mlen, mtype = struct.unpack_from("IH", buf, off)
+            if mtype == NLMSG_DONE or mlen < 16:
+                return n
+            n += mtype == RTM_NEWTFILTER
+            off += (mlen + 3) & ~3
+        if not buf:
+            return n
+
+
+def tc_hook(ifindex, attach_type):
+    """What runs on a TC hook: "tcx", "cls_bpf" or None."""
+    if tcx_count(ifindex, attach_type) > 0:
+        return "tcx"
+    return "cls_bpf" if clsbpf_count(ifindex, attach_type) > 0 else None
+
+
 def xdp_attached(ifindex):
     req = struct.pack("IHHII", 32, RTM_GETLINK, 1, 1, 0) + struct.pack("BxHiII", 0, 0, ifindex, 0, 0)
     getter.send(req)
@@ -163,8 +192,8 @@ events.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
 events.bind((0, 1))  # RTMGRP_LINK
 events.setblocking(False)
 bridge = socket.if_nametoindex("docker0")
-if tcx_count(bridge, BPF_TCX_EGRESS) < 0:
-    sys.exit("cannot query TCX here: the window is not observable this way")
+if tcx_count(bridge, BPF_TCX_EGRESS) < 0 or clsbpf_count(bridge, BPF_TCX_EGRESS) < 0:
+    sys.exit("cannot query TC hooks here: the window is not observable this way")
 
 batch = subprocess.Popen(["ip", "-b", "-"], stdin=subprocess.PIPE, text=True)
 rows = []
@@ -192,10 +221,9 @@ for i in range(1, ports + 1):
                         t["joined"] = t["joined"] or now
         except BlockingIOError:
             pass
-        if ifindex and tcx_count(ifindex, BPF_TCX_EGRESS) > 0:
-            if tcx_count(ifindex, BPF_TCX_INGRESS) > 0:
-                t["ingress"] = "tcx"
-            elif xdp_attached(ifindex):
+        if ifindex and tc_hook(ifindex, BPF_TCX_EGRESS):
+            t["ingress"] = tc_hook(ifindex, BPF_TCX_INGRESS) or "-"
+            if t["ingress"] == "-" and xdp_attached(ifindex):
                 t["ingress"] = "xdp"
             if t["ingress"] != "-":
                 t["enforced"] = time.monotonic()

@@ -33,6 +33,7 @@ static const char *verdict_name[] = { "OK", "degraded", "missing" };
 struct probe {
 	int veth_native; /* 0 or -errno */
 	int bridge_native;
+	int clsbpf; /* 0 or -errno */
 	int tcx;
 	int dispatcher; /* 1: libxdp's dispatcher loaded, 0: single-program fallback */
 	int setup;	/* nonzero: the scratch namespace could not be built */
@@ -96,6 +97,16 @@ static void run_probe(struct probe *p)
 	p->tcx = tc < 0							  ? -errno
 		 : bpf_link_create(tc, veth, FW_BPF_TCX_EGRESS, NULL) < 0 ? -errno
 									  : 0;
+	{
+		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = br, .attach_point = BPF_TC_EGRESS);
+		LIBBPF_OPTS(bpf_tc_opts, to, .prog_fd = tc);
+		int e = bpf_tc_hook_create(&hook);
+
+		p->clsbpf = tc < 0		       ? -EINVAL
+			    : e && e != -EEXIST	       ? e
+			    : bpf_tc_attach(&hook, &to) ? -errno
+							: 0;
+	}
 
 	xp = xdp_program__from_fd(xdp);
 	if (!libxdp_get_error(xp) && !xdp_program__attach(xp, veth, XDP_MODE_SKB, 0)) {
@@ -207,10 +218,14 @@ int cmd_doctor(int argc, char **argv)
 				       : "native XDP works on bridges",
 		       p.bridge_native ? "bridges use generic XDP; their ports carry the rule too"
 				       : "bridges get native XDP");
-		report(arr, "tc", p.tcx ? DEGRADED : OK,
+		report(arr, "tc", p.clsbpf ? MISSING : OK,
+		       p.clsbpf ? "cls_bpf filters cannot be attached" : "cls_bpf filters work",
+		       p.clsbpf ? "fwctl cannot filter what interfaces send"
+				: "TC programs are cls_bpf filters on clsact");
+		report(arr, "tcx", p.tcx ? DEGRADED : OK,
 		       p.tcx ? "TCX links unavailable" : "TCX links work",
-		       p.tcx ? "egress uses cls_bpf filters (netlink)"
-			     : "egress uses pinned TCX links");
+		       p.tcx ? "FWCTL_TC=tcx falls back to cls_bpf"
+			     : "FWCTL_TC=tcx makes TC programs pinned TCX links");
 		report(arr, "xdp-dispatcher", p.dispatcher ? OK : DEGRADED,
 		       p.dispatcher ? "libxdp dispatcher loads"
 				    : "libxdp dispatcher cannot load here",

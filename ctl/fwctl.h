@@ -72,6 +72,12 @@ int fw_links_load(struct fw_link **links, int *n);
 const struct fw_link *fw_link_by_name(const struct fw_link *l, int n, const char *name);
 const struct fw_link *fw_link_by_index(const struct fw_link *l, int n, int ifindex);
 int fw_netns_id(int nsfd);
+int fw_tc_filter_count(int ifindex, __u32 parent);
+struct fw_xdp_info {
+	__u32 prog_id;
+	__u8 mode; /* enum fw_xdp_mode */
+};
+int fw_xdp_query(int ifindex, struct fw_xdp_info *info);
 
 /* docker.c: the Docker Engine API (DOCKER_HOST=unix://... honoured). */
 bool fw_docker_available(void);
@@ -133,11 +139,6 @@ int fw_xdp_suspend(struct fw_state *st, __u32 slot, const struct fw_link *link);
 int fw_xdp_resume(struct fw_state *st, __u32 slot, const struct fw_link *link);
 int fw_upgrade(struct fw_state *st, const __u32 *slots, int n, const struct fw_link *links,
 	       int nlinks);
-struct fw_xdp_info {
-	__u32 prog_id;
-	__u8 mode; /* enum fw_xdp_mode */
-};
-int fw_xdp_query(int ifindex, struct fw_xdp_info *info);
 bool fw_tc_present(struct fw_state *st, __u32 slot, __u32 dir);
 
 /* rules.c: rules as stated, and what each interface must enforce. */

@@ -4,11 +4,14 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
 #include <net/if_arp.h>
 #include <netlink/netlink.h>
 #include <netlink/msg.h>
 #include <netlink/attr.h>
 #include <netlink/route/link.h>
+#include <linux/if_link.h>
 #include <linux/net_namespace.h>
 #include <linux/rtnetlink.h>
 #include "fwctl.h"
@@ -111,4 +114,101 @@ out:
 	nlmsg_free(msg);
 	nl_socket_free(sk);
 	return nsid;
+}
+
+/* IFLA_XDP of one link: what is attached, in which mode. */
+static void xdp_attrs(struct rtattr *xdp, int len, struct fw_xdp_info *info)
+{
+	__u32 id[IFLA_XDP_MAX + 1] = {};
+	__u8 attached = XDP_ATTACHED_NONE;
+
+	for (struct rtattr *a = RTA_DATA(xdp); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+		if (a->rta_type == IFLA_XDP_ATTACHED)
+			attached = *(__u8 *)RTA_DATA(a);
+		else if (a->rta_type <= IFLA_XDP_MAX && RTA_PAYLOAD(a) >= sizeof(__u32))
+			id[a->rta_type] = *(__u32 *)RTA_DATA(a);
+	}
+	if (attached == XDP_ATTACHED_DRV ||
+	    (attached == XDP_ATTACHED_MULTI && id[IFLA_XDP_DRV_PROG_ID])) {
+		info->mode = FW_XDP_NATIVE;
+		info->prog_id = attached == XDP_ATTACHED_DRV ? id[IFLA_XDP_PROG_ID]
+							     : id[IFLA_XDP_DRV_PROG_ID];
+	} else if (attached == XDP_ATTACHED_SKB || attached == XDP_ATTACHED_MULTI) {
+		info->mode = FW_XDP_GENERIC;
+		info->prog_id = attached == XDP_ATTACHED_SKB ? id[IFLA_XDP_PROG_ID]
+							     : id[IFLA_XDP_SKB_PROG_ID];
+	}
+}
+
+/*
+ * The XDP program on one interface. One RTM_GETLINK for that ifindex, not
+ * bpf_xdp_query()'s dump of every link: with hundreds of ports, attaching
+ * each one would otherwise cost a dump of them all.
+ */
+int fw_xdp_query(int ifindex, struct fw_xdp_info *info)
+{
+	struct {
+		struct nlmsghdr nh;
+		struct ifinfomsg ifi;
+	} req = {
+		.nh = { .nlmsg_len = sizeof(req),
+			.nlmsg_type = RTM_GETLINK,
+			.nlmsg_flags = NLM_F_REQUEST,
+			.nlmsg_seq = 1 },
+		.ifi = { .ifi_family = AF_UNSPEC, .ifi_index = ifindex },
+	};
+	char buf[32768] __attribute__((aligned(NLMSG_ALIGNTO)));
+	struct nlmsghdr *nh = (struct nlmsghdr *)buf;
+	int fd, len, err = 0;
+
+	memset(info, 0, sizeof(*info));
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd < 0)
+		return -errno;
+	if (send(fd, &req, sizeof(req), 0) < 0 || (len = recv(fd, buf, sizeof(buf), 0)) < 0) {
+		err = -errno;
+		goto out;
+	}
+	if (!NLMSG_OK(nh, (unsigned)len)) {
+		err = -EIO;
+	} else if (nh->nlmsg_type == NLMSG_ERROR) {
+		err = ((struct nlmsgerr *)NLMSG_DATA(nh))->error;
+	} else if (nh->nlmsg_type == RTM_NEWLINK) {
+		int alen = IFLA_PAYLOAD(nh);
+
+		for (struct rtattr *a = IFLA_RTA(NLMSG_DATA(nh)); RTA_OK(a, alen);
+		     a = RTA_NEXT(a, alen))
+			if ((a->rta_type & NLA_TYPE_MASK) == IFLA_XDP)
+				xdp_attrs(a, RTA_PAYLOAD(a), info);
+	}
+out:
+	close(fd);
+	return err;
+}
+
+static int count_reply(struct nl_msg *msg, void *arg)
+{
+	(void)msg;
+	(*(int *)arg)++;
+	return NL_OK;
+}
+
+/* How many TC filters (anyone's) sit on ifindex under parent, or -errno. */
+int fw_tc_filter_count(int ifindex, __u32 parent)
+{
+	struct tcmsg t = { .tcm_family = AF_UNSPEC, .tcm_ifindex = ifindex, .tcm_parent = parent };
+	struct nl_sock *sk = nl_socket_alloc();
+	int n = 0, err;
+
+	if (!sk)
+		return -ENOMEM;
+	err = nl_connect(sk, NETLINK_ROUTE);
+	if (!err)
+		err = nl_socket_modify_cb(sk, NL_CB_VALID, NL_CB_CUSTOM, count_reply, &n);
+	if (!err)
+		err = nl_send_simple(sk, RTM_GETTFILTER, NLM_F_DUMP, &t, sizeof(t));
+	if (err >= 0)
+		err = nl_recvmsgs_default(sk);
+	nl_socket_free(sk);
+	return err < 0 ? -EIO : n;
 }

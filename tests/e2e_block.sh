@@ -61,4 +61,37 @@ ping_and_http_ok() {
 }
 assert all_back "ping or HTTP not back after unblock" ping_and_http_ok
 
+# The same with TCX links (FWCTL_TC=tcx) in place of cls_bpf filters: they
+# filter alike, are pinned, and detach leaves neither links nor pins.
+check detach_for_tcx fw -n "$H" detach --all
+check block_icmp_tcx env FWCTL_TC=tcx "$FWCTL" -n "$H" block icmp docker0
+tc_kinds() {
+	fw -n "$H" -j status | jq -r '[.interfaces[].tc.kind] | unique | join(",")'
+}
+assert tcx_in_status "status names another TC kind than tcx: $(tc_kinds)" \
+	test "$(tc_kinds)" = tcx
+tcx_pins() {
+	# shellcheck disable=SC2012 # names only
+	ls /sys/fs/bpf/fwctl/ns"$(stat -L -c %i "/run/netns/$H")"/ 2>/dev/null | grep -c '^fw_tcx_out_'
+}
+assert tcx_pinned "expected 3 pinned TCX egress links, found $(tcx_pins)" test "$(tcx_pins)" = 3
+assert tcx_ping_dropped "host ping to c1 answered with TCX links" ping_none "$H" "${C_IP4[1]}"
+assert tcx_c2c_ping_dropped "c1 -> c2 ping answered with TCX links" ping_none "$C1" "${C_IP4[2]}"
+assert tcx_http_passes "HTTP host -> c1 broken with TCX links" http_ok "$H" "${C_IP4[1]}" "$C1"
+# Links whose program is one of fwctl's TC programs (bpftool 7.1 prints no
+# program names for links).
+fw_tcx_links() {
+	local progs
+	progs=$(bpftool -j prog show | jq -c '[.[] | select(.name | startswith("fw_tc_")) | .id]')
+	bpftool -j link show | jq -r --argjson p "$progs" '.[] | select(.prog_id as $i | $p | index($i)) | .id' | sort
+}
+tcx_before=$(fw_tcx_links)
+assert tcx_links_seen "bpftool lists no TCX link of fwctl's programs" test -n "$tcx_before"
+check detach_tcx fw -n "$H" detach --all
+no_tcx_left() {
+	[ -z "$(comm -12 <(echo "$tcx_before") <(fw_tcx_links))" ]
+}
+assert tcx_links_gone "a TCX link of fwctl is left after detach" no_tcx_left
+assert tcx_ping_back "ping not back after detach" ping_ok "$H" "${C_IP4[1]}"
+
 t_done
