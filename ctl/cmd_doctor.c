@@ -102,8 +102,8 @@ static void run_probe(struct probe *p)
 		LIBBPF_OPTS(bpf_tc_opts, to, .prog_fd = tc);
 		int e = bpf_tc_hook_create(&hook);
 
-		p->clsbpf = tc < 0		       ? -EINVAL
-			    : e && e != -EEXIST	       ? e
+		p->clsbpf = tc < 0			? -EINVAL
+			    : e && e != -EEXIST		? e
 			    : bpf_tc_attach(&hook, &to) ? -errno
 							: 0;
 	}
