@@ -9,7 +9,15 @@
  * xdp-filter's programs configured the way `xdp-filter port` and
  * `xdp-filter ip` would.
  *
- * Usage: prog_cost [-r ROUNDS] [-n REPEAT] [-q]   (root; -q: 3 x 100000)
+ * fwctl is measured as it is deployed: one instance per namespace that finds
+ * the interface's slot by ifindex (fw_slot = FW_SLOT_BY_IFINDEX), run on a
+ * real interface's ifindex (a veth in a network namespace of our own, made
+ * with unshare(2): it goes with the process). -i N covers N interfaces, the
+ * frame arriving on the last: the data path must not care. -s adds the
+ * fixed-slot instance (rodata slot, no fw_slots lookup) the tests use.
+ *
+ * Usage: prog_cost [-r ROUNDS] [-n REPEAT] [-i IFACES] [-s] [-q]
+ *        (root; -q: 3 x 100000)
  */
 #define _GNU_SOURCE /* sched_getcpu() */
 #include <arpa/inet.h>
@@ -18,6 +26,7 @@
 #include <getopt.h>
 #include <glob.h>
 #include <limits.h>
+#include <net/if.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -40,7 +49,7 @@
 #include "../tests/unit/frames.h"
 #include "../tests/unit/pindir.h"
 
-#define MAX_PROGS  4
+#define MAX_PROGS  5
 #define MAX_ROUNDS 1000
 
 /* xdp-filter's map values (its common_kern_user.h): flags in the low bits. */
@@ -72,6 +81,8 @@ struct frame {
 static struct frame frames[] = {
 	{ "udp-64", { ETH(0x0800), IP4(17), UDP(.len = 22) }, FW_PASS },
 	{ "icmp-64", { ETH(0x0800), IP4(1), ICMP4(.len = 22) }, FW_DROP },
+	{ "ipv6-udp-64", { ETH(0x86dd), IP6(17), UDP(.len = 2) }, FW_PASS },
+	{ "vlan-udp-64", { ETH(0x8100), VLAN(0x0800), IP4(17), UDP(.len = 18) }, FW_PASS },
 	{ "qinq-udp-64", { ETH(0x88a8), VLAN(0x8100), VLAN(0x0800), IP4(17), UDP(.len = 14) },
 	  FW_PASS },
 	{ "ipv6-6ext-udp", { ETH(0x86dd), IP6(0), HOPOPTS(60), DSTOPTS(43), ROUTING(44),
@@ -89,8 +100,12 @@ struct prog {
 	bool ret_differs; /* returned different values across rounds */
 };
 
-static struct fw_xdp *xdp_skel;
-static struct fw_tc *tc_skel;
+static struct fw_xdp *xdp_skel, *xdp_fixed;
+static struct fw_tc *tc_skel, *tc_fixed;
+static int n_ifaces = 1;
+static bool fixed_too;
+/* ifindex[slot]: the interfaces covered; frames arrive on the last one. */
+static int ifindex[FW_MAX_IFACES];
 static struct bpf_object *xf_obj[2];
 static int trivial_fd[2][2] = { { -1, -1 }, { -1, -1 } }; /* [hook][verdict] */
 
@@ -183,39 +198,107 @@ static int xdp_filter_load(int i, const char *feat, char *why, size_t len)
 	return fd;
 }
 
-static int setup(char *why, size_t len)
+/* N interfaces in a network namespace of our own (unshare: no pin, no
+ * cleanup, nothing the host sees): veth pairs, never up, only there to own
+ * an ifindex and the receive queue XDP's test-run wants. */
+static int make_ifaces(int n, char *why, size_t len)
+{
+	char name[IF_NAMESIZE];
+	FILE *ip;
+	int i;
+
+	if (unshare(CLONE_NEWNET)) {
+		snprintf(why, len, "cannot make a network namespace: %s", strerror(errno));
+		return -1;
+	}
+	ip = popen("ip -batch - >/dev/null", "w");
+	if (!ip) {
+		snprintf(why, len, "cannot run ip(8): %s", strerror(errno));
+		return -1;
+	}
+	for (i = 0; i < n; i += 2)
+		fprintf(ip, "link add fwb%d type veth peer name fwb%d\n", i, i + 1);
+	if (pclose(ip)) {
+		snprintf(why, len, "ip(8) cannot make %d veth devices", n);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "fwb%d", i);
+		ifindex[i] = (int)if_nametoindex(name);
+		if (!ifindex[i]) {
+			snprintf(why, len, "%s did not appear: %s", name, strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* One instance of each fwctl program, sharing the pinned maps: fw_slot is
+ * FW_SLOT_BY_IFINDEX (deployed) or a fixed slot (-s). */
+static int load_fw(struct fw_xdp **xdp, struct fw_tc **tc, __u32 slot, char *why, size_t len)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = pin_dir);
-	struct fw_policy pol = { 0 };
-	__u32 key, dir;
 	int err;
 
-	if (pindir_make("bench", why, len))
-		return -1;
-	atexit(cleanup); /* also when frames.h stops on a broken table */
-	xdp_skel = fw_xdp__open_opts(&opts);
-	tc_skel = fw_tc__open_opts(&opts);
-	if (!xdp_skel || !tc_skel) {
+	*xdp = fw_xdp__open_opts(&opts);
+	*tc = fw_tc__open_opts(&opts);
+	if (!*xdp || !*tc) {
 		snprintf(why, len, "cannot open fwctl's programs: %s", strerror(errno));
 		return -1;
 	}
-	err = fw_xdp__load(xdp_skel);
+	(*xdp)->rodata->fw_slot = slot;
+	(*tc)->rodata->fw_slot = slot;
+	err = fw_xdp__load(*xdp);
 	if (!err)
-		err = fw_tc__load(tc_skel);
+		err = fw_tc__load(*tc);
 	if (err) {
 		snprintf(why, len, "cannot load fwctl's programs: %s", strerror(-err));
 		return -1;
 	}
-	/* Slot 0 (the default fw_slot) blocks ICMP both ways. */
-	pol.blocked[0] = 1ull << 1;
-	for (dir = 0; dir < FW_DIRS; dir++) {
-		key = fw_key(0, dir);
-		if (bpf_map_update_elem(bpf_map__fd(xdp_skel->maps.fw_policy), &key, &pol,
-					BPF_ANY)) {
-			snprintf(why, len, "cannot set fwctl's policy: %s", strerror(errno));
+	return 0;
+}
+
+/* Covers the n interfaces as fwctl would: fw_slots[ifindex] = slot + 1, and
+ * every slot blocks ICMP both ways. */
+static int cover(int n, char *why, size_t len)
+{
+	int slots_fd = bpf_map__fd(xdp_skel->maps.fw_slots);
+	int policy_fd = bpf_map__fd(xdp_skel->maps.fw_policy);
+	struct fw_policy pol = { .blocked = { 1ull << 1 } };
+	__u32 key, val, dir, i;
+
+	for (i = 0; i < (__u32)n; i++) {
+		key = (__u32)ifindex[i];
+		val = i + 1;
+		if (bpf_map_update_elem(slots_fd, &key, &val, BPF_ANY)) {
+			snprintf(why, len, "cannot map ifindex %u: %s", key, strerror(errno));
 			return -1;
 		}
+		for (dir = 0; dir < FW_DIRS; dir++) {
+			key = fw_key(i, dir);
+			if (bpf_map_update_elem(policy_fd, &key, &pol, BPF_ANY)) {
+				snprintf(why, len, "cannot set fwctl's policy: %s",
+					 strerror(errno));
+				return -1;
+			}
+		}
 	}
+	return 0;
+}
+
+static int setup(char *why, size_t len)
+{
+	if (make_ifaces(n_ifaces, why, len))
+		return -1;
+	if (pindir_make("bench", why, len))
+		return -1;
+	atexit(cleanup); /* also when frames.h stops on a broken table */
+	if (load_fw(&xdp_skel, &tc_skel, FW_SLOT_BY_IFINDEX, why, len))
+		return -1;
+	if (fixed_too && load_fw(&xdp_fixed, &tc_fixed, (__u32)n_ifaces - 1, why, len))
+		return -1;
+	if (cover(n_ifaces, why, len))
+		return -1;
 	trivial_fd[HOOK_XDP][FW_PASS] = trivial_load(BPF_PROG_TYPE_XDP, XDP_PASS, "fwb_xdp_pass");
 	trivial_fd[HOOK_XDP][FW_DROP] = trivial_load(BPF_PROG_TYPE_XDP, XDP_DROP, "fwb_xdp_drop");
 	trivial_fd[HOOK_TC][FW_PASS] =
@@ -287,11 +370,18 @@ static void minmax(const struct prog *p, __u32 *lo, __u32 *hi)
 	}
 }
 
-static int run(struct prog *p, const struct frame *f, int repeat)
+/* Every program of a row runs on the same interface, as the hook would. */
+static int run(struct prog *p, const struct frame *f, enum hook h, int repeat)
 {
+	struct xdp_md xdp = { .data_end = (__u32)f->len,
+			      .ingress_ifindex = (__u32)ifindex[n_ifaces - 1] };
+	struct __sk_buff skb = { .ifindex = (__u32)ifindex[n_ifaces - 1] };
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = f->data, .data_size_in = (__u32)f->len,
 		    .repeat = repeat);
 	int err;
+
+	opts.ctx_in = h == HOOK_XDP ? (void *)&xdp : (void *)&skb;
+	opts.ctx_size_in = h == HOOK_XDP ? sizeof(xdp) : sizeof(skb);
 
 	err = bpf_prog_test_run_opts(p->fd, &opts);
 	if (err)
@@ -343,6 +433,11 @@ static void print_rows(struct row *rows, int nrows)
 	}
 }
 
+static bool is_xdp_filter(const struct prog *p)
+{
+	return !strncmp(p->name, "xdp-filter", 10);
+}
+
 /* fwctl against each xdp-filter variant on the XDP rows. */
 static void print_versus(struct row *rows, int nrows)
 {
@@ -350,13 +445,15 @@ static void print_versus(struct row *rows, int nrows)
 	bool any = false;
 
 	for (r = 0; r < nrows; r++)
-		any |= rows[r].hook == HOOK_XDP && rows[r].nprogs > 2;
+		for (i = 2; i < rows[r].nprogs; i++)
+			any |= rows[r].hook == HOOK_XDP && is_xdp_filter(&rows[r].progs[i]);
 	if (!any)
 		return;
 	printf("\nfwctl vs xdp-filter, XDP, median ns (ratio below 1: fwctl is cheaper)\n");
 	printf("%-14s %7s", "frame", "fwctl");
 	for (i = 2; i < rows[0].nprogs; i++)
-		printf(" %17s %6s", rows[0].progs[i].name, "ratio");
+		if (is_xdp_filter(&rows[0].progs[i]))
+			printf(" %17s %6s", rows[0].progs[i].name, "ratio");
 	printf("\n");
 	for (r = 0; r < nrows; r++) {
 		struct row *w = &rows[r];
@@ -369,6 +466,8 @@ static void print_versus(struct row *rows, int nrows)
 		for (i = 2; i < w->nprogs; i++) {
 			__u32 xf = median(&w->progs[i]);
 
+			if (!is_xdp_filter(&w->progs[i]))
+				continue;
 			printf(" %17u %5.2fx", xf, xf ? (double)fw / xf : 0.0);
 		}
 		printf("\n");
@@ -377,9 +476,11 @@ static void print_versus(struct row *rows, int nrows)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: prog_cost [-r ROUNDS] [-n REPEAT] [-q]\n"
+	fprintf(f, "usage: prog_cost [-r ROUNDS] [-n REPEAT] [-i IFACES] [-s] [-q]\n"
 		   "  -r ROUNDS  rounds per program, median reported (default 5)\n"
 		   "  -n REPEAT  runs per round, BPF_PROG_TEST_RUN repeat (default 1000000)\n"
+		   "  -i IFACES  interfaces covered, frames arrive on the last (default 1)\n"
+		   "  -s         also the fixed-slot instance, as \"fwctl-slot\"\n"
 		   "  -q         quick: 3 rounds of 100000 unless -r/-n say otherwise\n");
 }
 
@@ -394,13 +495,19 @@ int main(int argc, char **argv)
 	cpu_set_t set;
 	size_t f;
 
-	while ((c = getopt(argc, argv, "r:n:qh")) != -1) {
+	while ((c = getopt(argc, argv, "r:n:i:sqh")) != -1) {
 		switch (c) {
 		case 'r':
 			rounds = atoi(optarg);
 			break;
 		case 'n':
 			repeat = atoi(optarg);
+			break;
+		case 'i':
+			n_ifaces = atoi(optarg);
+			break;
+		case 's':
+			fixed_too = true;
 			break;
 		case 'q':
 			quick = true;
@@ -417,7 +524,8 @@ int main(int argc, char **argv)
 		rounds = quick ? 3 : 5;
 	if (!repeat)
 		repeat = quick ? 100000 : 1000000;
-	if (rounds < 1 || rounds > MAX_ROUNDS || repeat < 1 || optind != argc) {
+	if (rounds < 1 || rounds > MAX_ROUNDS || repeat < 1 || n_ifaces < 1 ||
+	    n_ifaces > FW_MAX_IFACES || optind != argc) {
 		usage(stderr);
 		return 2;
 	}
@@ -464,6 +572,13 @@ int main(int argc, char **argv)
 				.name = "trivial",
 				.fd = trivial_fd[c][frames[f].verdict],
 			};
+			if (fixed_too)
+				w->progs[w->nprogs++] = (struct prog){
+					.name = "fwctl-slot",
+					.fd = c == HOOK_XDP
+						      ? bpf_program__fd(xdp_fixed->progs.fw_xdp)
+						      : bpf_program__fd(tc_fixed->progs.fw_tc_out),
+				};
 			for (i = 0; c == HOOK_XDP && i < 2; i++)
 				if (xf_fd[i] >= 0)
 					w->progs[w->nprogs++] =
@@ -472,14 +587,14 @@ int main(int argc, char **argv)
 	}
 
 	printf("prog_cost: BPF_PROG_TEST_RUN, %d rounds x %d runs, ns per run (opts.duration), "
-	       "CPU %d, fwctl blocks icmp\n\n",
-	       rounds, repeat, cpu);
+	       "CPU %d, fwctl blocks icmp on %d interface%s, frames on the last\n\n",
+	       rounds, repeat, cpu, n_ifaces, n_ifaces == 1 ? "" : "s");
 	/* Round by round, every program once per frame: A B A B, so drift in
 	 * clock or load spreads over all of them alike. */
 	for (r = 0; r < rounds; r++)
 		for (i = 0; i < nrows; i++)
 			for (c = 0; c < rows[i].nprogs; c++) {
-				err = run(&rows[i].progs[c], rows[i].fr, repeat);
+				err = run(&rows[i].progs[c], rows[i].fr, rows[i].hook, repeat);
 				if (err) {
 					snprintf(why, sizeof(why),
 						 "test-run of %s on %s failed: %s",
@@ -512,6 +627,8 @@ out:
 			if (trivial_fd[i][c] >= 0)
 				close(trivial_fd[i][c]);
 	}
+	fw_xdp__destroy(xdp_fixed);
+	fw_tc__destroy(tc_fixed);
 	fw_xdp__destroy(xdp_skel);
 	fw_tc__destroy(tc_skel);
 	cleanup();
