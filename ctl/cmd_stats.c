@@ -33,6 +33,8 @@ static const char *idx_name(__u32 idx, char *buf, size_t len)
 		return "non-ip";
 	if (idx == FW_IDX_MALFORMED)
 		return "malformed";
+	if (idx == FW_IDX_OTHER)
+		return "other";
 	return fw_proto_name(idx, buf, len);
 }
 
@@ -40,7 +42,7 @@ static const char *idx_name(__u32 idx, char *buf, size_t len)
 static int snapshot(const struct stats_opts *o, json_t **out)
 {
 	struct fw_state *st = calloc(1, sizeof(*st));
-	struct fw_counters *sum = malloc(sizeof(*sum));
+	struct fw_counter *sum = calloc(FW_IDX_SUMS, sizeof(*sum));
 	json_t *doc = json_pack("{s:[]}", "interfaces");
 	json_t *ifs = json_object_get(doc, "interfaces");
 	struct fw_view v = {};
@@ -65,8 +67,8 @@ static int snapshot(const struct stats_opts *o, json_t **out)
 		}
 		for (__u32 d = 0; d < FW_DIRS && !err; d++) {
 			err = fw_state_read_counters(st, s, d, sum);
-			for (__u32 i = 0; i < FW_IDX_SLOTS && !err; i++) {
-				const struct fw_counter *c = &sum->idx[i];
+			for (__u32 i = 0; i < FW_IDX_SUMS && !err; i++) {
+				const struct fw_counter *c = &sum[i];
 				char name[32];
 
 				if (!c->packets[FW_PASS] && !c->packets[FW_DROP])

@@ -120,7 +120,8 @@ int fw_state_save_rules(struct fw_state *st);
 int fw_state_save_iface(struct fw_state *st, __u32 slot);
 int fw_state_set_policy(struct fw_state *st, __u32 slot, const struct fw_policy pol[FW_DIRS]);
 int fw_state_read_policy(struct fw_state *st, __u32 slot, struct fw_policy pol[FW_DIRS]);
-int fw_state_read_counters(struct fw_state *st, __u32 slot, __u32 dir, struct fw_counters *sum);
+int fw_state_read_counters(struct fw_state *st, __u32 slot, __u32 dir,
+			   struct fw_counter sums[FW_IDX_SUMS]);
 int fw_state_reset_counters(struct fw_state *st, __u32 slot);
 int fw_state_map_slot(struct fw_state *st, __u32 ifindex, __u32 value, __u32 expect);
 int fw_check_privileges(void);

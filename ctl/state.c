@@ -15,6 +15,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "fwctl.h"
+#include "fw_count.h"
 #include "fw_xdp.skel.h"
 
 #ifndef BPF_FS_MAGIC
@@ -421,8 +422,10 @@ int fw_state_read_policy(struct fw_state *st, __u32 slot, struct fw_policy pol[F
 	return 0;
 }
 
-/* Sums one interface and direction over all CPUs. */
-int fw_state_read_counters(struct fw_state *st, __u32 slot, __u32 dir, struct fw_counters *sum)
+/* Sums one interface and direction over all CPUs, by kind: sums[0-255] the
+ * IP protocols, then non-IP, malformed and other (FW_IDX_*). */
+int fw_state_read_counters(struct fw_state *st, __u32 slot, __u32 dir,
+			   struct fw_counter sums[FW_IDX_SUMS])
 {
 	struct fw_counters *percpu = calloc(st->ncpus, sizeof(*percpu));
 	__u32 key = fw_key(slot, dir);
@@ -430,24 +433,17 @@ int fw_state_read_counters(struct fw_state *st, __u32 slot, __u32 dir, struct fw
 
 	if (!percpu)
 		return fw_fail(-ENOMEM, "out of memory");
-	memset(sum, 0, sizeof(*sum));
-	if (bpf_map_lookup_elem(st->counters_fd, &key, percpu)) {
+	memset(sums, 0, sizeof(*sums) * FW_IDX_SUMS);
+	if (bpf_map_lookup_elem(st->counters_fd, &key, percpu))
 		err = fw_fail(-errno, "cannot read counters: %s", strerror(errno));
-		goto out;
-	}
-	for (int cpu = 0; cpu < st->ncpus; cpu++) {
-		for (int i = 0; i < FW_IDX_SLOTS; i++) {
-			for (int v = 0; v < FW_VERDICTS; v++) {
-				sum->idx[i].packets[v] += percpu[cpu].idx[i].packets[v];
-				sum->idx[i].bytes[v] += percpu[cpu].idx[i].bytes[v];
-			}
-		}
-	}
-out:
+	for (int cpu = 0; !err && cpu < st->ncpus; cpu++)
+		fw_counters_add(sums, &percpu[cpu]);
 	free(percpu);
 	return err;
 }
 
+/* Zeroes counters and frees every cell. A CPU's program may be writing
+ * its copy meanwhile: fw_counters' owner check keeps that safe. */
 int fw_state_reset_counters(struct fw_state *st, __u32 slot)
 {
 	struct fw_counters *zero = calloc(st->ncpus, sizeof(*zero));

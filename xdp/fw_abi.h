@@ -9,12 +9,13 @@
 #include <linux/types.h>
 
 /* Bumped whenever a pinned map's layout changes; fwctl refuses older state. */
-#define FW_ABI_VERSION 2
+#define FW_ABI_VERSION 3
 
 /* Interfaces one network namespace can cover. Each one costs two
- * struct fw_counters (2 x 8256 bytes) per CPU and two struct fw_policy. */
+ * struct fw_counters (2 x 2032 bytes) per possible CPU and two struct
+ * fw_policy, allocated for every slot when the namespace's state is made. */
 #ifndef FW_MAX_IFACES
-#define FW_MAX_IFACES 256
+#define FW_MAX_IFACES 1024
 #endif
 /* Interface indexes fw_slots can map (1 MiB of map): a namespace that has
  * created more interfaces than this over its life gets a clear error. */
@@ -45,11 +46,15 @@ enum fw_verdict {
 	FW_VERDICTS,
 };
 
-/* What a frame is counted as: its IP protocol number 0-255, or one of these. */
+/* What a frame is counted as (its kind): its IP protocol number 0-255, or
+ * one of these. */
 enum fw_idx {
 	FW_IDX_NONIP = 256, /* ARP, LLDP, ...: always passed */
 	FW_IDX_MALFORMED,   /* headers unreadable: dropped where anything is blocked */
-	FW_IDX_SLOTS,
+	FW_IDX_SLOTS,	    /* kinds the parser returns */
+	/* Readers only: the kinds that found no cell, counted together. */
+	FW_IDX_OTHER = FW_IDX_SLOTS,
+	FW_IDX_SUMS,
 };
 
 /* fw_policy[fw_key(slot, dir)]: bit n set drops IP protocol n. */
@@ -66,11 +71,33 @@ struct fw_counter {
 	__u64 bytes[FW_VERDICTS];
 };
 
-/* fw_counters[fw_key(slot, dir)], per CPU: one lookup finds every protocol's
- * counter, and a reader gets a whole interface and direction in one call. */
+/* Counter cells per interface, direction and CPU. An interface sees a handful
+ * of kinds (TCP, UDP, ICMP, ...), not 258: cells go to kinds as they first
+ * show up on a CPU, which keeps an interface under 4 KiB per CPU. */
+#define FW_CELLS 51
+/* The last cells are kept for kinds whose first packet is dropped, so a scan
+ * of passed protocols cannot leave a blocked one without its own counter. */
+#define FW_CELLS_DROP 16
+
+/*
+ * fw_counters[fw_key(slot, dir)], per CPU: one lookup finds the interface's
+ * cells, and a reader gets a whole interface and direction in one call.
+ * cell[kind] names the kind's cell, valid only while owner[cell] == kind + 1:
+ * all-zero is an empty table, and a reset that races the program (a reader
+ * zeroing one CPU's copy while that CPU writes it) can orphan a cell but
+ * never make two kinds share one. A kind that finds no free cell counts in
+ * cells[FW_CELLS], "other": nothing is ever lost, only its kind.
+ */
 struct fw_counters {
-	struct fw_counter idx[FW_IDX_SLOTS];
+	__u8 cell[FW_IDX_SLOTS];
+	__u8 used; /* cells [0, used) have been given out (a hint) */
+	__u8 pad;
+	__u16 owner[FW_CELLS]; /* kind + 1; 0: free */
+	__u8 pad2[6];
+	struct fw_counter cells[FW_CELLS + 1];
 };
+
+_Static_assert(sizeof(struct fw_counters) <= 2048, "an interface's two directions fit in 4 KiB");
 
 static inline __u32 fw_key(__u32 slot, __u32 dir)
 {

@@ -9,6 +9,7 @@
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 #include "fw_parse.h"
+#include "fw_count.h"
 
 /* Set before load. fwctl loads one instance per namespace with
  * FW_SLOT_BY_IFINDEX, so a new interface costs a map write and an attach,
@@ -75,7 +76,7 @@ static __always_inline int fw_account(__u32 ifindex, __u32 dir, __u32 idx, const
 	__u32 slot = fw_slot, key, *found;
 	struct fw_policy *pol;
 	struct fw_counters *cnt;
-	int verdict = FW_PASS;
+	__u64 verdict = FW_PASS;
 
 	if (slot == FW_SLOT_BY_IFINDEX) {
 		found = bpf_map_lookup_elem(&fw_slots, &ifindex);
@@ -89,10 +90,8 @@ static __always_inline int fw_account(__u32 ifindex, __u32 dir, __u32 idx, const
 	if (pol)
 		verdict = fw_decide(pol, idx, l4, end);
 	cnt = bpf_map_lookup_elem(&fw_counters, &key);
-	if (cnt && idx < FW_IDX_SLOTS) {
-		cnt->idx[idx].packets[verdict]++;
-		cnt->idx[idx].bytes[verdict] += bytes;
-	}
+	if (cnt)
+		fw_count(cnt, idx, verdict, bytes);
 	return verdict;
 }
 
