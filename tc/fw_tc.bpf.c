@@ -4,16 +4,27 @@
 #include <linux/pkt_cls.h>
 #include "../xdp/fw_bpf.h"
 
+_Static_assert(3 * FW_PASS - 1 == TC_ACT_UNSPEC && 3 * FW_DROP - 1 == TC_ACT_SHOT,
+	       "the verdict maps onto TC actions by 3v - 1");
+
 /* Pass is TC_ACT_UNSPEC so programs after ours still run (TCX_NEXT). */
 static __always_inline int fw_tc(struct __sk_buff *skb, __u32 dir)
 {
-	void *data = (void *)(long)skb->data;
-	void *data_end = (void *)(long)skb->data_end;
+	struct fw_policy *pol;
+	struct fw_counters *cnt;
+	void *data, *data_end;
 	const __u8 *l4;
-	__u32 idx = fw_parse(data, data_end, &l4);
+	__u32 idx;
+
+	if (!fw_lookup(skb->ifindex, dir, &pol, &cnt))
+		return TC_ACT_UNSPEC;
+	data = (void *)(long)skb->data;
+	data_end = (void *)(long)skb->data_end;
+	idx = fw_parse(data, data_end, &l4);
 
 	/* Headers past the linear area (trafgen frames, GSO/GRO): pull them
-	 * in and look again rather than decide on a frame half read. */
+	 * in and look again rather than decide on a frame half read (l4 is
+	 * set where the decision reads the ICMP type). */
 	if ((idx == FW_IDX_MALFORMED || (l4 && (void *)(l4 + 2) > data_end)) &&
 	    skb->len > (__u32)(data_end - data)) {
 		bpf_skb_pull_data(skb, skb->len < FW_PULL_MAX ? skb->len : FW_PULL_MAX);
@@ -21,9 +32,8 @@ static __always_inline int fw_tc(struct __sk_buff *skb, __u32 dir)
 		data_end = (void *)(long)skb->data_end;
 		idx = fw_parse(data, data_end, &l4);
 	}
-	return fw_account(skb->ifindex, dir, idx, l4, data_end, skb->len) == FW_DROP
-		       ? TC_ACT_SHOT
-		       : TC_ACT_UNSPEC;
+	/* FW_PASS -> TC_ACT_UNSPEC (-1), FW_DROP -> TC_ACT_SHOT (2): 3v - 1. */
+	return 3 * (int)fw_account(pol, cnt, idx, fw_icmp_exempt(idx, l4, data_end), skb->len) - 1;
 }
 
 SEC("tc")

@@ -20,7 +20,8 @@
 /* Interface indexes fw_slots can map (1 MiB of map): a namespace that has
  * created more interfaces than this over its life gets a clear error. */
 #define FW_MAX_IFINDEX (1 << 18)
-/* fw_slot value for the one shared instance: find the slot by ifindex. */
+/* fw_slot value for the one shared instance: find the slot by ifindex (the
+ * programs test its top bit; fixed slots are far below). */
 #define FW_SLOT_BY_IFINDEX 0xffffffffU
 
 /* Rules (as stated by the user) per network namespace. */

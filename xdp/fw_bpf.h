@@ -67,31 +67,34 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } fw_meta SEC(".maps");
 
-/* Decide and count one frame of `bytes` L2 bytes on interface ifindex,
- * counted as idx, with its upper-layer header at l4 (or none); returns
- * FW_PASS/FW_DROP. */
-static __always_inline int fw_account(__u32 ifindex, __u32 dir, __u32 idx, const __u8 *l4,
-				      const void *end, __u64 bytes)
+/* The interface's policy and counters for one direction. Nothing here
+ * depends on the frame, so the programs look them up before reading it.
+ * Returns 0 where the interface is not ours (yet, or any more): pass it. */
+static __always_inline int fw_lookup(__u32 ifindex, __u32 dir, struct fw_policy **pol,
+				     struct fw_counters **cnt)
 {
-	__u32 slot = fw_slot, key, *found;
-	struct fw_policy *pol;
-	struct fw_counters *cnt;
-	__u64 verdict = FW_PASS;
+	__u32 key = fw_slot, *found;
 
-	if (slot == FW_SLOT_BY_IFINDEX) {
+	if ((__s32)key < 0) { /* FW_SLOT_BY_IFINDEX, in one compare */
 		found = bpf_map_lookup_elem(&fw_slots, &ifindex);
 		if (!found || !*found)
-			return FW_PASS; /* not ours (yet, or any more) */
-		slot = *found - 1;
+			return 0;
+		key = *found - 1;
 	}
-	key = fw_key(slot, dir);
+	key = fw_key(key, dir);
+	*pol = bpf_map_lookup_elem(&fw_policy, &key);
+	*cnt = bpf_map_lookup_elem(&fw_counters, &key);
+	return *pol && *cnt;
+}
 
-	pol = bpf_map_lookup_elem(&fw_policy, &key);
-	if (pol)
-		verdict = fw_decide(pol, idx, l4, end);
-	cnt = bpf_map_lookup_elem(&fw_counters, &key);
-	if (cnt)
-		fw_count(cnt, idx, verdict, bytes);
+/* Decides and counts one frame of `bytes` L2 bytes, counted as idx, exempt
+ * as fw_icmp_exempt() says; returns FW_PASS/FW_DROP. */
+static __always_inline __u64 fw_account(const struct fw_policy *pol, struct fw_counters *cnt,
+					__u32 idx, int exempt, __u64 bytes)
+{
+	__u64 verdict = fw_verdict(pol, idx, exempt); /* 64 bits: an index with no extension */
+
+	fw_count(cnt, idx, verdict, bytes);
 	return verdict;
 }
 

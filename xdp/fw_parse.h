@@ -52,13 +52,20 @@ static __always_inline __u16 fw_be16(const __u8 *p)
 	return (__u16)(p[0] << 8 | p[1]);
 }
 
-/* A 16-bit field in network order, as is (one load; no alignment assumed). */
+/* A 16-bit field in network order, as is: one load. The verifier allows
+ * unaligned packet loads where the CPU does (and ethertypes sit 2-byte
+ * aligned behind NET_IP_ALIGN where it does not); the host build, run under
+ * UBSan by the fuzzer, copies instead. */
 static __always_inline __u16 fw_raw16(const __u8 *p)
 {
+#ifdef __bpf__
+	return *(const __u16 *)p;
+#else
 	__u16 v;
 
 	__builtin_memcpy(&v, p, sizeof(v));
 	return v;
+#endif
 }
 
 static __always_inline int fw_is_vlan(__u16 eth_proto)
@@ -76,22 +83,29 @@ static __always_inline int fw_is_ipv6_exthdr(__u8 nh)
 	return nh < 64 && ((FW_IPV6_EXT_MASK >> nh) & 1);
 }
 
+/* The decision reads past the IP headers only for ICMP and ICMPv6 (the
+ * anti-lockout exemptions below): the parser finds l4 for those alone. */
+static __always_inline int fw_reads_l4(__u32 proto)
+{
+	return proto == FW_PROTO_ICMP || proto == FW_PROTO_ICMPV6;
+}
+
 static __always_inline __u32 fw_parse_ipv4(const __u8 *p, const __u8 *end, const __u8 **l4)
 {
-	__u8 vihl;
+	__u8 vihl, proto;
 
 	if (p + FW_IPV4_HLEN > end)
 		return FW_IDX_MALFORMED;
 	vihl = p[0];
-	if ((vihl >> 4) != 4 || (vihl & 0xf) < 5)
-		return FW_IDX_MALFORMED;
-	if (p + (vihl & 0xf) * 4 > end)
+	/* No options (0x45) needs no more checks: the common case. */
+	if (vihl != 0x45 && ((vihl >> 4) != 4 || (vihl & 0xf) < 5 || p + (vihl & 0xf) * 4 > end))
 		return FW_IDX_MALFORMED;
 	/* Every fragment carries the protocol, so later fragments match too;
 	 * only a first fragment starts with the upper-layer header. */
-	if (!(fw_be16(p + 6) & 0x1fff))
+	proto = p[9];
+	if (fw_reads_l4(proto) && !(fw_raw16(p + 6) & FW_NET16(0x1fff)))
 		*l4 = p + (vihl & 0xf) * 4;
-	return p[9];
+	return proto;
 }
 
 static __always_inline __u32 fw_parse_ipv6(const __u8 *p, const __u8 *end, const __u8 **l4)
@@ -111,7 +125,8 @@ static __always_inline __u32 fw_parse_ipv6(const __u8 *p, const __u8 *end, const
 		if (!fw_is_ipv6_exthdr(nh)) {
 			if (p > end) /* the last extension header runs past the end */
 				return FW_IDX_MALFORMED;
-			*l4 = p;
+			if (fw_reads_l4(nh))
+				*l4 = p;
 			return nh;
 		}
 		if (p + 8 > end) /* every extension header is at least 8 bytes */
@@ -133,12 +148,14 @@ static __always_inline __u32 fw_parse_ipv6(const __u8 *p, const __u8 *end, const
 	}
 	if (fw_is_ipv6_exthdr(nh) || p > end)
 		return FW_IDX_MALFORMED;
-	*l4 = p;
+	if (fw_reads_l4(nh))
+		*l4 = p;
 	return nh;
 }
 
 /* Returns what the frame counts as: an IP protocol number or an FW_IDX_*.
- * *l4 is set to the upper-layer header where the frame has one. */
+ * *l4 is set to the upper-layer header of an ICMP or ICMPv6 packet that has
+ * one (not a later fragment), NULL otherwise. */
 static __always_inline __u32 fw_parse(const void *data, const void *data_end, const __u8 **l4)
 {
 	const __u8 *p = data;
@@ -173,6 +190,17 @@ static __always_inline __u32 fw_parse(const void *data, const void *data_end, co
 	return FW_IDX_NONIP;
 }
 
+/* Bit idx of the blocked set: one byte load where the CPU is little-endian
+ * (bit n of a __u64 then sits in byte n / 8). */
+static __always_inline int fw_blocked(const struct fw_policy *pol, __u32 idx)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	return (((const __u8 *)pol->blocked)[idx >> 3] >> (idx & 7)) & 1;
+#else
+	return (pol->blocked[idx >> 6] >> (idx & 63)) & 1;
+#endif
+}
+
 static __always_inline int fw_any_blocked(const struct fw_policy *pol)
 {
 	return (pol->blocked[0] | pol->blocked[1] | pol->blocked[2] | pol->blocked[3]) != 0;
@@ -183,6 +211,7 @@ static __always_inline int fw_any_blocked(const struct fw_policy *pol)
  * discovery working (fragmentation needed), and blocking ICMPv6 keeps packet
  * too big and neighbour discovery (router/neighbour solicitation and
  * advertisement, redirect), without which IPv6 stops working altogether.
+ * l4 is set for ICMP and ICMPv6 alone (fw_parse), so it tells which.
  */
 static __always_inline int fw_icmp_exempt(__u32 idx, const __u8 *l4, const __u8 *end)
 {
@@ -190,27 +219,28 @@ static __always_inline int fw_icmp_exempt(__u32 idx, const __u8 *l4, const __u8 
 		return 0;
 	if (idx == FW_PROTO_ICMP)
 		return l4[0] == 3 && l4[1] == 4;
-	if (idx == FW_PROTO_ICMPV6)
-		return l4[0] == 2 || (l4[0] >= 133 && l4[0] <= 137);
-	return 0;
+	return l4[0] == 2 || (l4[0] >= 133 && l4[0] <= 137);
 }
 
-/* The one decision: FW_DROP or FW_PASS for a frame counted as idx, whose
- * upper-layer header (if any) starts at l4. */
-static __always_inline int fw_decide(const struct fw_policy *pol, __u32 idx, const __u8 *l4,
-				     const void *end)
+/* The one decision: FW_DROP or FW_PASS for a frame counted as idx, exempt
+ * as fw_icmp_exempt() says. */
+static __always_inline int fw_verdict(const struct fw_policy *pol, __u32 idx, int exempt)
 {
 	if (idx < 256) {
-		if (!((pol->blocked[idx >> 6] >> (idx & 63)) & 1))
+		if (!fw_blocked(pol, idx))
 			return FW_PASS;
-		if ((idx == FW_PROTO_ICMP || idx == FW_PROTO_ICMPV6) &&
-		    !(pol->flags & FW_POLICY_STRICT) && fw_icmp_exempt(idx, l4, end))
-			return FW_PASS;
-		return FW_DROP;
+		return exempt && !(pol->flags & FW_POLICY_STRICT) ? FW_PASS : FW_DROP;
 	}
 	if (idx == FW_IDX_MALFORMED)
 		return fw_any_blocked(pol) ? FW_DROP : FW_PASS;
 	return FW_PASS;
+}
+
+/* The same, for a frame whose upper-layer header (if any) starts at l4. */
+static __always_inline int fw_decide(const struct fw_policy *pol, __u32 idx, const __u8 *l4,
+				     const void *end)
+{
+	return fw_verdict(pol, idx, fw_icmp_exempt(idx, l4, end));
 }
 
 #endif /* FW_PARSE_H */

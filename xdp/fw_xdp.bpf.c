@@ -2,18 +2,26 @@
 /* fw_xdp - what an interface receives, at the earliest hook. */
 #include "fw_bpf.h"
 
+_Static_assert(XDP_PASS - FW_PASS == XDP_PASS && XDP_PASS - FW_DROP == XDP_DROP,
+	       "the verdict maps onto XDP actions by subtraction");
+
 SEC("xdp")
 int fw_xdp(struct xdp_md *ctx)
 {
-	void *data = (void *)(long)ctx->data;
-	void *data_end = (void *)(long)ctx->data_end;
+	struct fw_policy *pol;
+	struct fw_counters *cnt;
+	void *data, *data_end;
 	const __u8 *l4;
-	__u32 idx = fw_parse(data, data_end, &l4);
+	__u32 idx;
 
-	return fw_account(ctx->ingress_ifindex, FW_DIR_IN, idx, l4, data_end, data_end - data) ==
-			       FW_DROP
-		       ? XDP_DROP
-		       : XDP_PASS;
+	if (!fw_lookup(ctx->ingress_ifindex, FW_DIR_IN, &pol, &cnt))
+		return XDP_PASS;
+	data = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+	idx = fw_parse(data, data_end, &l4);
+	/* XDP_PASS - FW_PASS, XDP_PASS - FW_DROP: no branch, no select. */
+	return XDP_PASS -
+	       fw_account(pol, cnt, idx, fw_icmp_exempt(idx, l4, data_end), data_end - data);
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -6,7 +6,8 @@
  *
  * Besides "no read out of bounds, no undefined behaviour", it checks:
  *  - fw_parse returns an IP protocol 0-255, FW_IDX_NONIP or FW_IDX_MALFORMED;
- *  - l4, when set, lies inside [data, end];
+ *  - l4, when set, lies inside [data, end], and is set for ICMP and
+ *    ICMPv6 only;
  *  - fw_parse agrees with ref_parse below, an offset-based reading of the
  *    documented policy written independently of the pointer walk;
  *  - fw_decide, under several policies, drops a frame whose protocol is
@@ -37,8 +38,10 @@ static int ref_is_ext(uint32_t nh)
 	return nh == 0 || nh == 43 || nh == 44 || nh == 51 || nh == 60;
 }
 
-/* Returns the index, and in *l4off the upper-layer header's offset or -1.
- * A header that the frame does not hold to its last byte is malformed. */
+/* Returns the index, and in *l4off the upper-layer header's offset or -1
+ * (found for ICMP and ICMPv6 only: nothing else is read past the IP
+ * headers). A header that the frame does not hold to its last byte is
+ * malformed. */
 static uint32_t ref_parse(const uint8_t *b, size_t n, long *l4off)
 {
 	uint32_t et, nh, ihl, next;
@@ -61,7 +64,8 @@ static uint32_t ref_parse(const uint8_t *b, size_t n, long *l4off)
 		ihl = b[off] & 0xf;
 		if (b[off] >> 4 != 4 || ihl < 5 || off + ihl * 4 > n)
 			return FW_IDX_MALFORMED;
-		if (!(be16_at(b, off + 6) & 0x1fff)) /* offset 0: first or only fragment */
+		/* offset 0: first or only fragment */
+		if ((b[off + 9] == 1 || b[off + 9] == 58) && !(be16_at(b, off + 6) & 0x1fff))
 			*l4off = (long)(off + ihl * 4);
 		return b[off + 9];
 	}
@@ -90,7 +94,8 @@ static uint32_t ref_parse(const uint8_t *b, size_t n, long *l4off)
 		}
 		if (ref_is_ext(nh))
 			return FW_IDX_MALFORMED;
-		*l4off = (long)off;
+		if (nh == 1 || nh == 58)
+			*l4off = (long)off;
 		return nh;
 	}
 	if (et == 0x8100 || et == 0x88a8)
