@@ -524,8 +524,13 @@ int main(int argc, char **argv)
 		rounds = quick ? 3 : 5;
 	if (!repeat)
 		repeat = quick ? 100000 : 1000000;
-	if (rounds < 1 || rounds > MAX_ROUNDS || repeat < 1 || n_ifaces < 1 ||
-	    n_ifaces > FW_MAX_IFACES || optind != argc) {
+	if (n_ifaces > FW_MAX_IFACES) {
+		fprintf(stderr,
+			"prog_cost: -i %d: over the limit of %d interfaces (FW_MAX_IFACES)\n",
+			n_ifaces, FW_MAX_IFACES);
+		return 2;
+	}
+	if (rounds < 1 || rounds > MAX_ROUNDS || repeat < 1 || n_ifaces < 1 || optind != argc) {
 		usage(stderr);
 		return 2;
 	}
