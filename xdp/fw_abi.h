@@ -12,7 +12,7 @@
 #define FW_ABI_VERSION 3
 
 /* Interfaces one network namespace can cover. Each one costs two
- * struct fw_counters (2 x 2032 bytes) per possible CPU and two struct
+ * struct fw_counters (2 x 1992 bytes) per possible CPU and two struct
  * fw_policy, allocated for every slot when the namespace's state is made. */
 #ifndef FW_MAX_IFACES
 #define FW_MAX_IFACES 1024
@@ -74,8 +74,9 @@ struct fw_counter {
 
 /* Counter cells per interface, direction and CPU. An interface sees a handful
  * of kinds (TCP, UDP, ICMP, ...), not 258: cells go to kinds as they first
- * show up on a CPU, which keeps an interface under 4 KiB per CPU. */
-#define FW_CELLS 51
+ * show up on a CPU, which keeps an interface under 4 KiB per CPU (and all
+ * FW_MAX_IFACES of them, with fw_slots, under 256 MiB on 64 CPUs). */
+#define FW_CELLS 50
 /* The last cells are kept for kinds whose first packet is dropped, so a scan
  * of passed protocols cannot leave a blocked one without its own counter. */
 #define FW_CELLS_DROP 16
@@ -94,11 +95,12 @@ struct fw_counters {
 	__u8 used; /* cells [0, used) have been given out (a hint) */
 	__u8 pad;
 	__u16 owner[FW_CELLS]; /* kind + 1; 0: free */
-	__u8 pad2[6];
 	struct fw_counter cells[FW_CELLS + 1];
 };
 
-_Static_assert(sizeof(struct fw_counters) <= 2048, "an interface's two directions fit in 4 KiB");
+_Static_assert(sizeof(struct fw_counters) <= 2000, "an interface's two directions fit in 4000 B");
+_Static_assert(__builtin_offsetof(struct fw_counters, cells) % 8 == 0,
+	       "no padding: the cells align");
 
 static inline __u32 fw_key(__u32 slot, __u32 dir)
 {
