@@ -385,14 +385,94 @@ static int detach_tc(struct fw_state *st, __u32 slot, __u32 dir)
 {
 	struct fw_iface *ifc = &st->ifaces[slot];
 	char pin[600];
+	int err;
 
-	if (ifc->tc_kind == FW_TC_CLSBPF)
-		return tc_detach_clsbpf(ifc->ifindex, dir);
+	/* Both kinds, whatever the record says: a fwctl killed between an
+	 * attach and its record leaves a filter or link the record lacks. */
+	err = tc_detach_clsbpf(ifc->ifindex, dir);
+	if (err)
+		return err;
 	/* The pin is the link's last reference: unpinning detaches it. */
 	link_pin_path(st, slot, dir, pin, sizeof(pin));
 	if (unlink(pin) && errno != ENOENT)
 		return fw_fail(-errno, "cannot remove %s: %s", pin, strerror(errno));
 	return 0;
+}
+
+/* The id of the namespace's pinned instance of a program, 0 if none. */
+static __u32 shared_prog_id(struct fw_state *st, enum fw_prog which)
+{
+	char pin[600];
+	__u32 id;
+	int fd;
+
+	snprintf(pin, sizeof(pin), "%s/%s", st->dir, prog_pin[which]);
+	fd = bpf_obj_get(pin);
+	if (fd < 0)
+		return 0;
+	id = prog_id(fd);
+	close(fd);
+	return id;
+}
+
+/* The program the kernel runs on one of the slot's TC hooks, 0 if none. */
+static __u32 tc_kernel_prog(struct fw_state *st, __u32 slot, __u32 dir)
+{
+	const struct fw_iface *ifc = &st->ifaces[slot];
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifc->ifindex,
+		    .attach_point = dir == FW_DIR_IN ? BPF_TC_INGRESS : BPF_TC_EGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, o, .handle = FW_TC_HANDLE, .priority = FW_TC_PRIO);
+	struct bpf_link_info info = {};
+	__u32 len = sizeof(info);
+	char pin[600];
+	int fd;
+
+	if (ifc->tc_kind != FW_TC_TCX)
+		return bpf_tc_query(&hook, &o) ? 0 : o.prog_id;
+	link_pin_path(st, slot, dir, pin, sizeof(pin));
+	fd = bpf_obj_get(pin);
+	if (fd < 0)
+		return 0;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		info.prog_id = 0;
+	close(fd);
+	return info.prog_id;
+}
+
+/*
+ * Does the kernel run what the slot's record says? Used when repairing
+ * after a killed fwctl: a program of ours the record missed (killed between
+ * the attach and its record) is adopted; anything else that differs makes
+ * the slot be made again.
+ */
+bool fw_slot_intact(struct fw_state *st, __u32 slot)
+{
+	struct fw_iface *ifc = &st->ifaces[slot];
+	__u32 *rec[FW_DIRS] = { &ifc->tc_in_prog_id, &ifc->tc_out_prog_id };
+	enum fw_prog tc_prog[FW_DIRS] = { FW_PROG_TC_IN, FW_PROG_TC_OUT };
+	struct fw_xdp_info xdp;
+	bool adopted = false;
+
+	if (fw_xdp_query(ifc->ifindex, &xdp))
+		return false;
+	if (xdp.prog_id != ifc->xdp_prog_id) {
+		if (!xdp.prog_id || xdp.prog_id != shared_prog_id(st, FW_PROG_XDP))
+			return false;
+		ifc->xdp_prog_id = xdp.prog_id;
+		ifc->xdp_mode = xdp.mode;
+		adopted = true;
+	}
+	for (__u32 dir = 0; dir < FW_DIRS; dir++) {
+		__u32 kid = tc_kernel_prog(st, slot, dir);
+
+		if (kid == *rec[dir])
+			continue;
+		if (!kid || !*rec[dir] || kid != shared_prog_id(st, tc_prog[dir]))
+			return false;
+		*rec[dir] = kid;
+		adopted = true;
+	}
+	return !adopted || !fw_state_save_iface(st, slot);
 }
 
 bool fw_tc_present(struct fw_state *st, __u32 slot, __u32 dir)
@@ -462,6 +542,10 @@ int fw_detach(struct fw_state *st, __u32 slot)
 	struct fw_xdp_info cur;
 	int err = 0, e;
 
+	/* Not recorded but ours: a fwctl killed between attach and record. */
+	if (!ifc->xdp_prog_id && !fw_xdp_query(ifc->ifindex, &cur) && cur.prog_id &&
+	    cur.prog_id == shared_prog_id(st, FW_PROG_XDP))
+		ifc->xdp_prog_id = cur.prog_id;
 	if (ifc->xdp_prog_id && !fw_xdp_query(ifc->ifindex, &cur) &&
 	    cur.prog_id == ifc->xdp_prog_id) {
 		e = xdp_detach_id(ifc->ifindex, cur.prog_id, cur.mode);
@@ -474,7 +558,7 @@ int fw_detach(struct fw_state *st, __u32 slot)
 		if (e && !err)
 			err = fw_fail(e, "cannot detach TC from '%s': %s", ifc->name, strerror(-e));
 	}
-	if (ifc->tc_kind == FW_TC_CLSBPF)
+	if (ifc->tc_kind != FW_TC_TCX)
 		tc_drop_empty_clsact(ifc->ifindex);
 	fw_state_map_slot(st, ifc->ifindex, 0, slot + 1);
 	/* A reused slot starts clean. */

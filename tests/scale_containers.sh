@@ -16,7 +16,7 @@
 # (at most 250: one /24 and fwctl's 256 interfaces per namespace).
 # shellcheck disable=SC2317 # helpers run through assert()
 # shellcheck source=tests/lib.sh
-source "$(dirname "$0")/../lib.sh"
+source "$(dirname "$0")/lib.sh"
 
 require_root
 require_fwctl
