@@ -25,7 +25,9 @@ LIBS := libbpf libxdp libnl-3.0 libnl-route-3.0 jansson libcurl
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -MMD -MP \
 	  -I$(OUTPUT) -Ixdp -DFWCTL_VERSION='"$(VERSION)"'
-BPF_CFLAGS := -target bpf -O2 -g -Wall -Wextra -Werror -MMD -MP -I$(ARCH_INC) -Ixdp
+# BPF_EXTRA_CFLAGS: e.g. -DFW_TEST_REFUSED (tests/e2e_refused.sh)
+BPF_CFLAGS := -target bpf -O2 -g -Wall -Wextra -Werror -MMD -MP -I$(ARCH_INC) -Ixdp \
+	      $(BPF_EXTRA_CFLAGS)
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(LIBS) 2>/dev/null)
 PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(LIBS) 2>/dev/null) -lelf -lz
 

@@ -175,14 +175,13 @@ static bool want_tcx(void)
 }
 
 /* The skeleton lifecycle, in one place: open with the namespace's pinned
- * maps, find slots by ifindex, load, pin the program. */
+ * maps, find slots by ifindex, load. Returns the program's fd. */
 static int load_prog(struct fw_state *st, enum fw_prog which)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = st->dir);
 	struct bpf_program *prog = NULL;
 	struct fw_xdp *xdp = NULL;
 	struct fw_tc *tc = NULL;
-	char pin[600];
 	int err, fd;
 
 	if (which == FW_PROG_XDP) {
@@ -209,16 +208,11 @@ static int load_prog(struct fw_state *st, enum fw_prog which)
 		return fw_fail(-errno, "cannot open BPF object: %s", strerror(errno));
 	err = xdp ? fw_xdp__load(xdp) : fw_tc__load(tc);
 	if (err) {
-		err = fw_fail(err,
-			      "kernel refused program %s: %s (fwctl -v shows the verifier log)",
-			      prog_name[which], strerror(-err));
-		goto out;
-	}
-	/* Pinned: every later fwctl call attaches this very instance. */
-	snprintf(pin, sizeof(pin), "%s/%s", st->dir, prog_pin[which]);
-	unlink(pin);
-	if (bpf_obj_pin(bpf_program__fd(prog), pin)) {
-		err = fw_fail(-errno, "cannot pin %s: %s", pin, strerror(errno));
+		const char *why = fw_verifier_reason();
+
+		err = fw_fail(err, "kernel refused program %s: %s (fwctl -v shows the %s)",
+			      prog_name[which], why ? why : strerror(-err),
+			      why ? "whole verifier log" : "verifier log");
 		goto out;
 	}
 	fd = dup(bpf_program__fd(prog));
@@ -229,20 +223,44 @@ out:
 	return err;
 }
 
-/* The namespace's one instance of a program: loaded and verified once, not
- * once per interface. fresh: load this build's anew (upgrade). */
-static int shared_prog(struct fw_state *st, enum fw_prog which, bool fresh)
+/* Pinned: every later fwctl call attaches this very instance. Pinned
+ * under a side name and renamed over the old pin: there is always one. */
+static int pin_prog(struct fw_state *st, enum fw_prog which, int fd)
 {
-	char pin[600];
-	int fd;
+	char pin[600], tmp[610];
 
 	snprintf(pin, sizeof(pin), "%s/%s", st->dir, prog_pin[which]);
-	if (!fresh) {
-		fd = bpf_obj_get(pin);
-		if (fd >= 0)
-			return fd;
+	snprintf(tmp, sizeof(tmp), "%s_new", pin);
+	unlink(tmp);
+	if (bpf_obj_pin(fd, tmp) || rename(tmp, pin)) {
+		int err = fw_fail(-errno, "cannot pin %s: %s", pin, strerror(errno));
+
+		unlink(tmp);
+		return err;
 	}
-	return load_prog(st, which);
+	return 0;
+}
+
+/* The namespace's one instance of a program: loaded and verified once, not
+ * once per interface. */
+static int shared_prog(struct fw_state *st, enum fw_prog which)
+{
+	char pin[600];
+	int fd, err;
+
+	snprintf(pin, sizeof(pin), "%s/%s", st->dir, prog_pin[which]);
+	fd = bpf_obj_get(pin);
+	if (fd >= 0)
+		return fd;
+	fd = load_prog(st, which);
+	if (fd < 0)
+		return fd;
+	err = pin_prog(st, which, fd);
+	if (err) {
+		close(fd);
+		return err;
+	}
+	return fd;
 }
 
 static __u32 prog_id(int fd)
@@ -263,7 +281,7 @@ static int attach_xdp(struct fw_state *st, __u32 slot, const struct fw_link *lin
 	err = xdp_make_room(link, 0, req->force);
 	if (err)
 		return err;
-	prog_fd = shared_prog(st, FW_PROG_XDP, false);
+	prog_fd = shared_prog(st, FW_PROG_XDP);
 	if (prog_fd < 0)
 		return prog_fd;
 
@@ -339,7 +357,7 @@ static int attach_tc(struct fw_state *st, __u32 slot, const struct fw_link *link
 	bool tcx = want_tcx();
 	char pin[600];
 	int err = 0, link_fd = -1;
-	int prog_fd = shared_prog(st, dir == FW_DIR_IN ? FW_PROG_TC_IN : FW_PROG_TC_OUT, false);
+	int prog_fd = shared_prog(st, dir == FW_DIR_IN ? FW_PROG_TC_IN : FW_PROG_TC_OUT);
 
 	if (prog_fd < 0)
 		return prog_fd;
@@ -580,7 +598,7 @@ static int upgrade_tc(struct fw_state *st, __u32 slot, __u32 dir)
 
 	if (!*id)
 		return 0;
-	prog_fd = shared_prog(st, dir == FW_DIR_IN ? FW_PROG_TC_IN : FW_PROG_TC_OUT, false);
+	prog_fd = shared_prog(st, dir == FW_DIR_IN ? FW_PROG_TC_IN : FW_PROG_TC_OUT);
 	if (prog_fd < 0)
 		return prog_fd;
 	if (ifc->tc_kind == FW_TC_TCX) {
@@ -613,7 +631,7 @@ static int upgrade_slot(struct fw_state *st, __u32 slot)
 	int err = 0, old_fd, prog_fd;
 
 	if (ifc->xdp_prog_id) {
-		prog_fd = shared_prog(st, FW_PROG_XDP, false);
+		prog_fd = shared_prog(st, FW_PROG_XDP);
 		if (prog_fd < 0)
 			return prog_fd;
 		old_fd = bpf_prog_get_fd_by_id(ifc->xdp_prog_id);
@@ -698,12 +716,22 @@ int fw_upgrade(struct fw_state *st, const __u32 *slots, int n, const struct fw_l
 {
 	int err = 0;
 
-	/* This build's programs, loaded once and pinned in place of the old. */
-	for (int w = FW_PROG_XDP; w <= FW_PROG_TC_OUT && !err && n; w++) {
-		int fd = shared_prog(st, w, true);
+	/* This build's programs, all three verified before any is pinned in
+	 * place of the old: a refused one changes nothing. */
+	int fds[] = { -1, -1, -1 };
 
-		err = fd < 0 ? fd : close(fd);
+	for (int w = FW_PROG_XDP; w <= FW_PROG_TC_OUT && !err && n; w++) {
+		fds[w] = load_prog(st, w);
+		err = fds[w] < 0 ? fds[w] : 0;
 	}
+	/* From here a kill leaves a mix of builds: the next fwctl repairs. */
+	if (!err && n)
+		err = fw_state_mark(st, true);
+	for (int w = FW_PROG_XDP; w <= FW_PROG_TC_OUT && !err && n; w++)
+		err = pin_prog(st, w, fds[w]);
+	for (int w = FW_PROG_XDP; w <= FW_PROG_TC_OUT; w++)
+		if (fds[w] >= 0)
+			close(fds[w]);
 	for (int i = 0; i < n && !err; i++) {
 		const struct fw_link *l =
 			fw_link_by_index(links, nlinks, st->ifaces[slots[i]].ifindex);

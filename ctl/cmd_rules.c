@@ -336,8 +336,6 @@ static int do_upgrade(const struct fw_rule_opts *o)
 		if (st->ifaces[s].ifindex && fw_view_selects(&v, st->ifaces[s].ifindex))
 			slots[n++] = s;
 	if (!err)
-		err = fw_state_mark(st, true);
-	if (!err)
 		err = fw_upgrade(st, slots, n, v.links, v.n);
 	if (!err)
 		err = fw_state_mark(st, false);

@@ -38,6 +38,7 @@ void fw_err_clear(void);
 void fw_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void fw_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void fw_libs_quiet(void);
+const char *fw_verifier_reason(void);
 
 /* proto.c: IP protocol names and numbers. */
 int fw_proto_parse_list(const char *list, struct fw_policy *set, bool allow_all);
