@@ -193,6 +193,45 @@ else
 	fi
 fi
 
+# --- 200 containers gone at once, no watcher running ---------------------------------
+
+# Their namespaces deleted, their veths with them: status marks the ports gone,
+# and the next change frees everything they held (slot, policy, ifindex map).
+PORT_IDX=$(fw -n "$H" -j status | jq -r '.interfaces[] | select(.ifname != "docker0") | .ifindex')
+for ((i = 1; i <= N; i++)); do
+	echo "netns del $C$i"
+done >"$T_TMP/gone.batch"
+ip -force -b "$T_TMP/gone.batch" >/dev/null 2>&1
+ports_left() {
+	ip -n "$H" -o link show type veth | grep -c 'vethc'
+}
+for _ in $(seq 100); do
+	[ "$(ports_left)" -eq 0 ] && break
+	sleep 0.1
+done
+gone_marked() {
+	local got
+	got=$(fw -n "$H" -j status | jq '[.interfaces[] | select(.kind == "gone")] | length')
+	T_DETAIL="$got interfaces marked gone, $(ports_left) veths still there"
+	[ "$got" -eq "$N" ]
+}
+assert gone_marked "status does not mark the $N deleted ports gone" gone_marked
+check change_after_gone fw -n "$H" -q block udp docker0
+only_bridge_left() {
+	local ifs slots policies
+	ifs=$(fw -n "$H" -j status | jq -r '[.interfaces[].ifname] | join(",")')
+	slots=$(for idx in $PORT_IDX; do
+		bpftool -j map lookup pinned "$DIR/fw_slots" key $((idx & 255)) $(((idx >> 8) & 255)) \
+			$(((idx >> 16) & 255)) 0 | jq -r '.formatted.value'
+	done | awk '$1 != 0' | wc -l)
+	policies=$(bpftool -j map dump pinned "$DIR/fw_policy" |
+		jq '[.[].formatted.value | select(.blocked | any(. != 0))] | length')
+	T_DETAIL="status lists '$ifs'; $slots deleted ports still mapped in fw_slots;"
+	T_DETAIL+=" $policies non-empty fw_policy entries (want 2: docker0 in and out)"
+	[ "$ifs" == docker0 ] && [ "$slots" -eq 0 ] && [ "$policies" -eq 2 ]
+}
+assert gone_state_freed "the next change did not free what the deleted ports held" only_bridge_left
+
 # --- and away, fast ----------------------------------------------------------------
 
 t0=$(date +%s.%N)
