@@ -674,7 +674,9 @@ plot_scaling() {
 			      for (i = 1; i <= n; i++) printf "%s%s", (i > 1) ? "\n\n" : "", r[o[i]] }' \
 			"$RES/prog_scale_summary.tsv" >"$PCS_DAT"
 	elif [ -s "$RES/prog_scale.skip" ]; then
-		PCS_NOTE="not measured: $(tr -d "'" <"$RES/prog_scale.skip")"
+		# Two lines, split at "|" by plot.gp.
+		PCS_NOTE="not measured:|$(sed "s|^.*/||; s/ (covered interfaces).*//; s/'//g" \
+			"$RES/prog_scale.skip")"
 	fi
 }
 
