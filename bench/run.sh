@@ -146,7 +146,7 @@ machine() {
 	echo "load        $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min, at the start)"
 	echo "ctl         N = ${CTL_NS[*]}; $CTL_FWCTL, FW_MAX_IFACES $(ctl_build_limit "$CTL_FWCTL")"
 	echo "exposure    $EXP_PORTS ports per round"
-	echo "prog_scale  $PC_SCALE_REPEAT runs per call (prog_cost -i N)"
+	echo "prog_scale  $PC_SCALE_REPEAT runs per call (prog_cost -i N, where prog_cost offers it)"
 	echo "netns       $(find /run/netns -mindepth 1 -maxdepth 1 2>/dev/null | wc -l) in /run/netns" \
 		"(other users' too), $(pgrep -c -x fwctl) fwctl processes running, at the start"
 	echo "rounds      $ROUNDS (quick=$quick), packets rx=$N_RX ctr=$N_CTR, prog_cost -n $PC_REPEAT"
@@ -803,6 +803,8 @@ for r in $(seq "$ROUNDS"); do
 	echo >&2
 	round_s=$(($(date +%s) - now))
 done
+# The machine is shared: how busy it was by the end goes with the figures.
+echo "load-end    $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min, after the rounds)" >>"$RES/machine.txt"
 
 if [ $quick = 0 ]; then
 	for part in bench/*.sh; do
