@@ -263,6 +263,21 @@ static int shared_prog(struct fw_state *st, enum fw_prog which)
 	return fd;
 }
 
+/* Every program an attach may need, loaded now if it is not yet: the watcher
+ * calls this so that the first new port waits for no verification (the TC
+ * ingress program, loaded when a bridge first steps aside, took 120 ms). */
+int fw_programs_ready(struct fw_state *st)
+{
+	for (int w = FW_PROG_XDP; w <= FW_PROG_TC_OUT; w++) {
+		int fd = shared_prog(st, w);
+
+		if (fd < 0)
+			return fd;
+		close(fd);
+	}
+	return 0;
+}
+
 static __u32 prog_id(int fd)
 {
 	struct bpf_prog_info info = {};

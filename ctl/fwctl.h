@@ -145,6 +145,7 @@ int fw_upgrade(struct fw_state *st, const __u32 *slots, int n, const struct fw_l
 	       int nlinks);
 bool fw_tc_present(struct fw_state *st, __u32 slot, __u32 dir);
 bool fw_slot_intact(struct fw_state *st, __u32 slot);
+int fw_programs_ready(struct fw_state *st);
 
 /* rules.c: rules as stated, and what each interface must enforce. */
 struct fw_rule *fw_rule_find(struct fw_state *st, const char *target);
