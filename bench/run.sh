@@ -767,10 +767,15 @@ live_one() {
 	row=$(live_case "$c" "$r" "$n") || status=1
 	echo "$row" >>"$RES/live.tsv"
 	st=${row##*$'\t'}
-	[ "$st" = ok ] || {
-		printf ' (%s)' "$st" >&2
-		status=1
-	}
+	[ "$st" = ok ] && return
+	printf ' (%s)' "$st" >&2
+	# With no filter the count is UDP's NoPorts: a datagram the loaded
+	# stack dropped before UDP (backlog) is the kernel's, not a filter's
+	# miscount. The table shows it; it does not fail the run.
+	case $c:$st in
+	none:mismatch | ctr-none:mismatch) ;;
+	*) status=1 ;;
+	esac
 }
 
 start=$(date +%s)
