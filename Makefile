@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # fwctl: one build for the BPF programs, their skeletons, fwctl, tests and benchmarks.
-# `make help` lists the targets; V=1 shows full commands; OUTPUT=dir builds elsewhere.
+# `make help` lists the targets; V=1 shows full commands; OUTPUT=dir builds elsewhere;
+# FW_MAX_IFACES=N builds for N interfaces per namespace (BPF maps and fwctl alike).
 
 OUTPUT ?= build
 PREFIX ?= /usr/local
@@ -21,12 +22,22 @@ Q = @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-LIBS := libbpf libxdp libnl-3.0 libnl-route-3.0 jansson libcurl
+LIBS := libbpf libxdp libnl-3.0 libnl-route-3.0 jansson
+# libcurl: its headers only; ctl/docker.c opens it when Docker is first asked.
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -MMD -MP \
 	  -I$(OUTPUT) -Ixdp -DFWCTL_VERSION='"$(VERSION)"'
-BPF_CFLAGS := -target bpf -O2 -g -Wall -Wextra -Werror -MMD -MP -I$(ARCH_INC) -Ixdp
-PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(LIBS) 2>/dev/null)
+# BPF_EXTRA_CFLAGS: e.g. -DFW_TEST_REFUSED (tests/e2e_refused.sh)
+BPF_CFLAGS := -target bpf -O2 -g -Wall -Wextra -Werror -MMD -MP -I$(ARCH_INC) -Ixdp \
+	      $(BPF_EXTRA_CFLAGS)
+# One limit for both sides of the ABI; the stamp rebuilds everything when it changes.
+FW_MAX_IFACES ?=
+LIMITS_STAMP := $(OUTPUT)/.limits-$(or $(FW_MAX_IFACES),default)
+ifneq ($(FW_MAX_IFACES),)
+CFLAGS += -DFW_MAX_IFACES=$(FW_MAX_IFACES)
+BPF_CFLAGS += -DFW_MAX_IFACES=$(FW_MAX_IFACES)
+endif
+PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(LIBS) libcurl 2>/dev/null)
 PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(LIBS) 2>/dev/null) -lelf -lz
 
 BPF_SRCS := xdp/fw_xdp.bpf.c tc/fw_tc.bpf.c
@@ -60,6 +71,8 @@ help:
 	@echo 'make format     clang-format every C file'
 	@echo 'make clean      remove $(OUTPUT)/'
 	@echo 'V=1 shows full commands; OUTPUT=dir builds out of tree'
+	@echo 'FW_MAX_IFACES=N: interfaces per namespace (default: xdp/fw_abi.h), e.g.'
+	@echo '                 make OUTPUT=/tmp/b1024 FW_MAX_IFACES=1024'
 
 # Installs only what is missing; the stamp keeps later builds from asking again.
 deps: $(DEPS_STAMP)
@@ -68,7 +81,12 @@ $(DEPS_STAMP): tools/install-deps.sh
 	$(Q)bash tools/install-deps.sh
 	$(Q)touch $@
 
-$(OUTPUT)/%.bpf.o: %.bpf.c | $(DEPS_STAMP)
+$(LIMITS_STAMP):
+	$(Q)mkdir -p $(@D)
+	$(Q)rm -f $(OUTPUT)/.limits-*
+	$(Q)touch $@
+
+$(OUTPUT)/%.bpf.o: %.bpf.c $(LIMITS_STAMP) | $(DEPS_STAMP)
 	$(call msg,CLANG,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
@@ -81,7 +99,7 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/tc/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $* > $@
 
-$(OUTPUT)/%.o: %.c $(SKELS) | $(DEPS_STAMP)
+$(OUTPUT)/%.o: %.c $(SKELS) $(LIMITS_STAMP) | $(DEPS_STAMP)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(PKG_CFLAGS) -c $< -o $@

@@ -175,14 +175,13 @@ static bool want_tcx(void)
 }
 
 /* The skeleton lifecycle, in one place: open with the namespace's pinned
- * maps, find slots by ifindex, load, pin the program. */
+ * maps, find slots by ifindex, load. Returns the program's fd. */
 static int load_prog(struct fw_state *st, enum fw_prog which)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = st->dir);
 	struct bpf_program *prog = NULL;
 	struct fw_xdp *xdp = NULL;
 	struct fw_tc *tc = NULL;
-	char pin[600];
 	int err, fd;
 
 	if (which == FW_PROG_XDP) {
@@ -209,16 +208,11 @@ static int load_prog(struct fw_state *st, enum fw_prog which)
 		return fw_fail(-errno, "cannot open BPF object: %s", strerror(errno));
 	err = xdp ? fw_xdp__load(xdp) : fw_tc__load(tc);
 	if (err) {
-		err = fw_fail(err,
-			      "kernel refused program %s: %s (fwctl -v shows the verifier log)",
-			      prog_name[which], strerror(-err));
-		goto out;
-	}
-	/* Pinned: every later fwctl call attaches this very instance. */
-	snprintf(pin, sizeof(pin), "%s/%s", st->dir, prog_pin[which]);
-	unlink(pin);
-	if (bpf_obj_pin(bpf_program__fd(prog), pin)) {
-		err = fw_fail(-errno, "cannot pin %s: %s", pin, strerror(errno));
+		const char *why = fw_verifier_reason();
+
+		err = fw_fail(err, "kernel refused program %s: %s (fwctl -v shows the %s)",
+			      prog_name[which], why ? why : strerror(-err),
+			      why ? "whole verifier log" : "verifier log");
 		goto out;
 	}
 	fd = dup(bpf_program__fd(prog));
@@ -229,20 +223,59 @@ out:
 	return err;
 }
 
-/* The namespace's one instance of a program: loaded and verified once, not
- * once per interface. fresh: load this build's anew (upgrade). */
-static int shared_prog(struct fw_state *st, enum fw_prog which, bool fresh)
+/* Pinned: every later fwctl call attaches this very instance. Pinned
+ * under a side name and renamed over the old pin: there is always one. */
+static int pin_prog(struct fw_state *st, enum fw_prog which, int fd)
 {
-	char pin[600];
-	int fd;
+	char pin[600], tmp[610];
 
 	snprintf(pin, sizeof(pin), "%s/%s", st->dir, prog_pin[which]);
-	if (!fresh) {
-		fd = bpf_obj_get(pin);
-		if (fd >= 0)
-			return fd;
+	snprintf(tmp, sizeof(tmp), "%s_new", pin);
+	unlink(tmp);
+	if (bpf_obj_pin(fd, tmp) || rename(tmp, pin)) {
+		int err = fw_fail(-errno, "cannot pin %s: %s", pin, strerror(errno));
+
+		unlink(tmp);
+		return err;
 	}
-	return load_prog(st, which);
+	return 0;
+}
+
+/* The namespace's one instance of a program: loaded and verified once, not
+ * once per interface. */
+static int shared_prog(struct fw_state *st, enum fw_prog which)
+{
+	char pin[600];
+	int fd, err;
+
+	snprintf(pin, sizeof(pin), "%s/%s", st->dir, prog_pin[which]);
+	fd = bpf_obj_get(pin);
+	if (fd >= 0)
+		return fd;
+	fd = load_prog(st, which);
+	if (fd < 0)
+		return fd;
+	err = pin_prog(st, which, fd);
+	if (err) {
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+/* Every program an attach may need, loaded now if it is not yet: the watcher
+ * calls this so that the first new port waits for no verification (the TC
+ * ingress program, loaded when a bridge first steps aside, took 120 ms). */
+int fw_programs_ready(struct fw_state *st)
+{
+	for (int w = FW_PROG_XDP; w <= FW_PROG_TC_OUT; w++) {
+		int fd = shared_prog(st, w);
+
+		if (fd < 0)
+			return fd;
+		close(fd);
+	}
+	return 0;
 }
 
 static __u32 prog_id(int fd)
@@ -263,7 +296,7 @@ static int attach_xdp(struct fw_state *st, __u32 slot, const struct fw_link *lin
 	err = xdp_make_room(link, 0, req->force);
 	if (err)
 		return err;
-	prog_fd = shared_prog(st, FW_PROG_XDP, false);
+	prog_fd = shared_prog(st, FW_PROG_XDP);
 	if (prog_fd < 0)
 		return prog_fd;
 
@@ -339,7 +372,7 @@ static int attach_tc(struct fw_state *st, __u32 slot, const struct fw_link *link
 	bool tcx = want_tcx();
 	char pin[600];
 	int err = 0, link_fd = -1;
-	int prog_fd = shared_prog(st, dir == FW_DIR_IN ? FW_PROG_TC_IN : FW_PROG_TC_OUT, false);
+	int prog_fd = shared_prog(st, dir == FW_DIR_IN ? FW_PROG_TC_IN : FW_PROG_TC_OUT);
 
 	if (prog_fd < 0)
 		return prog_fd;
@@ -385,14 +418,94 @@ static int detach_tc(struct fw_state *st, __u32 slot, __u32 dir)
 {
 	struct fw_iface *ifc = &st->ifaces[slot];
 	char pin[600];
+	int err;
 
-	if (ifc->tc_kind == FW_TC_CLSBPF)
-		return tc_detach_clsbpf(ifc->ifindex, dir);
+	/* Both kinds, whatever the record says: a fwctl killed between an
+	 * attach and its record leaves a filter or link the record lacks. */
+	err = tc_detach_clsbpf(ifc->ifindex, dir);
+	if (err)
+		return err;
 	/* The pin is the link's last reference: unpinning detaches it. */
 	link_pin_path(st, slot, dir, pin, sizeof(pin));
 	if (unlink(pin) && errno != ENOENT)
 		return fw_fail(-errno, "cannot remove %s: %s", pin, strerror(errno));
 	return 0;
+}
+
+/* The id of the namespace's pinned instance of a program, 0 if none. */
+static __u32 shared_prog_id(struct fw_state *st, enum fw_prog which)
+{
+	char pin[600];
+	__u32 id;
+	int fd;
+
+	snprintf(pin, sizeof(pin), "%s/%s", st->dir, prog_pin[which]);
+	fd = bpf_obj_get(pin);
+	if (fd < 0)
+		return 0;
+	id = prog_id(fd);
+	close(fd);
+	return id;
+}
+
+/* The program the kernel runs on one of the slot's TC hooks, 0 if none. */
+static __u32 tc_kernel_prog(struct fw_state *st, __u32 slot, __u32 dir)
+{
+	const struct fw_iface *ifc = &st->ifaces[slot];
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifc->ifindex,
+		    .attach_point = dir == FW_DIR_IN ? BPF_TC_INGRESS : BPF_TC_EGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, o, .handle = FW_TC_HANDLE, .priority = FW_TC_PRIO);
+	struct bpf_link_info info = {};
+	__u32 len = sizeof(info);
+	char pin[600];
+	int fd;
+
+	if (ifc->tc_kind != FW_TC_TCX)
+		return bpf_tc_query(&hook, &o) ? 0 : o.prog_id;
+	link_pin_path(st, slot, dir, pin, sizeof(pin));
+	fd = bpf_obj_get(pin);
+	if (fd < 0)
+		return 0;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		info.prog_id = 0;
+	close(fd);
+	return info.prog_id;
+}
+
+/*
+ * Does the kernel run what the slot's record says? Used when repairing
+ * after a killed fwctl: a program of ours the record missed (killed between
+ * the attach and its record) is adopted; anything else that differs makes
+ * the slot be made again.
+ */
+bool fw_slot_intact(struct fw_state *st, __u32 slot)
+{
+	struct fw_iface *ifc = &st->ifaces[slot];
+	__u32 *rec[FW_DIRS] = { &ifc->tc_in_prog_id, &ifc->tc_out_prog_id };
+	enum fw_prog tc_prog[FW_DIRS] = { FW_PROG_TC_IN, FW_PROG_TC_OUT };
+	struct fw_xdp_info xdp;
+	bool adopted = false;
+
+	if (fw_xdp_query(ifc->ifindex, &xdp))
+		return false;
+	if (xdp.prog_id != ifc->xdp_prog_id) {
+		if (!xdp.prog_id || xdp.prog_id != shared_prog_id(st, FW_PROG_XDP))
+			return false;
+		ifc->xdp_prog_id = xdp.prog_id;
+		ifc->xdp_mode = xdp.mode;
+		adopted = true;
+	}
+	for (__u32 dir = 0; dir < FW_DIRS; dir++) {
+		__u32 kid = tc_kernel_prog(st, slot, dir);
+
+		if (kid == *rec[dir])
+			continue;
+		if (!kid || !*rec[dir] || kid != shared_prog_id(st, tc_prog[dir]))
+			return false;
+		*rec[dir] = kid;
+		adopted = true;
+	}
+	return !adopted || !fw_state_save_iface(st, slot);
 }
 
 bool fw_tc_present(struct fw_state *st, __u32 slot, __u32 dir)
@@ -462,6 +575,10 @@ int fw_detach(struct fw_state *st, __u32 slot)
 	struct fw_xdp_info cur;
 	int err = 0, e;
 
+	/* Not recorded but ours: a fwctl killed between attach and record. */
+	if (!ifc->xdp_prog_id && !fw_xdp_query(ifc->ifindex, &cur) && cur.prog_id &&
+	    cur.prog_id == shared_prog_id(st, FW_PROG_XDP))
+		ifc->xdp_prog_id = cur.prog_id;
 	if (ifc->xdp_prog_id && !fw_xdp_query(ifc->ifindex, &cur) &&
 	    cur.prog_id == ifc->xdp_prog_id) {
 		e = xdp_detach_id(ifc->ifindex, cur.prog_id, cur.mode);
@@ -474,7 +591,7 @@ int fw_detach(struct fw_state *st, __u32 slot)
 		if (e && !err)
 			err = fw_fail(e, "cannot detach TC from '%s': %s", ifc->name, strerror(-e));
 	}
-	if (ifc->tc_kind == FW_TC_CLSBPF)
+	if (ifc->tc_kind != FW_TC_TCX)
 		tc_drop_empty_clsact(ifc->ifindex);
 	fw_state_map_slot(st, ifc->ifindex, 0, slot + 1);
 	/* A reused slot starts clean. */
@@ -496,7 +613,7 @@ static int upgrade_tc(struct fw_state *st, __u32 slot, __u32 dir)
 
 	if (!*id)
 		return 0;
-	prog_fd = shared_prog(st, dir == FW_DIR_IN ? FW_PROG_TC_IN : FW_PROG_TC_OUT, false);
+	prog_fd = shared_prog(st, dir == FW_DIR_IN ? FW_PROG_TC_IN : FW_PROG_TC_OUT);
 	if (prog_fd < 0)
 		return prog_fd;
 	if (ifc->tc_kind == FW_TC_TCX) {
@@ -529,7 +646,7 @@ static int upgrade_slot(struct fw_state *st, __u32 slot)
 	int err = 0, old_fd, prog_fd;
 
 	if (ifc->xdp_prog_id) {
-		prog_fd = shared_prog(st, FW_PROG_XDP, false);
+		prog_fd = shared_prog(st, FW_PROG_XDP);
 		if (prog_fd < 0)
 			return prog_fd;
 		old_fd = bpf_prog_get_fd_by_id(ifc->xdp_prog_id);
@@ -614,12 +731,22 @@ int fw_upgrade(struct fw_state *st, const __u32 *slots, int n, const struct fw_l
 {
 	int err = 0;
 
-	/* This build's programs, loaded once and pinned in place of the old. */
-	for (int w = FW_PROG_XDP; w <= FW_PROG_TC_OUT && !err && n; w++) {
-		int fd = shared_prog(st, w, true);
+	/* This build's programs, all three verified before any is pinned in
+	 * place of the old: a refused one changes nothing. */
+	int fds[] = { -1, -1, -1 };
 
-		err = fd < 0 ? fd : close(fd);
+	for (int w = FW_PROG_XDP; w <= FW_PROG_TC_OUT && !err && n; w++) {
+		fds[w] = load_prog(st, w);
+		err = fds[w] < 0 ? fds[w] : 0;
 	}
+	/* From here a kill leaves a mix of builds: the next fwctl repairs. */
+	if (!err && n)
+		err = fw_state_mark(st, true);
+	for (int w = FW_PROG_XDP; w <= FW_PROG_TC_OUT && !err && n; w++)
+		err = pin_prog(st, w, fds[w]);
+	for (int w = FW_PROG_XDP; w <= FW_PROG_TC_OUT; w++)
+		if (fds[w] >= 0)
+			close(fds[w]);
 	for (int i = 0; i < n && !err; i++) {
 		const struct fw_link *l =
 			fw_link_by_index(links, nlinks, st->ifaces[slots[i]].ifindex);

@@ -187,12 +187,31 @@ int fw_rules_commit(struct fw_state *st, const struct fw_rule *old, const struct
 	int err = fw_apply(st, req);
 
 	if (!err)
-		return fw_state_save_rules(st);
+		err = fw_state_save_rules(st);
+	if (!err)
+		return fw_state_mark(st, false);
 	memcpy(st->rules, old, sizeof(st->rules));
 	fw_opts.quiet = true;
-	fw_apply(st, NULL);
+	if (!fw_apply(st, NULL))
+		fw_state_mark(st, false);
 	fw_opts.quiet = quiet;
 	return err;
+}
+
+/* A container target with no port here yet is kept, and says so: a rule
+ * that silently covers nothing would surprise. */
+static void warn_if_uncovered(const char *target, const struct fw_link *links, int n)
+{
+	int *idx = calloc(n + 1, sizeof(*idx));
+	bool container;
+
+	if (idx && fw_target_kind(target) != FW_TARGET_IFACE &&
+	    fw_target_resolve(target, links, n, idx, n, &container) == 0)
+		fw_warn("%s has no interface in this namespace yet (stopped, or no veth "
+			"here); the rule applies when one appears",
+			target);
+	fw_err_clear();
+	free(idx);
 }
 
 static int do_change(struct fw_rule_opts *o)
@@ -279,6 +298,8 @@ static int do_change(struct fw_rule_opts *o)
 	}
 
 	err = fw_rules_commit(st, old, &req);
+	if (!err && !o->all && (o->what == FW_ATTACH || o->what == FW_BLOCK))
+		warn_if_uncovered(o->target, links, nlinks);
 	if (o->all) {
 		int e = fw_state_destroy(st);
 
@@ -316,6 +337,8 @@ static int do_upgrade(const struct fw_rule_opts *o)
 			slots[n++] = s;
 	if (!err)
 		err = fw_upgrade(st, slots, n, v.links, v.n);
+	if (!err)
+		err = fw_state_mark(st, false);
 	if (!err)
 		fw_info("upgraded the programs of %d interface%s", n, n == 1 ? "" : "s");
 	fw_view_close(&v);

@@ -58,13 +58,22 @@ static json_t *rules_json(struct fw_state *st)
 static void print_text(json_t *doc)
 {
 	json_t *ifs = json_object_get(doc, "interfaces"), *ifc;
+	int cw = strlen("CONTAINER");
 	size_t i;
 
 	if (!json_array_size(ifs)) {
 		printf("nothing attached\n");
 		return;
 	}
-	printf("%-16s %-8s %-12s %-5s %-8s %-8s %-13s %-20s %s\n", "IFACE", "KIND", "CONTAINER",
+	/* As wide as the longest container name: names are not cut. */
+	json_array_foreach(ifs, i, ifc)
+	{
+		const char *ctr = json_string_value(json_object_get(ifc, "container"));
+
+		if (ctr && (int)strlen(ctr) > cw)
+			cw = strlen(ctr);
+	}
+	printf("%-16s %-8s %-*s %-5s %-8s %-8s %-13s %-20s %s\n", "IFACE", "KIND", cw, "CONTAINER",
 	       "HOOK", "XDP", "PROG", "TC", "BLOCKED IN", "BLOCKED OUT");
 	json_array_foreach(ifs, i, ifc)
 	{
@@ -88,9 +97,9 @@ static void print_text(json_t *doc)
 				 json_string_value(p));
 		const char *ctr = json_string_value(json_object_get(ifc, "container"));
 
-		printf("%-16s %-8s %-12s %-5s %-8s %-8s %-13s %-20s %s\n",
+		printf("%-16s %-8s %-*s %-5s %-8s %-8s %-13s %-20s %s\n",
 		       json_string_value(json_object_get(ifc, "ifname")),
-		       json_string_value(json_object_get(ifc, "kind")), ctr ? ctr : "-",
+		       json_string_value(json_object_get(ifc, "kind")), cw, ctr ? ctr : "-",
 		       json_string_value(json_object_get(ifc, "hook")),
 		       json_string_value(json_object_get(xdp, "mode")), prog, tcs, in[0] ? in : "-",
 		       out[0] ? out : "-");

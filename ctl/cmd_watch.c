@@ -64,6 +64,10 @@ static int resync_here(void *arg)
 	err = fw_state_open(st, FW_OPEN_UPDATE);
 	if (!err && st->exists)
 		err = fw_apply(st, NULL);
+	if (!err && st->exists)
+		err = fw_state_mark(st, false);
+	if (!err && st->exists)
+		err = fw_programs_ready(st);
 	fw_state_close(st);
 	free(st);
 	return err;

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /* errors.c - one reason per failed command, and the libraries kept quiet. */
+#define _GNU_SOURCE /* vasprintf */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
@@ -81,13 +83,57 @@ void fw_info(const char *fmt, ...)
 	va_end(ap);
 }
 
+static char verifier_reason[256];
+
+/* The verifier's reason in its log: the last line before its statistics
+ * ("processed N insns ...", "verification time ...", "stack depth ..."). */
+static void keep_verifier_reason(const char *log)
+{
+	static const char *const stats[] = { "processed ", "verification time", "stack depth",
+					     "-- END PROG LOAD LOG --" };
+	const char *end = log + strlen(log), *line;
+	size_t i;
+
+	while (end > log) {
+		while (end > log && end[-1] == '\n')
+			end--;
+		for (line = end; line > log && line[-1] != '\n'; line--)
+			;
+		for (i = 0; i < ARRAY_SIZE(stats); i++)
+			if (!strncmp(line, stats[i], strlen(stats[i])))
+				break;
+		if (line < end && i == ARRAY_SIZE(stats) && !strstr(line, "BEGIN PROG LOAD LOG")) {
+			snprintf(verifier_reason, sizeof(verifier_reason), "%.*s", (int)(end - line),
+				 line);
+			return;
+		}
+		end = line;
+	}
+}
+
+const char *fw_verifier_reason(void)
+{
+	return verifier_reason[0] ? verifier_reason : NULL;
+}
+
 /* libbpf and libxdp talk a lot (the verifier log among it); their words
- * matter only under -v. */
+ * matter only under -v, except the verifier's reason for a refusal. */
 static int lib_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
+	char *msg = NULL;
+	va_list copy;
+	int n = 0;
+
+	va_copy(copy, ap);
+	if (level == LIBBPF_WARN && strstr(fmt, "BEGIN PROG LOAD LOG") &&
+	    vasprintf(&msg, fmt, copy) >= 0) {
+		keep_verifier_reason(msg);
+		free(msg);
+	}
+	va_end(copy);
 	if (fw_opts.verbose)
-		return vfprintf(stderr, fmt, ap);
-	return 0;
+		n = vfprintf(stderr, fmt, ap);
+	return n;
 }
 
 static int xdp_print(enum libxdp_print_level level, const char *fmt, va_list ap)

@@ -38,6 +38,7 @@ void fw_err_clear(void);
 void fw_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void fw_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void fw_libs_quiet(void);
+const char *fw_verifier_reason(void);
 
 /* proto.c: IP protocol names and numbers. */
 int fw_proto_parse_list(const char *list, struct fw_policy *set, bool allow_all);
@@ -102,6 +103,8 @@ struct fw_state {
 	char dir[512];
 	int lock_fd;
 	bool exists;
+	bool dirty;  /* FW_META_DIRTY as stored: a change is under way */
+	bool verify; /* repairing: check every slot against the kernel */
 	int policy_fd, counters_fd, ifaces_fd, rules_fd, meta_fd, slots_fd;
 	int ncpus;
 	struct fw_rule rules[FW_MAX_RULES];
@@ -117,6 +120,7 @@ void fw_state_close(struct fw_state *st);
 int fw_state_destroy(struct fw_state *st);
 int fw_state_gc(struct fw_state *st);
 int fw_state_save_rules(struct fw_state *st);
+int fw_state_mark(struct fw_state *st, bool dirty);
 int fw_state_save_iface(struct fw_state *st, __u32 slot);
 int fw_state_set_policy(struct fw_state *st, __u32 slot, const struct fw_policy pol[FW_DIRS]);
 int fw_state_read_policy(struct fw_state *st, __u32 slot, struct fw_policy pol[FW_DIRS]);
@@ -141,11 +145,14 @@ int fw_xdp_resume(struct fw_state *st, __u32 slot, const struct fw_link *link);
 int fw_upgrade(struct fw_state *st, const __u32 *slots, int n, const struct fw_link *links,
 	       int nlinks);
 bool fw_tc_present(struct fw_state *st, __u32 slot, __u32 dir);
+bool fw_slot_intact(struct fw_state *st, __u32 slot);
+int fw_programs_ready(struct fw_state *st);
 
 /* rules.c: rules as stated, and what each interface must enforce. */
 struct fw_rule *fw_rule_find(struct fw_state *st, const char *target);
 struct fw_rule *fw_rule_add(struct fw_state *st, const char *target);
 int fw_apply(struct fw_state *st, const struct fw_attach_req *force);
+int fw_recover(struct fw_state *st);
 int fw_target_check(const char *target, const struct fw_link *links, int n);
 int fw_target_resolve(const char *target, const struct fw_link *links, int n, int *out, int max,
 		      bool *container);

@@ -59,8 +59,11 @@ static const char *usage_tail =
 	"\n"
 	"PROTO: a name from /etc/protocols (icmp, tcp, udp, gre, sctp, esp, ipv6-icmp or\n"
 	"icmpv6, ...) or a number 0-255; it matches the IPv4 protocol and the IPv6\n"
-	"upper-layer protocol. TARGET: an interface; a bridge covers its ports too.\n"
-	"Directions are seen from TARGET: in = what it receives, out = what it sends.\n"
+	"upper-layer protocol.\n"
+	"TARGET: an interface (a bridge covers its ports too), or a container's ports:\n"
+	"container:NAME (Docker name or id), netns:NAME (under /run/netns), pid:PID.\n"
+	"Directions are seen from TARGET: in = what it receives, out = what it sends\n"
+	"(for a container: what the container receives and sends).\n"
 	"Blocking icmp keeps fragmentation-needed, blocking ipv6-icmp keeps packet-too-big\n"
 	"and neighbour discovery working, unless --strict.\n"
 	"Exit status: 0 ok, 1 runtime failure, 2 usage error.\n";

@@ -131,10 +131,14 @@ static void want_rule(struct want *w, int *nw, const struct fw_rule *r, const st
 }
 
 /* Does the attached interface in slot still fit what is wanted of it? */
-static bool fits(const struct fw_iface *ifc, const struct fw_attach_req *req)
+static bool fits(struct fw_state *st, __u32 slot, const struct fw_attach_req *req)
 {
+	const struct fw_iface *ifc = &st->ifaces[slot];
+
 	/* Half made (a killed fwctl): not fitting, so it is made again. */
 	if (ifc->hook != req->hook || !ifc->tc_out_prog_id)
+		return false;
+	if (st->verify && !fw_slot_intact(st, slot))
 		return false;
 	if (req->hook == FW_HOOK_XDP && !ifc->xdp_prog_id)
 		return ifc->tc_in_prog_id && req->mode != FW_MODE_NATIVE; /* tc stands in */
@@ -204,6 +208,10 @@ int fw_apply(struct fw_state *st, const struct fw_attach_req *opt)
 	err = fw_links_load(&links, &nlinks);
 	if (err)
 		return err;
+	/* Until the caller marks it done, a kill leaves this to be repaired. */
+	err = fw_state_mark(st, true);
+	if (err)
+		goto out;
 	w = calloc(nlinks + 1, sizeof(*w));
 	if (!w) {
 		err = fw_fail(-ENOMEM, "out of memory");
@@ -230,7 +238,7 @@ int fw_apply(struct fw_state *st, const struct fw_attach_req *opt)
 		for (int i = 0; l && i < nw; i++)
 			if (w[i].link == l)
 				wi = &w[i];
-		if (l && wi && !strcmp(l->name, ifc->name) && fits(ifc, &wi->req))
+		if (l && wi && !strcmp(l->name, ifc->name) && fits(st, s, &wi->req))
 			continue;
 		if (l && (ifc->xdp_prog_id || (wi && wi->req.hook == FW_HOOK_XDP))) {
 			err = suspend_master(st, l, links, nlinks);
@@ -263,6 +271,19 @@ out:
 	free(w);
 	free(links);
 	return err;
+}
+
+/* After a killed fwctl (the dirty mark found set): the kernel is made to
+ * enforce the stored rules again, each slot checked against what the
+ * kernel really runs, not only against our notes. */
+int fw_recover(struct fw_state *st)
+{
+	int err;
+
+	st->verify = true;
+	err = fw_apply(st, NULL);
+	st->verify = false;
+	return err ? err : fw_state_mark(st, false);
 }
 
 /* A target a command names must exist now (rules for vanished ones can still

@@ -245,9 +245,11 @@ static int wipe_dir(const char *path)
 
 static int read_tables(struct fw_state *st)
 {
-	for (__u32 i = 0; i < FW_MAX_RULES; i++)
-		if (bpf_map_lookup_elem(st->rules_fd, &i, &st->rules[i]))
-			return fw_fail(-errno, "cannot read rules: %s", strerror(errno));
+	__u32 zero = 0;
+
+	_Static_assert(sizeof(st->rules) == sizeof(struct fw_ruleset), "rules are one ruleset");
+	if (bpf_map_lookup_elem(st->rules_fd, &zero, st->rules))
+		return fw_fail(-errno, "cannot read rules: %s", strerror(errno));
 	for (__u32 i = 0; i < FW_MAX_IFACES; i++)
 		if (bpf_map_lookup_elem(st->ifaces_fd, &i, &st->ifaces[i]))
 			return fw_fail(-errno, "cannot read interfaces: %s", strerror(errno));
@@ -263,6 +265,7 @@ static int check_meta(struct fw_state *st, bool *stale)
 	*stale = false;
 	if (bpf_map_lookup_elem(st->meta_fd, &zero, &meta))
 		return fw_fail(-errno, "cannot read %s/fw_meta: %s", st->dir, strerror(errno));
+	st->dirty = meta.flags & FW_META_DIRTY;
 	if (meta.version == 0 ||
 	    (meta.netns_cookie && st->ns.cookie && meta.netns_cookie != st->ns.cookie)) {
 		*stale = true; /* half-made, or a dead namespace's inode reused */
@@ -280,6 +283,7 @@ static int write_meta(struct fw_state *st)
 {
 	struct fw_meta meta = {
 		.version = FW_ABI_VERSION,
+		.flags = st->dirty ? FW_META_DIRTY : 0,
 		.netns_cookie = st->ns.cookie,
 		.netns_ino = st->ns.ino,
 	};
@@ -287,6 +291,86 @@ static int write_meta(struct fw_state *st)
 
 	if (bpf_map_update_elem(st->meta_fd, &zero, &meta, BPF_ANY))
 		return fw_fail(-errno, "cannot write %s/fw_meta: %s", st->dir, strerror(errno));
+	return 0;
+}
+
+/* Marks a change under way (dirty) or done. One map update each: a killed
+ * fwctl leaves the mark set, and the next one repairs (fw_recover). */
+int fw_state_mark(struct fw_state *st, bool dirty)
+{
+	if (st->dirty == dirty || st->meta_fd < 0)
+		return 0;
+	st->dirty = dirty;
+	return write_meta(st);
+}
+
+/* "ns<ino>_new" while being made, "ns<ino>_old" while being removed (bpffs
+ * allows no '.' in names): the directory named ns<ino> is always whole,
+ * whenever a fwctl dies. */
+static int aside_path(const struct fw_state *st, const char *suffix, char *buf, size_t len)
+{
+	if (snprintf(buf, len, "%s_%s", st->dir, suffix) >= (int)len)
+		return fw_fail(-ENAMETOOLONG, "path too long: %s", st->dir);
+	return 0;
+}
+
+/* Made under the side name, then renamed into place. */
+static int create_state(struct fw_state *st)
+{
+	char final[sizeof(st->dir)], tmp[sizeof(st->dir)];
+	int err;
+
+	memcpy(final, st->dir, sizeof(final));
+	err = aside_path(st, "new", tmp, sizeof(tmp));
+	if (!err)
+		err = wipe_dir(tmp);
+	if (err)
+		return err;
+	memcpy(st->dir, tmp, sizeof(st->dir));
+	err = safe_mkdir(st->dir, true);
+	if (!err)
+		err = create_maps(st);
+	if (!err)
+		err = open_maps(st);
+	if (!err)
+		err = write_meta(st);
+	memcpy(st->dir, final, sizeof(st->dir));
+	if (!err && rename(tmp, final))
+		err = fw_fail(-errno, "cannot rename %s: %s", tmp, strerror(errno));
+	if (err)
+		close_maps(st);
+	return err;
+}
+
+/*
+ * A fwctl was killed mid-change: make the kernel enforce the stored rules
+ * (the old ones, or the new if it got as far as storing them) before anyone
+ * looks. A reader takes the lock exclusively for that, then reads afresh.
+ */
+static int repair(struct fw_state *st, bool write)
+{
+	bool stale;
+	int err;
+
+	if (!write) {
+		if (flock(st->lock_fd, LOCK_EX))
+			return fw_fail(-errno, "cannot lock: %s", strerror(errno));
+		err = check_meta(st, &stale);
+		if (!err && !stale)
+			err = read_tables(st);
+		if (err || stale || !st->dirty)
+			return err;
+	}
+	err = fw_recover(st);
+	if (err) {
+		/* Reported; the stored rules stay the truth, the mark stays set. */
+		fw_warn("an interrupted fwctl left a change half made; repair failed: %s",
+			fw_err());
+		fw_err_clear();
+	} else {
+		fw_warn("an interrupted fwctl left a change half made; repaired: the "
+			"stored rules are enforced");
+	}
 	return 0;
 }
 
@@ -332,6 +416,15 @@ int fw_state_open(struct fw_state *st, enum fw_open how)
 	err = safe_mkdir(st->dir, false);
 	if (err && err != -ENOENT)
 		return err;
+	if (write) {
+		/* Left by a fwctl killed while making or removing the state. */
+		char aside[sizeof(st->dir)];
+
+		if (!aside_path(st, "new", aside, sizeof(aside)))
+			wipe_dir(aside);
+		if (!aside_path(st, "old", aside, sizeof(aside)))
+			wipe_dir(aside);
+	}
 	if (!err) {
 		err = open_maps(st);
 		if (!err)
@@ -343,24 +436,19 @@ int fw_state_open(struct fw_state *st, enum fw_open how)
 			close_maps(st);
 			if (!write)
 				return 0;
-			err = wipe_dir(st->dir);
+			err = fw_state_destroy(st);
 			if (err)
 				return err;
 		} else {
 			st->exists = true;
-			return read_tables(st);
+			err = read_tables(st);
+			return err || !st->dirty ? err : repair(st, write);
 		}
 	}
 	if (!create)
 		return 0;
 
-	err = safe_mkdir(st->dir, true);
-	if (!err)
-		err = create_maps(st);
-	if (!err)
-		err = open_maps(st);
-	if (!err)
-		err = write_meta(st);
+	err = create_state(st);
 	if (err)
 		return err;
 	st->exists = true;
@@ -375,19 +463,29 @@ void fw_state_close(struct fw_state *st)
 	st->lock_fd = -1;
 }
 
-/* Removes every pin of this namespace: maps, and links with them. */
+/* Removes every pin of this namespace: maps, and links with them. Renamed
+ * aside first, so it is gone at once even if the removal is cut short. */
 int fw_state_destroy(struct fw_state *st)
 {
+	char aside[sizeof(st->dir)];
+
 	close_maps(st);
 	st->exists = false;
-	return st->dir[0] ? wipe_dir(st->dir) : 0;
+	if (!st->dir[0])
+		return 0;
+	if (aside_path(st, "old", aside, sizeof(aside)) || wipe_dir(aside) ||
+	    (rename(st->dir, aside) && errno != ENOENT))
+		return wipe_dir(st->dir);
+	return wipe_dir(aside);
 }
 
+/* The whole ruleset in one update: old or new, never a mix. */
 int fw_state_save_rules(struct fw_state *st)
 {
-	for (__u32 i = 0; i < FW_MAX_RULES; i++)
-		if (bpf_map_update_elem(st->rules_fd, &i, &st->rules[i], BPF_ANY))
-			return fw_fail(-errno, "cannot write rules: %s", strerror(errno));
+	__u32 zero = 0;
+
+	if (bpf_map_update_elem(st->rules_fd, &zero, st->rules, BPF_ANY))
+		return fw_fail(-errno, "cannot write rules: %s", strerror(errno));
 	return 0;
 }
 

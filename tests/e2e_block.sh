@@ -71,8 +71,8 @@ tc_kinds() {
 assert tcx_in_status "status names another TC kind than tcx: $(tc_kinds)" \
 	test "$(tc_kinds)" = tcx
 tcx_pins() {
-	# shellcheck disable=SC2012 # names only
-	ls /sys/fs/bpf/fwctl/ns"$(stat -L -c %i "/run/netns/$H")"/ 2>/dev/null | grep -c '^fw_tcx_out_'
+	local pins=(/sys/fs/bpf/fwctl/ns"$(stat -L -c %i "/run/netns/$H")"/fw_tcx_out_*)
+	[ -e "${pins[0]}" ] && echo ${#pins[@]} || echo 0
 }
 assert tcx_pinned "expected 3 pinned TCX egress links, found $(tcx_pins)" test "$(tcx_pins)" = 3
 assert tcx_ping_dropped "host ping to c1 answered with TCX links" ping_none "$H" "${C_IP4[1]}"

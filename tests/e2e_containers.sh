@@ -167,6 +167,18 @@ assert dir_out_toward_passes "host's echo requests did not reach c1, or replies 
 check netns_detach fw -n "$H" detach "netns:$C1"
 assert netns_detached "detach netns:$C1 left something attached" attached_only ""
 
+# A namespace with no veth into the host's side: kept, covering nothing, and
+# said so (a silent rule that covers nothing would surprise).
+bare_ns ctrlone
+run fw -n "$H" block icmp "netns:$BARE"
+uncovered_warned() {
+	[ "$RC" -eq 0 ] && grep -q "netns:$BARE has no interface in this namespace yet" <<<"$ERR"
+}
+assert netns_uncovered_warns "block on a namespace with no port here: want exit 0 and a warning" \
+	uncovered_warned
+assert netns_uncovered_attaches_nothing "a rule covering nothing attached something" attached_only ""
+check netns_uncovered_detach fw -n "$H" detach "netns:$BARE"
+
 PID2=$(ip netns pids "$C2" | head -1)
 if [ -z "$PID2" ]; then
 	t_fail pid_target "no process runs in $C2 (its httpd)"

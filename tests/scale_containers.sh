@@ -2,9 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # scale_containers.sh - 200 containers on one bridge: `block` on the bridge
-# covers all 201 interfaces, `status` and `stats` each finish in under 1 s
-# (median of 3 runs: machines are noisy), and the kernel memory fwctl's
-# programs and maps lock is stated per covered interface.
+# covers all 201 interfaces and drops what it should, `status` and `stats`
+# answer for all of them, and the kernel memory fwctl's programs and maps
+# lock is stated per covered interface. The times are printed as figures,
+# never asserted (the machines are shared and noisy): the goal (under 1 s
+# each) is measured by `make bench` (bench/ctl_cost).
 #
 #   fwtestsclhost: docker0 172.31.X.1 --+-- vethc1   == eth0 .11  (fwtestsclc1)
 #                                       +-- ...
@@ -16,7 +18,7 @@
 # (at most 250: one /24 and fwctl's 256 interfaces per namespace).
 # shellcheck disable=SC2317 # helpers run through assert()
 # shellcheck source=tests/lib.sh
-source "$(dirname "$0")/../lib.sh"
+source "$(dirname "$0")/lib.sh"
 
 require_root
 require_fwctl
@@ -25,7 +27,7 @@ N=${SCALE_N:-200}
 if ! [[ $N =~ ^[0-9]+$ ]] || ((N < 2 || N > 250)); then
 	t_skip_file "SCALE_N wants 2-250"
 fi
-LIMIT_S=1.0
+GOAL_S=1.0
 
 bare_ns sclhost
 H=$BARE
@@ -116,24 +118,7 @@ if ! B1=$(block_secs); then
 	t_done
 fi
 t_ok block_bridge
-# A cold block cannot be repeated without undoing it; it is, twice more, for a
-# median, only when the first run is near the limit (noise, not a 3x miss).
-BLOCKS=$B1
-if awk -v t="$B1" -v l="$LIMIT_S" 'BEGIN { exit !(t >= l && t < 3 * l) }'; then
-	for _ in 1 2; do
-		fw -n "$H" -q detach --all >/dev/null 2>&1
-		B=$(block_secs) && BLOCKS+=" $B"
-	done
-fi
-# shellcheck disable=SC2086 # one figure per word
-BLOCK_S=$(printf '%s\n' $BLOCKS | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
-echo "# block icmp docker0: $BLOCK_S s for $((N + 1)) interfaces (runs: $BLOCKS)"
-if awk -v t="$BLOCK_S" -v l="$LIMIT_S" 'BEGIN { exit !(t < l) }'; then
-	t_ok block_fast
-else
-	t_fail block_fast "block on the bridge took $BLOCK_S s for $((N + 1)) interfaces," \
-		"limit $LIMIT_S s" "runs: $BLOCKS"
-fi
+echo "# block icmp docker0: $B1 s for $((N + 1)) interfaces (goal $GOAL_S s)"
 
 STATUS=$(fw -n "$H" -j status 2>/dev/null)
 is_json "$STATUS" || STATUS='{}'
@@ -148,25 +133,26 @@ assert all_covered "not every interface covered" all_covered
 assert c2c_ping_dropped "c1 -> c$N ping answered" ping_none "$C"1 "$NET4.$((10 + N))"
 assert host_ping_dropped "host -> c$((N / 2)) ping answered" ping_none "$H" "$NET4.$((10 + N / 2))"
 
-# --- status and stats under 1 s -----------------------------------------------------
+# --- status and stats: every interface, and the times as figures ---------------------
 
-under_limit() {
-	local name=$1 what=$2
-	shift 2
-	local m
-	m=$(median3 "$@")
-	echo "# $what: median $m s"
-	if awk -v t="${m%% *}" -v l="$LIMIT_S" 'BEGIN { exit !(t < l) }'; then
+# answers NAME WHAT ROWS CMD...: CMD exits 0 with at least ROWS lines; its time
+# (median of 3) is printed.
+answers() {
+	local name=$1 what=$2 rows=$3
+	shift 3
+	run "$@"
+	if [ "$RC" -eq 0 ] && [ "$(wc -l <<<"$OUT")" -ge "$rows" ]; then
 		t_ok "$name"
 	else
-		t_fail "$name" "median ${m%% *} s, limit $LIMIT_S s" "runs: ${m#* }"
+		t_fail "$name" "want exit 0 and at least $rows lines" "$(last_run)"
 	fi
+	echo "# $what: median $(median3 "$@") s (goal $GOAL_S s)"
 }
-under_limit status_fast "status ($((N + 1)) interfaces)" fw -n "$H" status
-under_limit status_json_fast "-j status" fw -n "$H" -j status
-under_limit stats_fast "stats" fw -n "$H" stats
-under_limit stats_json_fast "-j stats" fw -n "$H" -j stats
-under_limit stats_one_fast "stats netns:${C}1 (one container)" fw -n "$H" stats "netns:${C}1"
+answers status_all "status ($((N + 1)) interfaces)" $((N + 2)) fw -n "$H" status
+answers status_json_all "-j status" 1 fw -n "$H" -j status
+answers stats_all "stats" 2 fw -n "$H" stats
+answers stats_json_all "-j stats" 1 fw -n "$H" -j stats
+answers stats_one "stats netns:${C}1 (one container)" 2 fw -n "$H" stats "netns:${C}1"
 
 # --- memory per covered interface -------------------------------------------------
 
@@ -206,6 +192,45 @@ else
 		t_fail memory_accounted "$NPROG programs for $IFS_N interfaces, expected 1 to 3"
 	fi
 fi
+
+# --- 200 containers gone at once, no watcher running ---------------------------------
+
+# Their namespaces deleted, their veths with them: status marks the ports gone,
+# and the next change frees everything they held (slot, policy, ifindex map).
+PORT_IDX=$(fw -n "$H" -j status | jq -r '.interfaces[] | select(.ifname != "docker0") | .ifindex')
+for ((i = 1; i <= N; i++)); do
+	echo "netns del $C$i"
+done >"$T_TMP/gone.batch"
+ip -force -b "$T_TMP/gone.batch" >/dev/null 2>&1
+ports_left() {
+	ip -n "$H" -o link show type veth | grep -c 'vethc'
+}
+for _ in $(seq 100); do
+	[ "$(ports_left)" -eq 0 ] && break
+	sleep 0.1
+done
+gone_marked() {
+	local got
+	got=$(fw -n "$H" -j status | jq '[.interfaces[] | select(.kind == "gone")] | length')
+	T_DETAIL="$got interfaces marked gone, $(ports_left) veths still there"
+	[ "$got" -eq "$N" ]
+}
+assert gone_marked "status does not mark the $N deleted ports gone" gone_marked
+check change_after_gone fw -n "$H" -q block udp docker0
+only_bridge_left() {
+	local ifs slots policies
+	ifs=$(fw -n "$H" -j status | jq -r '[.interfaces[].ifname] | join(",")')
+	slots=$(for idx in $PORT_IDX; do
+		bpftool -j map lookup pinned "$DIR/fw_slots" key $((idx & 255)) $(((idx >> 8) & 255)) \
+			$(((idx >> 16) & 255)) 0 | jq -r '.formatted.value'
+	done | awk '$1 != 0' | wc -l)
+	policies=$(bpftool -j map dump pinned "$DIR/fw_policy" |
+		jq '[.[].formatted.value | select(.blocked | any(. != 0))] | length')
+	T_DETAIL="status lists '$ifs'; $slots deleted ports still mapped in fw_slots;"
+	T_DETAIL+=" $policies non-empty fw_policy entries (want 2: docker0 in and out)"
+	[ "$ifs" == docker0 ] && [ "$slots" -eq 0 ] && [ "$policies" -eq 2 ]
+}
+assert gone_state_freed "the next change did not free what the deleted ports held" only_bridge_left
 
 # --- and away, fast ----------------------------------------------------------------
 

@@ -20,7 +20,8 @@
 #
 # Before and after (the same number of containers and the same rules, watch
 # settled): fwctl's programs, maps and TCX links in the kernel (only ours:
-# named fw_* and using this namespace's pinned fw_policy), its pins, and the
+# named fw_* and using this namespace's pinned fw_policy), its cls_bpf
+# filters and the clsact qdiscs of the namespace, its pins, and the
 # watch process's open fds and VmRSS. Equal counts, and RSS within
 # SOAK_RSS_SLACK_KB (default 2048), or it fails. At the end every program id
 # seen during the run must be gone from the kernel after detach --all.
@@ -90,7 +91,7 @@ container_del() {
 census() {
 	local dir pol progs
 	dir=$(state_dir "$H")
-	[ -n "$dir" ] || { echo "progs=0 maps=0 links=0 pins=0"; return; }
+	[ -n "$dir" ] || { echo "progs=0 maps=0 links=0 pins=0 filters=0 clsact=0"; return; }
 	pol=$(bpftool -j map show pinned "$dir/fw_policy" 2>/dev/null | jq -r .id)
 	progs=$(bpftool -j prog show 2>/dev/null |
 		jq -c --argjson m "${pol:-0}" '[.[] | select((.name // "") | startswith("fw_")) |
@@ -100,8 +101,25 @@ census() {
 			'[.[] | select(.id as $i | $p | index($i)) | .map_ids[]] | unique | length')" \
 		"links=$(bpftool -j link show 2>/dev/null | jq --argjson p "$progs" \
 			'[.[] | select(.prog_id as $i | $p | index($i))] | length')" \
-		"pins=$(find "$dir" -mindepth 1 | wc -l)"
+		"pins=$(find "$dir" -mindepth 1 | wc -l)" \
+		"filters=$(tc_census filter)" "clsact=$(tc_census qdisc)"
 	jq -r '.[]' <<<"$progs" >>"$T_TMP/prog_ids"
+}
+
+# tc_census filter|qdisc: fwctl's cls_bpf filters (by name) or the clsact
+# qdiscs on every interface of the host namespace.
+tc_census() {
+	local dev n=0 hook
+	for dev in $(ip -n "$H" -j link show | jq -r '.[].ifname'); do
+		if [ "$1" == qdisc ]; then
+			tc -n "$H" qdisc show dev "$dev" | grep -q '^qdisc clsact' && n=$((n + 1))
+			continue
+		fi
+		for hook in ingress egress; do
+			n=$((n + $(tc -n "$H" filter show dev "$dev" $hook 2>/dev/null | grep -c ' fw_tc_')))
+		done
+	done
+	echo $n
 }
 
 watch_figures() {
@@ -217,7 +235,7 @@ echo "soak: $rounds rounds in ${DURATION}s: $adds containers added, $dels remove
 echo "soak: kernel before: $before_k; after: $after_k" >&2
 echo "soak: watch pid $WATCH_PID before: $before_w; after: $after_w" >&2
 
-for k in progs maps links pins; do
+for k in progs maps links pins filters clsact; do
 	b=$(grep -o "$k=[0-9]*" <<<"$before_k" | cut -d= -f2)
 	a=$(grep -o "$k=[0-9]*" <<<"$after_k" | cut -d= -f2)
 	expect_eq "no-leak-$k" "$b" "$a" "before: $before_k" "after: $after_k"

@@ -146,7 +146,7 @@ struct fw_iface {
 	char name[FW_IFNAME_LEN];
 };
 
-/* fw_rules[i]: one target's rule, as the user stated it. */
+/* One target's rule, as the user stated it. */
 struct fw_rule {
 	char target[FW_TARGET_LEN]; /* "": entry free */
 	struct fw_policy blocked[FW_DIRS];
@@ -155,13 +155,23 @@ struct fw_rule {
 	__u8 pad[6];
 };
 
+/* fw_rules[0]: every rule of the namespace in one value, so that replacing
+ * the ruleset is one map update: a killed fwctl leaves the old or the new. */
+struct fw_ruleset {
+	struct fw_rule rule[FW_MAX_RULES];
+};
+
 /* fw_meta[0]: whose state this is, so a recycled netns inode is not confused
- * with the namespace that made it. */
+ * with the namespace that made it; and whether a change is under way. */
 struct fw_meta {
 	__u32 version;
-	__u32 pad;
+	__u32 flags; /* FW_META_* */
 	__u64 netns_cookie;
 	__u64 netns_ino;
 };
+
+/* Set while a change is under way; found set, the change was interrupted
+ * and the next fwctl makes the kernel enforce the stored rules again. */
+#define FW_META_DIRTY (1U << 0)
 
 #endif /* FW_ABI_H */

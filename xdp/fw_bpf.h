@@ -53,9 +53,9 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, FW_MAX_RULES);
+	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct fw_rule);
+	__type(value, struct fw_ruleset);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } fw_rules SEC(".maps");
 

@@ -19,6 +19,14 @@ int fw_xdp(struct xdp_md *ctx)
 	data = (void *)(long)ctx->data;
 	data_end = (void *)(long)ctx->data_end;
 	idx = fw_parse(data, data_end, &l4);
+
+#ifdef FW_TEST_REFUSED
+	/* tests/e2e_refused.sh builds this: a read past the packet, unchecked,
+	 * which the verifier must refuse. */
+	if (*(volatile __u8 *)data_end)
+		return XDP_ABORTED;
+#endif
+
 	/* XDP_PASS - FW_PASS, XDP_PASS - FW_DROP: no branch, no select. */
 	return XDP_PASS -
 	       fw_account(pol, cnt, idx, fw_icmp_exempt(idx, l4, data_end), data_end - data);

@@ -2,27 +2,33 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # e2e_crash.sh - kill -9 fwctl at random moments during attach, block and
-# restore (CRASH_KILLS per scenario, default 15: 60 kills in all), then check:
+# restore (CRASH_KILLS per scenario, default 15), and at exact ones: the Nth
+# bpf(2) call, N spread from its first change to its end (CRASH_EXACT per scenario,
+# default 12, SIGKILL injected by strace); 135 kills in all, the last 27 with
+# TCX links (FWCTL_TC=tcx). Then check:
 #  - the state is the old one or the new one, never a mix: `-j status` (less
 #    program ids) and `save` (less its comment) equal one of the two states
 #    the same command gives when it is not killed;
 #  - the kernel agrees with fwctl: the XDP program on each interface is the
-#    one `status` names (or none where it names none), and there is one
-#    pinned TCX link per interface `status` says has TC egress;
+#    one `status` names (or none where it names none), a TC program of
+#    fwctl's sits on each TC hook exactly where `status` says one does, and
+#    there is one pinned TCX link per interface `status` says has one;
 #  - the next call works: `status` answers at once (flock dies with its
 #    holder, so no stale lock), and the killed command run again to the end
 #    gives exactly the new state, with the kernel in agreement.
-# The delay before the kill is random (bash $RANDOM, bounded): 0 to 1.3x how
-# long the command takes when left alone (at least 30 ms), so the kill lands
-# anywhere from exec to exit.
+# The delay before the kill is random (bash $RANDOM, bounded, in
+# microseconds): 0 to how long the command takes when left alone (at least
+# 5 ms), so the kill lands anywhere from exec to exit. A kill that finds a
+# change half made leaves fwctl's dirty mark set: the next fwctl (here the
+# `status` of the check) repairs it and says so; at least one kill must.
 #
 #   fwtestcr:  cra <=veth=> crap     crb <=veth=> crbp
 # shellcheck source=tests/lib.sh
-source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 require_root
 require_fwctl
-require_cmd nsenter jq ip
+require_cmd nsenter jq ip strace tc
 KILLS=${CRASH_KILLS:-15}
 
 bare_ns cr
@@ -37,7 +43,7 @@ done
 # without program ids and save without its comment line, all sorted.
 snap() {
 	local st sv
-	st=$(fw -n "$NS" -j status 2>&1) || { echo "status failed: $st"; return; }
+	st=$(fw -n "$NS" -j status 2>>"$T_TMP/snap.err") || { echo "status failed: $st"; return; }
 	jq -c -S '(.interfaces[]? | {status: .ifname, hook, xdp: .xdp.mode, tc: .tc.kind,
 		egress: .tc.egress, ingress: .tc.ingress, blocked, strict}),
 		(.rules[]? | {rule: .target, in, out, mode, hook})' <<<"$st" 2>&1 | sort
@@ -54,7 +60,7 @@ what_differs() {
 # kernel_check: what the kernel runs is what fwctl says. Empty output means
 # it agrees; otherwise one line per disagreement.
 kernel_check() {
-	local st ifc kid sid dir pins want
+	local st ifc kid sid dir pins want hook ktc stc
 	st=$(fw -n "$NS" -j status 2>/dev/null)
 	for ifc in cra crb; do
 		kid=$(ip -n "$NS" -j link show $ifc | jq -r '.[0].xdp.prog.id // 0')
@@ -62,6 +68,14 @@ kernel_check() {
 			.xdp.attached) | .xdp.prog_id][0] // 0' <<<"$st")
 		[ "$kid" == "$sid" ] ||
 			echo "$ifc: the kernel runs XDP program $kid, fwctl status says ${sid/#0/none}"
+		for hook in ingress egress; do
+			ktc=false
+			tc -n "$NS" filter show dev $ifc $hook 2>/dev/null | grep -q ' fw_tc_' && ktc=true
+			stc=$(jq -r --arg i $ifc --arg h $hook '[.interfaces[]? | select(.ifname == $i and
+				.tc.kind == "cls_bpf") | .tc[$h]][0] // false' <<<"$st")
+			[ "$ktc" == "$stc" ] ||
+				echo "$ifc: fwctl's cls_bpf filter on $hook: kernel $ktc, fwctl status $stc"
+		done
 	done
 	dir=$(state_dir "$NS")
 	pins=0
@@ -90,6 +104,22 @@ ms_now() {
 	date +%s%3N
 }
 
+# bpf_calls SETUP... -- OP: "FIRST LAST": OP's bpf(2) calls from SETUP's
+# state, numbered from 1, from its first change (a map update: the dirty
+# mark) to its last call; before the first change it only reads.
+bpf_calls() {
+	local setup=()
+	while [ "$1" != -- ]; do
+		setup+=("$1")
+		shift
+	done
+	shift
+	reset "${setup[@]}" || { echo 0; return; }
+	strace -f -e trace=bpf -o "$T_TMP/count" "$FWCTL" -q -n "$NS" "$@" >/dev/null 2>&1
+	awk '/bpf\(/ { n++ } /BPF_MAP_UPDATE_ELEM/ && !first { first = n }
+		END { print (first ? first : 1), n + 0 }' "$T_TMP/count"
+}
+
 printf 'block udp crb --dir in\nblock tcp,gre cra --dir out\n' >"$T_TMP/B.rules"
 printf 'block icmp cra\n' >"$T_TMP/A.rules"
 
@@ -97,7 +127,7 @@ printf 'block icmp cra\n' >"$T_TMP/A.rules"
 scenario() {
 	local name=$1 op=$2
 	shift 2
-	local old new got kc t0 dur max delay i pid outcome n_old=0 n_new=0 n_mix=0 shown=0
+	local old new got kc t0 dur max delay i pid outcome n_old=0 n_new=0 n_mix=0 shown=0 n_repaired=0
 	local mix_detail=() kern_detail=() next_detail=() lock_detail=() n_kern=0
 
 	# The two states, from runs left alone; and how long the command takes.
@@ -117,29 +147,56 @@ scenario() {
 	fi
 	kc=$(kernel_check)
 	[ -z "$kc" ] || t_fail "$name/setup" "the kernel disagrees with fwctl after '$op'" "$kc"
-	max=$((dur * 13 / 10))
-	[ $max -ge 30 ] || max=30
+	# Kills spread over the command's whole run, in microseconds.
+	max=$((dur * 1000))
+	[ $max -ge 5000 ] || max=5000
+	# And kills at exact moments: at bpf(2) calls spread evenly over the
+	# command's run (strace injects SIGKILL at the Nth), the first change
+	# to the kernel or the pins included.
+	local at=() first nbpf
+	# shellcheck disable=SC2086 # a command line, split on purpose
+	read -r first nbpf < <(bpf_calls "$@" -- $op)
+	if [ "${nbpf:-0}" -gt "${first:-0}" ]; then
+		for ((i = 0; i < EXACT; i++)); do
+			at+=($((first + i * (nbpf - first) / (EXACT > 1 ? EXACT - 1 : 1))))
+		done
+	fi
+	local total=$((KILLS + ${#at[@]}))
 
-	for ((i = 1; i <= KILLS; i++)); do
+	for ((i = 1; i <= total; i++)); do
 		if ! reset "$@" || [ "$(snap)" != "$old" ]; then
 			t_fail "$name/setup" "cannot get back to the old state (kill $i)"
 			return
 		fi
-		delay=$((RANDOM % (max + 1)))
-		# shellcheck disable=SC2086
-		"$FWCTL" -q -n "$NS" $op >/dev/null 2>&1 &
-		pid=$!
-		sleep "$(printf '0.%03d' "$delay")"
-		kill -9 $pid 2>/dev/null
-		wait $pid 2>/dev/null
+		if [ $i -le "$KILLS" ]; then
+			delay=$(((RANDOM * 32768 + RANDOM) % (max + 1)))
+			# shellcheck disable=SC2086
+			"$FWCTL" -q -n "$NS" $op >/dev/null 2>&1 &
+			pid=$!
+			sleep "$(printf '0.%06d' "$delay")"
+			kill -9 $pid 2>/dev/null
+			wait $pid 2>/dev/null
+			delay="$delay us"
+		else
+			delay="bpf call ${at[i - KILLS - 1]} of $nbpf"
+			# shellcheck disable=SC2086
+			strace -f -o /dev/null -e trace=bpf \
+				-e inject=bpf:signal=KILL:when="${at[i - KILLS - 1]}" \
+				"$FWCTL" -q -n "$NS" $op >/dev/null 2>&1
+		fi
+		: >"$T_TMP/snap.err"
 		got=$(snap)
+		if grep -q 'interrupted fwctl' "$T_TMP/snap.err"; then
+			n_repaired=$((n_repaired + 1))
+			REPAIRS=$((REPAIRS + 1))
+		fi
 		if [ "$got" == "$old" ]; then
 			outcome=old n_old=$((n_old + 1))
 		elif [ "$got" == "$new" ]; then
 			outcome=new n_new=$((n_new + 1))
 		else
 			outcome=mix n_mix=$((n_mix + 1))
-			[ $shown -lt 2 ] && mix_detail+=("kill $i after $delay ms: against the old state:" \
+			[ $shown -lt 2 ] && mix_detail+=("kill $i at $delay: against the old state:" \
 				"$(what_differs "$old" "$got")" "against the new state:" \
 				"$(what_differs "$new" "$got")") &&
 				shown=$((shown + 1))
@@ -148,35 +205,36 @@ scenario() {
 		if [ -n "$kc" ]; then
 			n_kern=$((n_kern + 1))
 			[ ${#kern_detail[@]} -lt 6 ] &&
-				kern_detail+=("kill $i after $delay ms (state $outcome):" "$kc")
+				kern_detail+=("kill $i at $delay (state $outcome):" "$kc")
 		fi
 		# The next call: no stale lock, and the command completes the change.
 		run timeout 5 "$FWCTL" -n "$NS" -j status
-		[ "$RC" -eq 0 ] || lock_detail+=("kill $i after $delay ms: $(last_run)")
+		[ "$RC" -eq 0 ] || lock_detail+=("kill $i at $delay: $(last_run)")
 		# shellcheck disable=SC2086
 		run timeout 10 "$FWCTL" -q -n "$NS" $op
 		got=$(snap)
 		kc=$(kernel_check)
 		if [ "$RC" -ne 0 ] || [ "$got" != "$new" ] || [ -n "$kc" ]; then
 			[ ${#next_detail[@]} -lt 8 ] && next_detail+=(
-				"kill $i after $delay ms (state $outcome), then '$op' again: exit $RC;" \
+				"kill $i at $delay (state $outcome), then '$op' again: exit $RC;" \
 				"against the new state:" "$(what_differs "$new" "$got")" "$kc")
 		fi
-		echo "e2e_crash: $name kill $i after $delay ms of ~$dur: $outcome${kc:+, kernel disagrees}" >&2
+		echo "e2e_crash: $name kill $i at $delay of ~$dur: $outcome${kc:+, kernel disagrees}" >&2
 	done
-	echo "e2e_crash: $name: $KILLS kills: $n_old old, $n_new new, $n_mix mix; kernel disagreed $n_kern times" >&2
+	echo "e2e_crash: $name: $total kills: $n_old old, $n_new new, $n_mix mix;" \
+		"$n_repaired found mid-change and repaired; kernel disagreed $n_kern times" >&2
 
 	if [ $n_mix -eq 0 ]; then
 		t_ok "$name/old-or-new"
 	else
-		t_fail "$name/old-or-new" "$n_mix of $KILLS kills left a state that is neither" \
-			"$n_old old, $n_new new; command '$op', killed within ${max} ms" \
+		t_fail "$name/old-or-new" "$n_mix of $total kills left a state that is neither" \
+			"$n_old old, $n_new new; command '$op', killed within ${max} us or by strace" \
 			"${mix_detail[@]}"
 	fi
 	if [ $n_kern -eq 0 ]; then
 		t_ok "$name/kernel-agrees"
 	else
-		t_fail "$name/kernel-agrees" "after $n_kern of $KILLS kills the kernel runs what fwctl does not record" \
+		t_fail "$name/kernel-agrees" "after $n_kern of $total kills the kernel runs what fwctl does not record" \
 			"${kern_detail[@]}"
 	fi
 	if [ ${#lock_detail[@]} -eq 0 ]; then
@@ -192,10 +250,22 @@ scenario() {
 	fi
 }
 
+REPAIRS=0
+EXACT=${CRASH_EXACT:-12}
 scenario attach "attach crb" "block icmp cra"
 scenario block-new-iface "block udp,gre crb" "block icmp cra"
 scenario block-more "block udp,gre cra --dir in" "block icmp cra" "attach crb"
 scenario restore "restore $T_TMP/B.rules" "restore $T_TMP/A.rules"
+# Pinned TCX links instead of cls_bpf filters: a link made but not yet
+# recorded must not outlive the repair either.
+FWCTL_TC=tcx scenario attach-tcx "attach crb" "block icmp cra"
+# Kills spread over whole runs must sometimes land mid-change; if none did,
+# the checks above proved nothing about repairs.
+if [ "$REPAIRS" -gt 0 ]; then
+	t_ok kills-landed-mid-change
+else
+	t_fail kills-landed-mid-change "none of the kills left a change half made"
+fi
 
 # detach --all after a killed attach: nothing of ours may stay attached. The
 # kill lands in the second half of the command, where the program is loaded.

@@ -1,0 +1,98 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# e2e_layout.sh - fw_meta, the record of whose state this is:
+#  - a state of another layout version is refused with a clear message and
+#    left untouched, by readers and writers alike;
+#  - the mark of a change under way, found set (as a killed fwctl leaves it),
+#    makes the next fwctl, even a `status`, enforce the stored rules again,
+#    checking the kernel and not only its own notes: an XDP program removed
+#    behind fwctl's back comes back, and fwctl says what it did.
+#
+#   fwtestlay:  lay0 <=veth=> lay0p
+# shellcheck disable=SC2317 # helpers run through assert()
+# shellcheck source=tests/lib.sh
+source "$(dirname "$0")/lib.sh"
+
+require_root
+require_fwctl
+require_cmd jq bpftool
+bare_ns lay
+NS=$BARE
+if ! { ip -n "$NS" link add lay0 type veth peer name lay0p &&
+	ip -n "$NS" link set lay0 up && ip -n "$NS" link set lay0p up; }; then
+	t_fail topology "cannot create the veth pair"
+	t_done
+fi
+
+check block_icmp fw -n "$NS" block icmp lay0
+DIR=$(state_dir "$NS")
+META=$DIR/fw_meta
+
+# meta_bytes: fw_meta's 24 bytes as hex, space separated.
+meta_bytes() {
+	bpftool -j map lookup pinned "$META" key 0 0 0 0 | jq -r '.value | map(ltrimstr("0x")) | join(" ")'
+}
+# meta_put BYTES: write fw_meta whole.
+meta_put() {
+	# shellcheck disable=SC2086 # one word per byte
+	bpftool map update pinned "$META" key 0 0 0 0 value hex $1
+}
+# with_byte BYTES INDEX HEX: BYTES with byte INDEX replaced.
+with_byte() {
+	local -a b
+	read -ra b <<<"$1"
+	b[$2]=$3
+	echo "${b[*]}"
+}
+
+orig=$(meta_bytes)
+assert meta_readable "cannot read $META" test "$(wc -w <<<"$orig")" -eq 24
+assert meta_version_3 "fw_meta does not start with layout version 3: $orig" \
+	test "${orig:0:11}" = "03 00 00 00"
+
+# --- another layout version -------------------------------------------------------
+
+meta_put "$(with_byte "$orig" 0 02)"
+rules_before=$(bpftool -j map lookup pinned "$DIR/fw_rules" key 0 0 0 0 | jq -c .value)
+run fw -n "$NS" status
+refused() {
+	[ "$RC" -eq 1 ] && grep -q "layout version 2, this fwctl knows 3" <<<"$ERR" &&
+		[ "$(wc -l <<<"$ERR")" -eq 1 ]
+}
+assert old_layout_status_refused "status on a version-2 state: want exit 1 and one line naming both versions" refused
+run fw -n "$NS" block udp lay0
+assert old_layout_block_refused "block on a version-2 state: want exit 1 and one line naming both versions" refused
+unchanged() {
+	[ "$(bpftool -j map lookup pinned "$DIR/fw_rules" key 0 0 0 0 | jq -c .value)" == "$rules_before" ] &&
+		[ "$(meta_bytes)" == "$(with_byte "$orig" 0 02)" ]
+}
+assert old_layout_untouched "the refused block changed the rules or fw_meta" unchanged
+meta_put "$orig"
+
+# --- a change found half made ------------------------------------------------------
+
+xdp_id() {
+	ip -n "$NS" -j link show lay0 | jq -r '.[0].xdp.prog.id // 0'
+}
+assert xdp_attached "no XDP program on lay0 after block" test "$(xdp_id)" != 0
+# What a fwctl killed mid-change may leave: the mark set, the kernel not
+# running what the record says.
+ip -n "$NS" link set dev lay0 xdp off
+meta_put "$(with_byte "$orig" 4 01)"
+run fw -n "$NS" -j status
+repaired_said() {
+	[ "$RC" -eq 0 ] && grep -q "interrupted fwctl left a change half made; repaired" <<<"$ERR"
+}
+assert repair_reported "status did not repair and say so" repaired_said
+assert repair_reattached "lay0 has no XDP program after the repair" test "$(xdp_id)" != 0
+status_names_it() {
+	[ "$(jq -r '.interfaces[0].xdp.prog_id' <<<"$OUT")" == "$(xdp_id)" ]
+}
+assert repair_status_agrees "status names another XDP program than the kernel runs" status_names_it
+assert repair_mark_cleared "the mark is still set after the repair" \
+	test "$(meta_bytes | cut -d' ' -f5)" = 00
+run fw -n "$NS" status
+assert repair_once "a second status repaired again: $ERR" test -z "$ERR"
+check detach_all fw -n "$NS" detach --all
+t_done
