@@ -135,10 +135,24 @@ static void print_table(json_t *doc, json_t *prev, double secs)
 	json_t *ifs = json_object_get(doc, "interfaces"), *ifc, *row;
 	bool rates = prev && secs > 0;
 	size_t i, j;
-	int rows = 0;
+	int rows = 0, cw = 0;
 
-	printf("%-16s %-3s %-10s %12s %10s %12s %10s", "IFACE", "DIR", "PROTO", "PASSED", "BYTES",
-	       "DROPPED", "BYTES");
+	/* A CONTAINER column where some interface belongs to one, as wide as
+	 * the longest name. */
+	json_array_foreach(ifs, i, ifc)
+	{
+		const char *ctr = json_string_value(json_object_get(ifc, "container"));
+
+		if (ctr && (int)strlen(ctr) > cw)
+			cw = strlen(ctr);
+	}
+	if (cw && cw < (int)strlen("CONTAINER"))
+		cw = strlen("CONTAINER");
+	printf("%-16s ", "IFACE");
+	if (cw)
+		printf("%-*s ", cw, "CONTAINER");
+	printf("%-3s %-10s %12s %10s %12s %10s", "DIR", "PROTO", "PASSED", "BYTES", "DROPPED",
+	       "BYTES");
 	if (rates)
 		printf(" %10s %10s %10s", "PASS/s", "DROP/s", "BYTES/s");
 	putchar('\n');
@@ -146,10 +160,13 @@ static void print_table(json_t *doc, json_t *prev, double secs)
 	{
 		json_array_foreach(json_object_get(ifc, "counters"), j, row)
 		{
+			const char *ctr = json_string_value(json_object_get(ifc, "container"));
 			char a[16], b[16], c[16], d[16];
 
-			printf("%-16s %-3s %-10s %12s %10s %12s %10s",
-			       json_string_value(json_object_get(ifc, "ifname")),
+			printf("%-16s ", json_string_value(json_object_get(ifc, "ifname")));
+			if (cw)
+				printf("%-*s ", cw, ctr ? ctr : "-");
+			printf("%-3s %-10s %12s %10s %12s %10s",
 			       json_string_value(json_object_get(row, "direction")),
 			       json_string_value(json_object_get(row, "proto")),
 			       fw_human_count(field_of(row, "passed_packets"), a, sizeof(a)),

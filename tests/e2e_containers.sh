@@ -149,6 +149,14 @@ assert netns_status_one "status netns:$C1 is not vethc1 alone, named $C1" \
 	only_port_status "netns:$C1" vethc1 "$C1"
 assert netns_stats_one "stats netns:$C1 is not vethc1 alone, named $C1, with drops" \
 	only_port_stats "netns:$C1" vethc1 "$C1"
+stats_text_names() {
+	local out
+	out=$(fw -n "$H" stats "netns:$C1")
+	T_DETAIL=$out
+	head -1 <<<"$out" | grep -q '^IFACE  *CONTAINER ' &&
+		grep -Eq "^vethc1 +$C1 +(in|out) +icmp " <<<"$out"
+}
+assert netns_stats_text_container "stats text has no CONTAINER column naming $C1" stats_text_names
 check netns_unblock fw -n "$H" unblock all "netns:$C1"
 assert netns_unblocked "host -> c1 ping fails after unblock" ping_ok "$H" "${C_IP4[1]}"
 
