@@ -43,15 +43,17 @@ PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(LIBS) 2>/dev/null) -lelf -lz
 BPF_SRCS := xdp/fw_xdp.bpf.c tc/fw_tc.bpf.c
 BPF_OBJS := $(patsubst %.bpf.c,$(OUTPUT)/%.bpf.o,$(BPF_SRCS))
 SKELS := $(OUTPUT)/fw_xdp.skel.h $(OUTPUT)/fw_tc.skel.h
+# Benchmark-only BPF objects (bench/*.bpf.c): never part of fwctl.
+BENCH_SKELS := $(patsubst bench/%.bpf.c,$(OUTPUT)/%.skel.h,$(wildcard bench/*.bpf.c))
 CTL_SRCS := $(wildcard ctl/*.c)
 CTL_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(CTL_SRCS))
 # Every tests/unit/*.c and bench/*.c is one program, linked with the skeletons.
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(wildcard tests/unit/*.c))
-BENCH_BINS := $(patsubst bench/%.c,$(OUTPUT)/bench/%,$(wildcard bench/*.c))
+BENCH_BINS := $(patsubst bench/%.c,$(OUTPUT)/bench/%,$(filter-out %.bpf.c,$(wildcard bench/*.c)))
 DEPS_STAMP := $(OUTPUT)/.deps-ok
 
 .DELETE_ON_ERROR:
-.SECONDARY: $(BPF_OBJS) $(SKELS)
+.SECONDARY: $(BPF_OBJS) $(SKELS) $(BENCH_SKELS)
 .PHONY: all deps help test bench fuzz soak demo man install uninstall clean format
 
 MAN_PAGE := $(if $(wildcard docs/usage.md),$(OUTPUT)/fwctl.8)
@@ -98,6 +100,12 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/xdp/%.bpf.o
 $(OUTPUT)/%.skel.h: $(OUTPUT)/tc/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $* > $@
+
+$(OUTPUT)/%.skel.h: $(OUTPUT)/bench/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $* > $@
+
+$(addsuffix .o,$(BENCH_BINS)): $(BENCH_SKELS)
 
 $(OUTPUT)/%.o: %.c $(SKELS) $(LIMITS_STAMP) | $(DEPS_STAMP)
 	$(call msg,CC,$@)

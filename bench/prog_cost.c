@@ -14,9 +14,11 @@
  * real interface's ifindex (a veth in a network namespace of our own, made
  * with unshare(2): it goes with the process). -i N covers N interfaces, the
  * frame arriving on the last: the data path must not care. -s adds the
- * fixed-slot instance (rodata slot, no fw_slots lookup) the tests use.
+ * fixed-slot instance (rodata slot, no fw_slots lookup) the tests use. -a
+ * adds, on the XDP rows, fwctl's program cut short after each step of its hot
+ * path (bench/fw_stages.bpf.c) and prints what each step adds.
  *
- * Usage: prog_cost [-r ROUNDS] [-n REPEAT] [-i IFACES] [-s] [-q]
+ * Usage: prog_cost [-r ROUNDS] [-n REPEAT] [-i IFACES] [-s] [-a] [-q]
  *        (root; -q: 3 x 100000)
  */
 #define _GNU_SOURCE /* sched_getcpu() */
@@ -46,10 +48,11 @@
 #include "fw_abi.h"
 #include "fw_xdp.skel.h"
 #include "fw_tc.skel.h"
+#include "fw_stages.skel.h"
 #include "../tests/unit/frames.h"
 #include "../tests/unit/pindir.h"
 
-#define MAX_PROGS  5
+#define MAX_PROGS  10
 #define MAX_ROUNDS 1000
 
 /* xdp-filter's map values (its common_kern_user.h): flags in the low bits. */
@@ -97,13 +100,15 @@ struct prog {
 	int samples;
 	__u32 ns[MAX_ROUNDS];
 	__u32 retval;
-	bool ret_differs; /* returned different values across rounds */
+	bool ret_differs;  /* returned different values across rounds */
+	const char *stage; /* -a: a step of fw_stages.bpf.c; NULL: not one */
 };
 
 static struct fw_xdp *xdp_skel, *xdp_fixed;
 static struct fw_tc *tc_skel, *tc_fixed;
 static int n_ifaces = 1;
-static bool fixed_too;
+static bool fixed_too, stages_too;
+static struct fw_stages *stages_skel;
 /* ifindex[slot]: the interfaces covered; frames arrive on the last one. */
 static int ifindex[FW_MAX_IFACES];
 static struct bpf_object *xf_obj[2];
@@ -258,6 +263,26 @@ static int load_fw(struct fw_xdp **xdp, struct fw_tc **tc, __u32 slot, char *why
 	return 0;
 }
 
+/* The stages share fwctl's pinned maps, so cover() holds for them too. */
+static int load_stages(char *why, size_t len)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = pin_dir);
+	int err;
+
+	stages_skel = fw_stages__open_opts(&opts);
+	if (!stages_skel) {
+		snprintf(why, len, "cannot open the stages: %s", strerror(errno));
+		return -1;
+	}
+	stages_skel->rodata->fw_slot = FW_SLOT_BY_IFINDEX;
+	err = fw_stages__load(stages_skel);
+	if (err) {
+		snprintf(why, len, "cannot load the stages: %s", strerror(-err));
+		return -1;
+	}
+	return 0;
+}
+
 /* Covers the n interfaces as fwctl would: fw_slots[ifindex] = slot + 1, and
  * every slot blocks ICMP both ways. */
 static int cover(int n, char *why, size_t len)
@@ -298,6 +323,8 @@ static int setup(char *why, size_t len)
 	if (fixed_too && load_fw(&xdp_fixed, &tc_fixed, (__u32)n_ifaces - 1, why, len))
 		return -1;
 	if (cover(n_ifaces, why, len))
+		return -1;
+	if (stages_too && load_stages(why, len))
 		return -1;
 	trivial_fd[HOOK_XDP][FW_PASS] = trivial_load(BPF_PROG_TYPE_XDP, XDP_PASS, "fwb_xdp_pass");
 	trivial_fd[HOOK_XDP][FW_DROP] = trivial_load(BPF_PROG_TYPE_XDP, XDP_DROP, "fwb_xdp_drop");
@@ -403,6 +430,29 @@ struct row {
 
 static const char *const hook_name[] = { "xdp", "tc" };
 
+/* In the order fw_xdp runs the steps; the parser alone last. */
+static void add_stages(struct row *w)
+{
+	const struct {
+		const char *stage;
+		const struct bpf_program *prog;
+	} st[] = {
+		{ "ifindex", stages_skel->progs.st_ifindex },
+		{ "slot", stages_skel->progs.st_slot },
+		{ "lookups", stages_skel->progs.st_lookups },
+		{ "decide", stages_skel->progs.st_decide },
+		{ "parse", stages_skel->progs.st_parse },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(st) / sizeof(st[0]); i++)
+		w->progs[w->nprogs++] = (struct prog){
+			.name = st[i].stage,
+			.fd = bpf_program__fd(st[i].prog),
+			.stage = st[i].stage,
+		};
+}
+
 static void print_rows(struct row *rows, int nrows)
 {
 	__u32 med[MAX_PROGS], lo, hi, base;
@@ -419,6 +469,8 @@ static void print_rows(struct row *rows, int nrows)
 		for (i = 0; i < w->nprogs; i++) {
 			struct prog *p = &w->progs[i];
 
+			if (p->stage)
+				continue;
 			minmax(p, &lo, &hi);
 			printf("%-14s %-4s %-17s %-7s %7u %7u %7u  ", i ? "" : w->frame,
 			       i ? "" : hook_name[w->hook], p->name,
@@ -429,6 +481,57 @@ static void print_rows(struct row *rows, int nrows)
 				       (int)med[i] - (int)base);
 			else
 				printf("-\n");
+		}
+	}
+}
+
+/* -a: the XDP rows again, step by step. "step adds" is what a stage adds to
+ * the one before it; the parser alone is set against the trivial program. */
+static void print_stage(const char *frame, const char *step, const char *verdict, __u32 m,
+			__u32 base, __u32 prev)
+{
+	printf("%-14s %-8s %-7s %7u  %.2fx %+3d ns  %+3d ns\n", frame, step, verdict, m,
+	       (double)m / base, (int)m - (int)base, (int)m - (int)prev);
+}
+
+static void print_stages(struct row *rows, int nrows)
+{
+	__u32 base, prev, m;
+	int r, i;
+
+	if (!stages_too)
+		return;
+	printf("\nfwctl's XDP program cut short after each step (-a; bench/fw_stages.bpf.c), "
+	       "median ns:\n"
+	       "  ifindex  reads ctx->ingress_ifindex   slot    + fw_slots[ifindex]\n"
+	       "  lookups  + policy, counters lookups   decide  + parse and decide\n"
+	       "  fwctl    + count: the whole program   parse   the parser alone, no lookup\n");
+	printf("%-14s %-8s %-7s %7s  %-14s %s\n", "frame", "step", "verdict", "median",
+	       "vs trivial", "step adds");
+	for (r = 0; r < nrows; r++) {
+		struct row *w = &rows[r];
+
+		if (w->hook != HOOK_XDP)
+			continue;
+		base = prev = median(&w->progs[1]);
+		print_stage(w->frame, "trivial", verdict_name(w->hook, w->progs[1].retval), base,
+			    base, prev);
+		for (i = 2; i < w->nprogs; i++) {
+			struct prog *p = &w->progs[i];
+
+			if (!p->stage)
+				continue;
+			if (!strcmp(p->stage, "parse")) { /* the whole program before it */
+				m = median(&w->progs[0]);
+				print_stage("", "fwctl", verdict_name(w->hook, w->progs[0].retval),
+					    m, base, prev);
+				prev = base;
+			}
+			m = median(p);
+			print_stage("", p->stage,
+				    p->ret_differs ? "varies" : verdict_name(w->hook, p->retval), m,
+				    base, prev);
+			prev = m;
 		}
 	}
 }
@@ -476,11 +579,12 @@ static void print_versus(struct row *rows, int nrows)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: prog_cost [-r ROUNDS] [-n REPEAT] [-i IFACES] [-s] [-q]\n"
+	fprintf(f, "usage: prog_cost [-r ROUNDS] [-n REPEAT] [-i IFACES] [-s] [-a] [-q]\n"
 		   "  -r ROUNDS  rounds per program, median reported (default 5)\n"
 		   "  -n REPEAT  runs per round, BPF_PROG_TEST_RUN repeat (default 1000000)\n"
 		   "  -i IFACES  interfaces covered, frames arrive on the last (default 1)\n"
 		   "  -s         also the fixed-slot instance, as \"fwctl-slot\"\n"
+		   "  -a         also fwctl's XDP program cut short after each step\n"
 		   "  -q         quick: 3 rounds of 100000 unless -r/-n say otherwise\n");
 }
 
@@ -495,7 +599,7 @@ int main(int argc, char **argv)
 	cpu_set_t set;
 	size_t f;
 
-	while ((c = getopt(argc, argv, "r:n:i:sqh")) != -1) {
+	while ((c = getopt(argc, argv, "r:n:i:saqh")) != -1) {
 		switch (c) {
 		case 'r':
 			rounds = atoi(optarg);
@@ -508,6 +612,9 @@ int main(int argc, char **argv)
 			break;
 		case 's':
 			fixed_too = true;
+			break;
+		case 'a':
+			stages_too = true;
 			break;
 		case 'q':
 			quick = true;
@@ -588,6 +695,8 @@ int main(int argc, char **argv)
 				if (xf_fd[i] >= 0)
 					w->progs[w->nprogs++] =
 						(struct prog){ .name = xf_name[i], .fd = xf_fd[i] };
+			if (stages_too && c == HOOK_XDP)
+				add_stages(w);
 		}
 	}
 
@@ -611,6 +720,7 @@ int main(int argc, char **argv)
 
 	print_rows(rows, nrows);
 	print_versus(rows, nrows);
+	print_stages(rows, nrows);
 	/* A fast wrong answer is not a result. */
 	for (i = 0; i < nrows; i++) {
 		const struct prog *p = &rows[i].progs[0];
@@ -632,6 +742,7 @@ out:
 			if (trivial_fd[i][c] >= 0)
 				close(trivial_fd[i][c]);
 	}
+	fw_stages__destroy(stages_skel);
 	fw_xdp__destroy(xdp_fixed);
 	fw_tc__destroy(tc_fixed);
 	fw_xdp__destroy(xdp_skel);

@@ -7,7 +7,8 @@
 # the control plane at every N, the exposure window, then the next round),
 # so a change in the machine's load spreads over all of them alike:
 #   prog_cost  BPF_PROG_TEST_RUN cost of fwctl's programs beside trivial ones
-#              and xdp-filter's (build/bench/prog_cost, one round per call);
+#              and xdp-filter's (build/bench/prog_cost, one round per call),
+#              with fwctl's XDP program cut short after each step (-a);
 #              and, when prog_cost offers -i, the same at N covered interfaces
 #   live       a UDP flood over a veth into every filter (bench/live.sh)
 #   ctl        fwctl's control plane with N covered interfaces: block,
@@ -16,7 +17,7 @@
 #              (bench/exposure.sh, a share of the ports each round)
 # then, once, any other bench/*.sh (their own figures, kept in the results).
 # Results go to bench/results/<date-time>/: live.tsv, prog_cost.tsv,
-# prog_scale.tsv, ctl.tsv, exposure.tsv (raw, one row per run, call or
+# prog_stages.tsv, prog_scale.tsv, ctl.tsv, exposure.tsv (raw, one row per run, call or
 # port), *_summary.tsv (min, median, max, ratios), summary.txt (the tables
 # printed at the end), bench.png, timing.tsv (seconds per part and round).
 # Benchmarks print figures and never judge them: the exit status is 0 unless
@@ -172,13 +173,26 @@ pc_parse() {
 		}'
 }
 
+# fwctl's XDP program step by step (`prog_cost -a`), when prog_cost offers it:
+# "frame step verdict ns" rows from its second table (frame on the first
+# row of each frame only).
+PST_TSV=$RES/prog_stages.tsv
+PC_ARGS=()
+pst_parse() {
+	awk -v OFS='\t' '
+		/^frame[ \t]+step[ \t]+verdict/ { on = 1; next }
+		on && NF == 0 { exit }
+		on && /^[^ ]/ { f = $1; print f, $2, $3, $4; next }
+		on { print f, $1, $2, $3 }'
+}
+
 prog_cost_round() {
 	local r=$1 out
 	if [ ! -x "$PROG_COST" ]; then
 		[ "$r" = 1 ] && b_log "bench: prog_cost: $PROG_COST not built (bench/prog_cost.c): part skipped"
 		return 0
 	fi
-	out=$(timeout -k 2 120 "$PROG_COST" -r 1 -n "$PC_REPEAT" 2>"$BENCH_TMP/pc.err")
+	out=$(timeout -k 2 120 "$PROG_COST" -r 1 -n "$PC_REPEAT" "${PC_ARGS[@]}" 2>"$BENCH_TMP/pc.err")
 	local st=$?
 	{
 		echo "== round $r (exit $st)"
@@ -190,6 +204,7 @@ prog_cost_round() {
 		return 1
 	fi
 	pc_parse <<<"$out" | sed "s/^/$r\t/" >>"$PC_TSV"
+	[ ${#PC_ARGS[@]} = 0 ] || pst_parse <<<"$out" | sed "s/^/$r\t/" >>"$PST_TSV"
 	grep -q "^prog_cost:.*returned" "$BENCH_TMP/pc.err" && return 1
 	return 0
 }
@@ -348,6 +363,36 @@ summarize_prog_cost() {
 		}' "$PC_TSV" >"$RES/prog_cost_summary.tsv"
 }
 
+# prog_stages_summary.tsv: per frame and step, in prog_cost's order, the
+# min/median/max ns, the ratio of medians against the trivial program, and
+# what the step adds to the one before it (the parser alone: to trivial).
+summarize_stages() {
+	[ -s "$PST_TSV" ] && [ "$(wc -l <"$PST_TSV")" -gt 1 ] || return 0
+	awk -F'\t' -v OFS='\t' '
+		function med(s,   a, n, i, j, t) {
+			n = split(s, a, " ")
+			for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j-1] + 0 > a[j] + 0; j--) {
+				t = a[j]; a[j] = a[j-1]; a[j-1] = t }
+			lo = a[1]; hi = a[n]; cnt = n
+			return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+		}
+		NR == 1 { next }
+		{ k = $2 OFS $3; if (!(k in v)) order[++nk] = k
+		  v[k] = v[k] " " $5; verdict[k] = $4 }
+		END {
+			print "frame", "step", "verdict", "runs", "ns_min", "ns_median", "ns_max",
+			      "ratio_vs_trivial", "step_adds_ns"
+			for (i = 1; i <= nk; i++) {
+				k = order[i]; split(k, f, OFS); m = med(v[k])
+				if (f[2] == "trivial") base = prev = m
+				if (f[2] == "parse") prev = base
+				print k, verdict[k], cnt, lo, m, hi,
+				      (base > 0 ? sprintf("%.3f", m / base) : "-"), m - prev
+				prev = m
+			}
+		}' "$PST_TSV" >"$RES/prog_stages_summary.tsv"
+}
+
 # ctl_summary.tsv: per operation and N, over every call of every round:
 # min, median, p99 (nearest rank: the max below 100 calls), max; the spread
 # of the round medians; the median CPU time of a call; the goal (ms); and
@@ -495,6 +540,28 @@ report() {
 			BEGIN { printf "%-14s %-4s %-16s %-7s %4s %5s %6s %5s %7s %5s\n", "frame",
 				 "hook", "program", "verdict", "runs", "min", "median", "max",
 				 "/trivial", "goal" }' "$RES/prog_cost_summary.tsv"
+		echo
+	fi
+	if [ -s "$RES/prog_stages_summary.tsv" ]; then
+		echo "fwctl's XDP program cut short after each step (prog_cost -a, bench/fw_stages.bpf.c):"
+		echo "median ns (x trivial); ifindex: reads ctx->ingress_ifindex; slot: + fw_slots[ifindex];"
+		echo "lookups: + policy and counters; decide: + parse and decide; fwctl: + count (the"
+		echo "whole program); parse: the parser alone, no lookup"
+		awk -F'\t' 'NR == 1 { next }
+			{ if (!($1 in fs)) { fs[$1] = 1; fr[++nf] = $1 }
+			  if (!($2 in ss)) { ss[$2] = 1; st[++ns] = $2 }
+			  c[$1, $2] = sprintf("%g (%.2f)", $6, $8) }
+			END {
+				printf "%-8s", "step"
+				for (j = 1; j <= nf; j++) printf " %13s", fr[j]
+				printf "\n"
+				for (i = 1; i <= ns; i++) {
+					printf "%-8s", st[i]
+					for (j = 1; j <= nf; j++)
+						printf " %13s", (fr[j], st[i]) in c ? c[fr[j], st[i]] : "-"
+					printf "\n"
+				}
+			}' "$RES/prog_stages_summary.tsv"
 		echo
 	fi
 	echo "goals (same run; figures, not verdicts):"
@@ -714,6 +781,7 @@ finish() {
 	summarize_ctl
 	summarize_exposure
 	summarize_pc_scale
+	summarize_stages
 	report >"$RES/summary_main.txt"
 	report_ctl >"$RES/summary_ctl.txt"
 	cat "$RES/summary_main.txt" - "$RES/summary_ctl.txt" <<<"" | tee "$RES/summary.txt"
@@ -737,6 +805,10 @@ machine >"$RES/machine.txt"
 echo "bench: results in $RES" >&2
 echo "$LIVE_HEADER" >"$RES/live.tsv"
 printf 'round\tframe\thook\tprogram\tverdict\tns\n' >"$PC_TSV"
+if [ -x "$PROG_COST" ] && "$PROG_COST" -h 2>&1 | grep -qE -- '(^|[[ ])-a[] ]'; then
+	PC_ARGS=(-a)
+	printf 'round\tframe\tstep\tverdict\tns\n' >"$PST_TSV"
+fi
 echo "$CTL_HEADER" >"$RES/ctl.tsv"
 printf 'round\tport\tjoined_ms\tenforced_ms\tingress\tstatus\n' >"$EXP_TSV"
 printf 'round\tpart\tseconds\n' >"$RES/timing.tsv"
