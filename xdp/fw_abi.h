@@ -30,7 +30,9 @@
 #define FW_MAX_VLAN 2
 /* IPv6 extension headers walked; a longer chain is malformed. */
 #define FW_MAX_EXTHDR 6
-/* TC: bytes pulled into the linear area when headers sit in fragments. */
+/* TC, where headers sit in fragments: a frame up to FW_COPY_MAX bytes is
+ * parsed from a copy; a longer one has FW_PULL_MAX bytes pulled in. */
+#define FW_COPY_MAX   256
 #define FW_PULL_MAX   1024
 #define FW_TARGET_LEN 64
 #define FW_IFNAME_LEN 16

@@ -1634,11 +1634,16 @@ struct nlcase {
 	 * into skb metadata before packet taps and TC ingress see the frame. */
 	__u16 untagged;
 	__u16 linear; /* ring: bytes put in the linear area; 0: 14 */
+	/* Longer than FW_COPY_MAX: the program pulls the headers into the
+	 * linear area; a shorter frame it reads from a copy, the skb as is. */
+	bool pulled;
 };
 
-/* Every case fails without fw_tc_parse's pull: the IP header is outside the
- * linear area, so the frame would count as malformed, and be dropped as
- * such wherever anything is blocked. */
+/* Every case fails without fw_tc's copy or pull: the IP header is outside
+ * the linear area, so the frame would count as malformed, and be dropped as
+ * such wherever anything is blocked. A frame egress passes also shows, at
+ * vb's ingress probe, whether egress copied (the skb arrives as it left) or
+ * pulled (more of it arrives linear). */
 /* clang-format off */
 static const struct nlcase nlcases[] = {
 	{ "ring-ipv4-udp-passed", { ETH(P_IP), IP4(17), UDP(.len = 22) },
@@ -1670,10 +1675,17 @@ static const struct nlcase nlcases[] = {
 	{ "ring-ipv6-chain6-split-mid-chain-passed", { ETH(P_IPV6), CHAIN6(17), UDP() },
 	  true, HOOK_TC_OUT, "icmpv6", 17, PASS, .linear = 14 + 40 + 8 + 4 },
 	{ "page-ipv4-udp-5000-passed", { ETH(P_IP), IP4(17), UDP(.len = 4958) },
-	  false, HOOK_TC_OUT, "icmp", 17, PASS },
+	  false, HOOK_TC_OUT, "icmp", 17, PASS, .pulled = true },
+	/* 14 + 40 + 512 bytes of headers in a frame past the copy: pulled. */
+	{ "ring-ipv6-hopopts-512-udp-passed-pulled",
+	  { ETH(P_IPV6), IP6(0), HOPOPTS(17, .len = 63), UDP() },
+	  true, HOOK_TC_OUT, "icmpv6", 17, PASS, .pulled = true },
+	{ "ring-ipv6-hopopts-512-icmpv6-blocked-pulled",
+	  { ETH(P_IPV6), IP6(0), HOPOPTS(58, .len = 63), ICMP6() },
+	  true, HOOK_TC_OUT, "icmpv6", 58, DROP, .pulled = true },
 	{ "page-ipv6-hopopts-icmpv6-5000-blocked",
 	  { ETH(P_IPV6), IP6(0), HOPOPTS(58), ICMP6(.len = 4930) },
-	  false, HOOK_TC_OUT, "icmpv6", 58, DROP },
+	  false, HOOK_TC_OUT, "icmpv6", 58, DROP, .pulled = true },
 
 	{ "ring-ipv4-udp-passed", { ETH(P_IP), IP4(17), UDP(.len = 22) },
 	  true, HOOK_TC_IN, "tcp", 17, PASS, .udp = true },
@@ -1689,12 +1701,15 @@ static const struct nlcase nlcases[] = {
 	  { ETH(P_8021AD), VLAN(P_8021Q), VLAN(P_IPV6), IP6(58), ICMP6() },
 	  true, HOOK_TC_IN, "icmpv6", 58, DROP, .untagged = 4 },
 	{ "page-ipv4-udp-5000-passed", { ETH(P_IP), IP4(17), UDP(.len = 4958) },
-	  false, HOOK_TC_IN, "icmp", 17, PASS, .udp = true },
+	  false, HOOK_TC_IN, "icmp", 17, PASS, .udp = true, .pulled = true },
 	{ "ring-ipv6-neighbour-solicit-type-paged-exempt",
 	  { ETH(P_IPV6), IP6(58), ICMP6T(135, 0, .len = 16) },
 	  true, HOOK_TC_IN, "icmpv6", 58, PASS, .linear = 14 + 40 },
 	{ "ring-ipv4-frag-needed-type-paged-strict", { ETH(P_IP), IP4(1), ICMP4T(3, 4, .len = 28) },
 	  true, HOOK_TC_IN, "icmp,strict", 1, DROP, .linear = 14 + 20 },
+	{ "ring-ipv6-hopopts-512-icmpv6-blocked-pulled",
+	  { ETH(P_IPV6), IP6(0), HOPOPTS(58, .len = 63), ICMP6() },
+	  true, HOOK_TC_IN, "icmpv6", 58, DROP, .pulled = true },
 };
 /* clang-format on */
 
@@ -1702,14 +1717,14 @@ static void run_nlcase(struct veth *v, const struct nlcase *c)
 {
 	struct fw_policy pol = policy_parse(c->block), none = { 0 };
 	int side = c->hook == HOOK_TC_IN, slot = side ? SLOT_VETH_IN : SLOT_VETH_OUT;
-	struct probe_val pv = { 0 };
+	struct probe_val pv = { 0 }, pv_in = { 0 };
 	__u8 frame[FR_MAX_LEN];
 	char name[128], n1[32];
 	struct check ck = { 0 };
 	size_t len, seen_len, tap_len = 0;
 	int err, taps, dgrams = -1, tries, s;
 	struct cell want;
-	__u32 key = (__u32)side;
+	__u32 key = (__u32)side, key_in = 1;
 	unsigned int i;
 
 	snprintf(name, sizeof(name), "%s/nonlinear-%s", hook_name[c->hook], c->name);
@@ -1728,6 +1743,8 @@ static void run_nlcase(struct veth *v, const struct nlcase *c)
 		err = veth_fw(v, s, s == side ? prog_fd(slot_index((__u32)slot), c->hook) : -1);
 	if (!err)
 		err = bpf_map_update_elem(v->probe_map, &key, &pv, BPF_ANY) ? -errno : 0;
+	if (!err)
+		err = bpf_map_update_elem(v->probe_map, &key_in, &pv, BPF_ANY) ? -errno : 0;
 	rx_drain(v);
 	if (!err)
 		err = snap_take(&before);
@@ -1787,6 +1804,26 @@ static void run_nlcase(struct veth *v, const struct nlcase *c)
 				taps, tap_len, len - c->untagged);
 	} else if (taps) {
 		ck_fail(&ck, "%d frames reached " VB " though egress dropped it", taps);
+	}
+	/* What egress passed on: as it was (copied) or with more of it
+	 * linear (pulled). vb's probe runs after its tap: wait for it. A
+	 * tag the kernel strips at vb is pulled in there, so those cases
+	 * tell nothing. */
+	if (!side && c->verdict == FW_PASS && !c->untagged) {
+		for (tries = 0; tries < 100 && pv_in.len != seen_len; tries++) {
+			bpf_map_lookup_elem(v->probe_map, &key_in, &pv_in);
+			if (pv_in.len != seen_len)
+				sleep_ms(10);
+		}
+		if (pv_in.len != seen_len)
+			ck_fail(&ck, "vb's ingress probe saw %llu bytes, expected %zu",
+				(unsigned long long)pv_in.len, seen_len);
+		else if (c->pulled ? pv_in.linear <= pv.linear : pv_in.linear != pv.linear)
+			ck_fail(&ck, "egress handed on %llu linear bytes of %llu, had %llu: %s",
+				(unsigned long long)pv_in.linear, (unsigned long long)pv_in.len,
+				(unsigned long long)pv.linear,
+				c->pulled ? "headers past the copy were not pulled in"
+					  : "it pulled what a copy could read");
 	}
 	if (c->udp && dgrams != (c->verdict == FW_PASS))
 		ck_fail(&ck, "%d datagrams reached the socket behind " VB ", expected %d", dgrams,
