@@ -331,18 +331,38 @@ summarize_live() {
 		}' "$tmp" >"$RES/live_summary.tsv"
 }
 
-# prog_cost_summary.tsv: per frame, hook and program the min/median/max ns
-# per run and the ratio of medians against the trivial program.
-summarize_prog_cost() {
-	[ -s "$PC_TSV" ] || return 0
-	awk -F'\t' -v OFS='\t' '
+# awk: med(list) of a space-separated list of numbers, with its lo, hi and
+# cnt on the side; summaries of per-round figures start with it.
+AWK_MED='
 		function med(s,   a, n, i, j, t) {
 			n = split(s, a, " ")
 			for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j-1] + 0 > a[j] + 0; j--) {
 				t = a[j]; a[j] = a[j-1]; a[j-1] = t }
 			lo = a[1]; hi = a[n]; cnt = n
 			return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-		}
+		}'
+
+# awk: grid(corner, width, rows, nrows, cols, ncols, cell, prefix) prints a
+# table with cell[row, col] ("-" where there is none), the column names
+# after prefix.
+AWK_GRID='
+		function grid(corner, w, r, nr, c, nc, cell, pre,   i, j) {
+			printf "%-" w "s", corner
+			for (j = 1; j <= nc; j++) printf " %13s", pre c[j]
+			printf "\n"
+			for (i = 1; i <= nr; i++) {
+				printf "%-" w "s", r[i]
+				for (j = 1; j <= nc; j++)
+					printf " %13s", (r[i], c[j]) in cell ? cell[r[i], c[j]] : "-"
+				printf "\n"
+			}
+		}'
+
+# prog_cost_summary.tsv: per frame, hook and program the min/median/max ns
+# per run and the ratio of medians against the trivial program.
+summarize_prog_cost() {
+	[ -s "$PC_TSV" ] || return 0
+	awk -F'\t' -v OFS='\t' "$AWK_MED"'
 		NR == 1 { next }
 		{ k = $2 OFS $3 OFS $4; if (!(k in v)) order[++nk] = k
 		  v[k] = v[k] " " $6; verdict[k] = $5 }
@@ -368,14 +388,7 @@ summarize_prog_cost() {
 # what the step adds to the one before it (the parser alone: to trivial).
 summarize_stages() {
 	[ -s "$PST_TSV" ] && [ "$(wc -l <"$PST_TSV")" -gt 1 ] || return 0
-	awk -F'\t' -v OFS='\t' '
-		function med(s,   a, n, i, j, t) {
-			n = split(s, a, " ")
-			for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j-1] + 0 > a[j] + 0; j--) {
-				t = a[j]; a[j] = a[j-1]; a[j-1] = t }
-			lo = a[1]; hi = a[n]; cnt = n
-			return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-		}
+	awk -F'\t' -v OFS='\t' "$AWK_MED"'
 		NR == 1 { next }
 		{ k = $2 OFS $3; if (!(k in v)) order[++nk] = k
 		  v[k] = v[k] " " $5; verdict[k] = $4 }
@@ -547,21 +560,11 @@ report() {
 		echo "median ns (x trivial); ifindex: reads ctx->ingress_ifindex; slot: + fw_slots[ifindex];"
 		echo "lookups: + policy and counters; decide: + parse and decide; fwctl: + count (the"
 		echo "whole program); parse: the parser alone, no lookup"
-		awk -F'\t' 'NR == 1 { next }
+		awk -F'\t' "$AWK_GRID"'NR == 1 { next }
 			{ if (!($1 in fs)) { fs[$1] = 1; fr[++nf] = $1 }
 			  if (!($2 in ss)) { ss[$2] = 1; st[++ns] = $2 }
-			  c[$1, $2] = sprintf("%g (%.2f)", $6, $8) }
-			END {
-				printf "%-8s", "step"
-				for (j = 1; j <= nf; j++) printf " %13s", fr[j]
-				printf "\n"
-				for (i = 1; i <= ns; i++) {
-					printf "%-8s", st[i]
-					for (j = 1; j <= nf; j++)
-						printf " %13s", (fr[j], st[i]) in c ? c[fr[j], st[i]] : "-"
-					printf "\n"
-				}
-			}' "$RES/prog_stages_summary.tsv"
+			  c[$2, $1] = sprintf("%g (%.2f)", $6, $8) }
+			END { grid("step", 8, st, ns, fr, nf, c, "") }' "$RES/prog_stages_summary.tsv"
 		echo
 	fi
 	echo "goals (same run; figures, not verdicts):"
@@ -603,24 +606,14 @@ report_ctl() {
 		echo "control plane: wall ms per fwctl call, process start included (bench/ctl_time),"
 		echo "N = covered ports on one bridge (N+1 interfaces, N container namespaces);"
 		echo "median of all rounds' calls (block, unblock: median / p99); limit: fwctl refused N"
-		awk -F'\t' '
+		awk -F'\t' "$AWK_GRID"'
 			NR == 1 { next }
 			{ if (!($2 in seen)) { seen[$2] = 1; ns[++nn] = $2 }
 			  if (!($1 in so)) { so[$1] = 1; ops[++no] = $1 }
 			  v = $4 == "limit" ? "limit" : $4 != "ok" && !$3 ? "error" : $1 ~ /^(un)?block$/ ? \
 			      sprintf("%.1f / %.0f", $6, $7) : sprintf("%.1f", $6)
 			  cell[$1, $2] = v }
-			END {
-				printf "%-12s", "op"
-				for (j = 1; j <= nn; j++) printf " %13s", "N=" ns[j]
-				printf "\n"
-				for (i = 1; i <= no; i++) {
-					printf "%-12s", ops[i]
-					for (j = 1; j <= nn; j++)
-						printf " %13s", (ops[i], ns[j]) in cell ? cell[ops[i], ns[j]] : "-"
-					printf "\n"
-				}
-			}' "$RES/ctl_summary.tsv"
+			END { grid("op", 12, ops, no, ns, nn, cell, "N=") }' "$RES/ctl_summary.tsv"
 		echo
 		echo "the same, every figure: ms over all calls (p99: nearest rank, = max below 100"
 		echo "calls); rounds: lowest and highest round median; cpu: median user+system ms;"
