@@ -10,18 +10,15 @@
 static const char *mode_name[] = { "none", "native", "generic" };
 static const char *tc_name[] = { "none", "tcx", "cls_bpf" };
 
-static json_t *iface_json(struct fw_state *st, __u32 slot, const struct fw_view *v)
+/* pol: the slot's two policies; xdp: what the kernel runs there now. */
+static json_t *iface_json(struct fw_state *st, __u32 slot, const struct fw_view *v,
+			  const struct fw_policy pol[FW_DIRS], struct fw_xdp_info xdp)
 {
 	const struct fw_iface *ifc = &st->ifaces[slot];
 	const struct fw_link *l = fw_view_link(v, ifc->ifindex);
-	struct fw_policy pol[FW_DIRS] = {};
-	struct fw_xdp_info xdp = {};
-	bool ours;
-
-	fw_xdp_query(ifc->ifindex, &xdp);
-	fw_state_read_policy(st, slot, pol);
 	/* The kernel's word, not our notes: is our program still there? */
-	ours = xdp.prog_id && xdp.prog_id == ifc->xdp_prog_id;
+	bool ours = xdp.prog_id && xdp.prog_id == ifc->xdp_prog_id;
+
 	return json_pack(
 		"{s:s, s:i, s:s, s:s, s:o, s:s, s:{s:b, s:s, s:i}, "
 		"s:{s:b, s:b, s:s}, s:{s:o, s:o}, s:{s:b, s:b}}",
@@ -112,8 +109,10 @@ int cmd_status(int argc, char **argv)
 	const char *target = NULL;
 	struct fw_state *st = calloc(1, sizeof(*st));
 	struct fw_view v = {};
+	struct fw_policy *pol = NULL;
+	struct fw_xdp_info *xdp = NULL;
 	json_t *doc = NULL, *ifs;
-	int c, err;
+	int c, err, *ifindex = NULL;
 
 	if (!st)
 		return fw_fail(-ENOMEM, "out of memory");
@@ -138,11 +137,31 @@ int cmd_status(int argc, char **argv)
 		err = fw_view_open(&v, st, target);
 	if (err)
 		goto out;
+	/* Read at once, not per interface: status shows every covered one. */
+	pol = calloc(FW_MAX_IFACES * FW_DIRS, sizeof(*pol));
+	xdp = calloc(FW_MAX_IFACES, sizeof(*xdp));
+	ifindex = calloc(FW_MAX_IFACES, sizeof(*ifindex));
+	if (!pol || !xdp || !ifindex) {
+		err = fw_fail(-ENOMEM, "out of memory");
+		goto out;
+	}
+	for (__u32 s = 0; st->exists && s < FW_MAX_IFACES; s++)
+		ifindex[s] = (int)st->ifaces[s].ifindex;
+	if (st->exists) {
+		err = fw_state_read_policies(st, pol);
+		if (!err)
+			err = fw_xdp_query_all(ifindex, FW_MAX_IFACES, xdp);
+		if (err) {
+			err = fw_fail(err, "cannot read the interfaces' state: %s", strerror(-err));
+			goto out;
+		}
+	}
 	doc = json_pack("{s:[]}", "interfaces");
 	ifs = json_object_get(doc, "interfaces");
 	for (__u32 s = 0; st->exists && s < FW_MAX_IFACES; s++)
-		if (st->ifaces[s].ifindex && fw_view_selects(&v, st->ifaces[s].ifindex))
-			json_array_append_new(ifs, iface_json(st, s, &v));
+		if (ifindex[s] && fw_view_selects(&v, ifindex[s]))
+			json_array_append_new(ifs,
+					      iface_json(st, s, &v, &pol[fw_key(s, 0)], xdp[s]));
 	json_object_set_new(doc, "netns", json_string(st->ns.name));
 	json_object_set_new(doc, "rules", st->exists ? rules_json(st) : json_array());
 	if (fw_opts.json)
@@ -150,6 +169,9 @@ int cmd_status(int argc, char **argv)
 	else
 		print_text(doc);
 out:
+	free(pol);
+	free(xdp);
+	free(ifindex);
 	json_decref(doc);
 	fw_view_close(&v);
 	fw_state_close(st);

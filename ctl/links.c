@@ -186,6 +186,72 @@ out:
 	return err;
 }
 
+/*
+ * The XDP programs of many interfaces: one RTM_GETLINK dump, without the
+ * statistics, for readers that look at every covered interface (status)
+ * rather than one request each. info[i] is ifindex[i]'s; zero where gone.
+ */
+int fw_xdp_query_all(const int *ifindex, int n, struct fw_xdp_info *info)
+{
+	struct {
+		struct nlmsghdr nh;
+		struct ifinfomsg ifi;
+		struct rtattr ext;
+		__u32 mask;
+	} req = {
+		.nh = { .nlmsg_len = sizeof(req),
+			.nlmsg_type = RTM_GETLINK,
+			.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
+			.nlmsg_seq = 1 },
+		.ifi = { .ifi_family = AF_UNSPEC },
+		.ext = { .rta_len = RTA_LENGTH(sizeof(__u32)), .rta_type = IFLA_EXT_MASK },
+		.mask = RTEXT_FILTER_SKIP_STATS,
+	};
+	static char buf[65536] __attribute__((aligned(NLMSG_ALIGNTO)));
+	int fd, len, err = 0;
+	bool done = false;
+
+	memset(info, 0, n * sizeof(*info));
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd < 0)
+		return -errno;
+	if (send(fd, &req, sizeof(req), 0) < 0)
+		err = -errno;
+	while (!err && !done) {
+		len = recv(fd, buf, sizeof(buf), 0);
+		if (len < 0) {
+			err = -errno;
+			break;
+		}
+		for (struct nlmsghdr *nh = (struct nlmsghdr *)buf; NLMSG_OK(nh, (unsigned)len);
+		     nh = NLMSG_NEXT(nh, len)) {
+			struct ifinfomsg *ifi = NLMSG_DATA(nh);
+			int alen = IFLA_PAYLOAD(nh), i;
+
+			if (nh->nlmsg_type == NLMSG_DONE) {
+				done = true;
+				break;
+			}
+			if (nh->nlmsg_type == NLMSG_ERROR) {
+				err = ((struct nlmsgerr *)NLMSG_DATA(nh))->error ?: -EIO;
+				break;
+			}
+			if (nh->nlmsg_type != RTM_NEWLINK)
+				continue;
+			for (i = 0; i < n && ifindex[i] != ifi->ifi_index; i++)
+				;
+			if (i == n)
+				continue;
+			for (struct rtattr *a = IFLA_RTA(ifi); RTA_OK(a, alen);
+			     a = RTA_NEXT(a, alen))
+				if ((a->rta_type & NLA_TYPE_MASK) == IFLA_XDP)
+					xdp_attrs(a, RTA_PAYLOAD(a), &info[i]);
+		}
+	}
+	close(fd);
+	return err;
+}
+
 static int count_reply(struct nl_msg *msg, void *arg)
 {
 	(void)msg;

@@ -103,8 +103,7 @@ int fw_proto_parse_list(const char *list, struct fw_policy *set, bool allow_all)
 	return 0;
 }
 
-/* The canonical name for output: /etc/protocols' official name, else ours. */
-const char *fw_proto_name(unsigned int number, char *buf, size_t len)
+static const char *proto_name_uncached(unsigned int number, char *buf, size_t len)
 {
 	struct protoent *pe = getprotobynumber(number);
 
@@ -119,6 +118,21 @@ const char *fw_proto_name(unsigned int number, char *buf, size_t len)
 		}
 	}
 	snprintf(buf, len, "%u", number);
+	return buf;
+}
+
+/* The canonical name for output: /etc/protocols' official name, else ours.
+ * Remembered: getprotobynumber() reads the file again at every call, and
+ * status names the blocked protocols of every covered interface. */
+const char *fw_proto_name(unsigned int number, char *buf, size_t len)
+{
+	static char names[256][32];
+
+	if (number >= ARRAY_SIZE(names))
+		return proto_name_uncached(number, buf, len);
+	if (!names[number][0])
+		proto_name_uncached(number, names[number], sizeof(names[number]));
+	snprintf(buf, len, "%s", names[number]);
 	return buf;
 }
 

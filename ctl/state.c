@@ -243,16 +243,41 @@ static int wipe_dir(const char *path)
 	return 0;
 }
 
+/* values[0..n) of an array map: in one call (BPF_MAP_LOOKUP_BATCH), or
+ * one by one where the kernel cannot. Every command reads all FW_MAX_IFACES
+ * slots, and a thousand lookups are most of a small call's system time. */
+static int read_array(int fd, void *values, __u32 n, size_t size)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	__u32 *keys = calloc(n, sizeof(*keys)), count = n, next, i;
+	int err = -ENOMEM;
+
+	if (keys) {
+		err = bpf_map_lookup_batch(fd, NULL, &next, keys, values, &count, &opts);
+		if (err == -ENOENT) /* the end of the map: all there is was read */
+			err = 0;
+		for (i = 0; !err && i < n; i++)
+			if (i >= count || keys[i] != i)
+				err = -EIO;
+		free(keys);
+	}
+	for (i = 0; err && i < n; i++)
+		if (bpf_map_lookup_elem(fd, &i, (char *)values + i * size))
+			return -errno;
+	return 0;
+}
+
 static int read_tables(struct fw_state *st)
 {
 	__u32 zero = 0;
+	int err;
 
 	_Static_assert(sizeof(st->rules) == sizeof(struct fw_ruleset), "rules are one ruleset");
 	if (bpf_map_lookup_elem(st->rules_fd, &zero, st->rules))
 		return fw_fail(-errno, "cannot read rules: %s", strerror(errno));
-	for (__u32 i = 0; i < FW_MAX_IFACES; i++)
-		if (bpf_map_lookup_elem(st->ifaces_fd, &i, &st->ifaces[i]))
-			return fw_fail(-errno, "cannot read interfaces: %s", strerror(errno));
+	err = read_array(st->ifaces_fd, st->ifaces, FW_MAX_IFACES, sizeof(st->ifaces[0]));
+	if (err)
+		return fw_fail(err, "cannot read interfaces: %s", strerror(-err));
 	return 0;
 }
 
@@ -518,6 +543,14 @@ int fw_state_read_policy(struct fw_state *st, __u32 slot, struct fw_policy pol[F
 			return fw_fail(-errno, "cannot read policy: %s", strerror(errno));
 	}
 	return 0;
+}
+
+/* Every slot's policies, pol[fw_key(slot, dir)]: what status shows. */
+int fw_state_read_policies(struct fw_state *st, struct fw_policy pol[FW_MAX_IFACES * FW_DIRS])
+{
+	int err = read_array(st->policy_fd, pol, FW_MAX_IFACES * FW_DIRS, sizeof(pol[0]));
+
+	return err ? fw_fail(err, "cannot read policy: %s", strerror(-err)) : 0;
 }
 
 /* Sums one interface and direction over all CPUs, by kind: sums[0-255] the
