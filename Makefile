@@ -53,7 +53,9 @@ BENCH_BINS := $(patsubst bench/%.c,$(OUTPUT)/bench/%,$(filter-out %.bpf.c,$(wild
 DEPS_STAMP := $(OUTPUT)/.deps-ok
 
 .DELETE_ON_ERROR:
-.SECONDARY: $(BPF_OBJS) $(SKELS) $(BENCH_SKELS)
+# Nothing is an intermediate to delete: the objects and skeletons stay, so a
+# second make does nothing.
+.SECONDARY:
 .PHONY: all deps help test bench fuzz soak demo man install uninstall clean format
 
 MAN_PAGE := $(if $(wildcard docs/usage.md),$(OUTPUT)/fwctl.8)

@@ -52,7 +52,7 @@
 #include "../tests/unit/frames.h"
 #include "../tests/unit/pindir.h"
 
-#define MAX_PROGS  10
+#define MAX_PROGS  12
 #define MAX_ROUNDS 1000
 
 /* xdp-filter's map values (its common_kern_user.h): flags in the low bits. */
@@ -445,6 +445,8 @@ static void add_stages(struct row *w)
 	};
 	size_t i;
 
+	_Static_assert(3 + 2 + sizeof(st) / sizeof(st[0]) <= MAX_PROGS,
+		       "fwctl, trivial, fwctl-slot, two xdp-filters and the stages fit a row");
 	for (i = 0; i < sizeof(st) / sizeof(st[0]); i++)
 		w->progs[w->nprogs++] = (struct prog){
 			.name = st[i].stage,
