@@ -1263,7 +1263,7 @@ struct veth {
 	int host_ns, ns_fd[2];
 	int ifindex[2];
 	int probe_map;
-	int probe_fd[2]; /* [0] egress of va, [1] ingress of vb */
+	int probe_fd[3]; /* [0] egress of va, [1] ingress of vb, [2] the same after fwctl's */
 	int fw_on[2];	 /* fwctl program attached there */
 	int tx_fd, ring_fd, tap_fd, udp_fd;
 	__u8 *ring;
@@ -1364,14 +1364,15 @@ static int veth_fw(struct veth *v, int side, int prog_fd)
 	return err;
 }
 
-static int veth_probe(struct veth *v, int side)
+/* Probe n on one side, ahead of fwctl's filter (priority 1, which makes
+ * the clsact qdisc) or after it. */
+static int veth_probe(struct veth *v, int side, int n, __u32 prio)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = v->ifindex[side],
 		    .attach_point = side_point(side));
-	LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = v->probe_fd[side], .handle = 1, .priority = 1);
-	int err;
+	LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = v->probe_fd[n], .handle = 1, .priority = prio);
+	int err = prio == 1 ? bpf_tc_hook_create(&hook) : 0;
 
-	err = bpf_tc_hook_create(&hook);
 	if (err && err != -EEXIST)
 		return err;
 	return bpf_tc_attach(&hook, &opts);
@@ -1420,12 +1421,12 @@ static int veth_up(struct veth *v, char *why, size_t len)
 	}
 
 	v->probe_map = bpf_map_create(BPF_MAP_TYPE_ARRAY, "fwu_probe", sizeof(__u32),
-				      sizeof(struct probe_val), 2, NULL);
+				      sizeof(struct probe_val), 3, NULL);
 	if (v->probe_map < 0) {
 		snprintf(why, len, "cannot create the probe map: %s", strerror(errno));
 		return -1;
 	}
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < 3; i++) {
 		v->probe_fd[i] = probe_load(v->probe_map, i);
 		if (v->probe_fd[i] < 0) {
 			snprintf(why, len, "the kernel refused the probe program");
@@ -1441,7 +1442,9 @@ static int veth_up(struct veth *v, char *why, size_t len)
 			return -1;
 		}
 		v->ifindex[i] = (int)if_nametoindex(i ? VB : VA);
-		err = veth_probe(v, i);
+		err = veth_probe(v, i, i, 1);
+		if (!err && i == 1)
+			err = veth_probe(v, 1, 2, FW_PRIO + 1);
 		if (err) {
 			snprintf(why, len, "cannot attach the probe to %s: %s", i ? VB : VA,
 				 strerror(-err));
@@ -1505,12 +1508,12 @@ static void veth_down(struct veth *v)
 		close(v->tap_fd);
 	if (v->udp_fd >= 0)
 		close(v->udp_fd);
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < 3; i++)
 		if (v->probe_fd[i] >= 0)
 			close(v->probe_fd[i]);
+	for (i = 0; i < 2; i++)
 		if (v->ns_fd[i] >= 0)
 			close(v->ns_fd[i]);
-	}
 	if (v->probe_map >= 0)
 		close(v->probe_map);
 	if (v->host_ns >= 0) {
@@ -1641,9 +1644,9 @@ struct nlcase {
 
 /* Every case fails without fw_tc's copy or pull: the IP header is outside
  * the linear area, so the frame would count as malformed, and be dropped as
- * such wherever anything is blocked. A frame egress passes also shows, at
- * vb's ingress probe, whether egress copied (the skb arrives as it left) or
- * pulled (more of it arrives linear). */
+ * such wherever anything is blocked. A frame fwctl passes also shows, at the
+ * next probe, whether the program copied (the skb goes on as it came) or
+ * pulled (more of it goes on linear). */
 /* clang-format off */
 static const struct nlcase nlcases[] = {
 	{ "ring-ipv4-udp-passed", { ETH(P_IP), IP4(17), UDP(.len = 22) },
@@ -1717,14 +1720,16 @@ static void run_nlcase(struct veth *v, const struct nlcase *c)
 {
 	struct fw_policy pol = policy_parse(c->block), none = { 0 };
 	int side = c->hook == HOOK_TC_IN, slot = side ? SLOT_VETH_IN : SLOT_VETH_OUT;
-	struct probe_val pv = { 0 }, pv_in = { 0 };
+	struct probe_val pv = { 0 }, pv_next = { 0 };
 	__u8 frame[FR_MAX_LEN];
 	char name[128], n1[32];
 	struct check ck = { 0 };
 	size_t len, seen_len, tap_len = 0;
 	int err, taps, dgrams = -1, tries, s;
 	struct cell want;
-	__u32 key = (__u32)side, key_in = 1;
+	/* The probe that sees what fwctl's program passed on: vb's ingress
+	 * probe after egress, the one behind fwctl's filter after ingress. */
+	__u32 key = (__u32)side, key_next = side ? 2 : 1;
 	unsigned int i;
 
 	snprintf(name, sizeof(name), "%s/nonlinear-%s", hook_name[c->hook], c->name);
@@ -1744,7 +1749,7 @@ static void run_nlcase(struct veth *v, const struct nlcase *c)
 	if (!err)
 		err = bpf_map_update_elem(v->probe_map, &key, &pv, BPF_ANY) ? -errno : 0;
 	if (!err)
-		err = bpf_map_update_elem(v->probe_map, &key_in, &pv, BPF_ANY) ? -errno : 0;
+		err = bpf_map_update_elem(v->probe_map, &key_next, &pv, BPF_ANY) ? -errno : 0;
 	rx_drain(v);
 	if (!err)
 		err = snap_take(&before);
@@ -1805,22 +1810,23 @@ static void run_nlcase(struct veth *v, const struct nlcase *c)
 	} else if (taps) {
 		ck_fail(&ck, "%d frames reached " VB " though egress dropped it", taps);
 	}
-	/* What egress passed on: as it was (copied) or with more of it
-	 * linear (pulled). vb's probe runs after its tap: wait for it. A
-	 * tag the kernel strips at vb is pulled in there, so those cases
+	/* What the program passed on: as it was (copied) or with more of it
+	 * linear (pulled). The next probe runs after vb's tap: wait for it.
+	 * A tag the kernel strips at vb is pulled in there, so those cases
 	 * tell nothing. */
-	if (!side && c->verdict == FW_PASS && !c->untagged) {
-		for (tries = 0; tries < 100 && pv_in.len != seen_len; tries++) {
-			bpf_map_lookup_elem(v->probe_map, &key_in, &pv_in);
-			if (pv_in.len != seen_len)
+	if (c->verdict == FW_PASS && !c->untagged) {
+		for (tries = 0; tries < 100 && pv_next.len != seen_len; tries++) {
+			bpf_map_lookup_elem(v->probe_map, &key_next, &pv_next);
+			if (pv_next.len != seen_len)
 				sleep_ms(10);
 		}
-		if (pv_in.len != seen_len)
-			ck_fail(&ck, "vb's ingress probe saw %llu bytes, expected %zu",
-				(unsigned long long)pv_in.len, seen_len);
-		else if (c->pulled ? pv_in.linear <= pv.linear : pv_in.linear != pv.linear)
-			ck_fail(&ck, "egress handed on %llu linear bytes of %llu, had %llu: %s",
-				(unsigned long long)pv_in.linear, (unsigned long long)pv_in.len,
+		if (pv_next.len != seen_len)
+			ck_fail(&ck, "the probe after fwctl's program saw %llu bytes, expected %zu",
+				(unsigned long long)pv_next.len, seen_len);
+		else if (c->pulled ? pv_next.linear <= pv.linear : pv_next.linear != pv.linear)
+			ck_fail(&ck,
+				"fwctl's program handed on %llu linear bytes of %llu, had %llu: %s",
+				(unsigned long long)pv_next.linear, (unsigned long long)pv_next.len,
 				(unsigned long long)pv.linear,
 				c->pulled ? "headers past the copy were not pulled in"
 					  : "it pulled what a copy could read");
@@ -1841,7 +1847,7 @@ static void run_nonlinear(void)
 	struct veth v = { .host_ns = -1,
 			  .ns_fd = { -1, -1 },
 			  .probe_map = -1,
-			  .probe_fd = { -1, -1 },
+			  .probe_fd = { -1, -1, -1 },
 			  .tx_fd = -1,
 			  .ring_fd = -1,
 			  .tap_fd = -1,
