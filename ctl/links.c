@@ -219,8 +219,8 @@ int fw_xdp_query_all(const int *ifindex, int n, struct fw_xdp_info *info)
 		err = -errno;
 	while (!err && !done) {
 		len = recv(fd, buf, sizeof(buf), 0);
-		if (len < 0) {
-			err = -errno;
+		if (len <= 0) {
+			err = len ? -errno : -EIO;
 			break;
 		}
 		for (struct nlmsghdr *nh = (struct nlmsghdr *)buf; NLMSG_OK(nh, (unsigned)len);
