@@ -112,7 +112,7 @@ int cmd_status(int argc, char **argv)
 	struct fw_policy *pol = NULL;
 	struct fw_xdp_info *xdp = NULL;
 	json_t *doc = NULL, *ifs;
-	int c, err, *ifindex = NULL;
+	int c, err;
 
 	if (!st)
 		return fw_fail(-ENOMEM, "out of memory");
@@ -140,17 +140,14 @@ int cmd_status(int argc, char **argv)
 	/* Read at once, not per interface: status shows every covered one. */
 	pol = calloc(FW_MAX_IFACES * FW_DIRS, sizeof(*pol));
 	xdp = calloc(FW_MAX_IFACES, sizeof(*xdp));
-	ifindex = calloc(FW_MAX_IFACES, sizeof(*ifindex));
-	if (!pol || !xdp || !ifindex) {
+	if (!pol || !xdp) {
 		err = fw_fail(-ENOMEM, "out of memory");
 		goto out;
 	}
-	for (__u32 s = 0; st->exists && s < FW_MAX_IFACES; s++)
-		ifindex[s] = (int)st->ifaces[s].ifindex;
 	if (st->exists) {
 		err = fw_state_read_policies(st, pol);
 		if (!err)
-			err = fw_xdp_query_all(ifindex, FW_MAX_IFACES, xdp);
+			err = fw_xdp_query_all(st->ifaces, FW_MAX_IFACES, xdp);
 		if (err) {
 			err = fw_fail(err, "cannot read the interfaces' state: %s", strerror(-err));
 			goto out;
@@ -159,7 +156,7 @@ int cmd_status(int argc, char **argv)
 	doc = json_pack("{s:[]}", "interfaces");
 	ifs = json_object_get(doc, "interfaces");
 	for (__u32 s = 0; st->exists && s < FW_MAX_IFACES; s++)
-		if (ifindex[s] && fw_view_selects(&v, ifindex[s]))
+		if (st->ifaces[s].ifindex && fw_view_selects(&v, st->ifaces[s].ifindex))
 			json_array_append_new(ifs,
 					      iface_json(st, s, &v, &pol[fw_key(s, 0)], xdp[s]));
 	json_object_set_new(doc, "netns", json_string(st->ns.name));
@@ -171,7 +168,6 @@ int cmd_status(int argc, char **argv)
 out:
 	free(pol);
 	free(xdp);
-	free(ifindex);
 	json_decref(doc);
 	fw_view_close(&v);
 	fw_state_close(st);

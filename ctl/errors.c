@@ -103,8 +103,8 @@ static void keep_verifier_reason(const char *log)
 			if (!strncmp(line, stats[i], strlen(stats[i])))
 				break;
 		if (line < end && i == ARRAY_SIZE(stats) && !strstr(line, "BEGIN PROG LOAD LOG")) {
-			snprintf(verifier_reason, sizeof(verifier_reason), "%.*s", (int)(end - line),
-				 line);
+			snprintf(verifier_reason, sizeof(verifier_reason), "%.*s",
+				 (int)(end - line), line);
 			return;
 		}
 		end = line;

@@ -79,7 +79,7 @@ struct fw_xdp_info {
 	__u8 mode; /* enum fw_xdp_mode */
 };
 int fw_xdp_query(int ifindex, struct fw_xdp_info *info);
-int fw_xdp_query_all(const int *ifindex, int n, struct fw_xdp_info *info);
+int fw_xdp_query_all(const struct fw_iface *ifc, int n, struct fw_xdp_info *info);
 
 /* docker.c: the Docker Engine API (DOCKER_HOST=unix://... honoured). */
 bool fw_docker_available(void);
@@ -124,7 +124,6 @@ int fw_state_save_rules(struct fw_state *st);
 int fw_state_mark(struct fw_state *st, bool dirty);
 int fw_state_save_iface(struct fw_state *st, __u32 slot);
 int fw_state_set_policy(struct fw_state *st, __u32 slot, const struct fw_policy pol[FW_DIRS]);
-int fw_state_read_policy(struct fw_state *st, __u32 slot, struct fw_policy pol[FW_DIRS]);
 int fw_state_read_policies(struct fw_state *st, struct fw_policy pol[FW_MAX_IFACES * FW_DIRS]);
 int fw_state_read_counters(struct fw_state *st, __u32 slot, __u32 dir,
 			   struct fw_counter sums[FW_IDX_SUMS]);

@@ -140,6 +140,16 @@ static void xdp_attrs(struct rtattr *xdp, int len, struct fw_xdp_info *info)
 	}
 }
 
+/* The XDP state in one RTM_NEWLINK message. */
+static void link_xdp(const struct nlmsghdr *nh, struct fw_xdp_info *info)
+{
+	int alen = IFLA_PAYLOAD(nh);
+
+	for (struct rtattr *a = IFLA_RTA(NLMSG_DATA(nh)); RTA_OK(a, alen); a = RTA_NEXT(a, alen))
+		if ((a->rta_type & NLA_TYPE_MASK) == IFLA_XDP)
+			xdp_attrs(a, RTA_PAYLOAD(a), info);
+}
+
 /*
  * The XDP program on one interface. One RTM_GETLINK for that ifindex, not
  * bpf_xdp_query()'s dump of every link: with hundreds of ports, attaching
@@ -174,12 +184,7 @@ int fw_xdp_query(int ifindex, struct fw_xdp_info *info)
 	} else if (nh->nlmsg_type == NLMSG_ERROR) {
 		err = ((struct nlmsgerr *)NLMSG_DATA(nh))->error;
 	} else if (nh->nlmsg_type == RTM_NEWLINK) {
-		int alen = IFLA_PAYLOAD(nh);
-
-		for (struct rtattr *a = IFLA_RTA(NLMSG_DATA(nh)); RTA_OK(a, alen);
-		     a = RTA_NEXT(a, alen))
-			if ((a->rta_type & NLA_TYPE_MASK) == IFLA_XDP)
-				xdp_attrs(a, RTA_PAYLOAD(a), info);
+		link_xdp(nh, info);
 	}
 out:
 	close(fd);
@@ -187,11 +192,12 @@ out:
 }
 
 /*
- * The XDP programs of many interfaces: one RTM_GETLINK dump, without the
- * statistics, for readers that look at every covered interface (status)
- * rather than one request each. info[i] is ifindex[i]'s; zero where gone.
+ * The XDP programs of fwctl's n interface slots: one RTM_GETLINK dump,
+ * without the statistics, for readers that look at every covered interface
+ * (status) rather than one request each. info[i] is ifc[i]'s; zero for a
+ * free slot or an interface that is gone.
  */
-int fw_xdp_query_all(const int *ifindex, int n, struct fw_xdp_info *info)
+int fw_xdp_query_all(const struct fw_iface *ifc, int n, struct fw_xdp_info *info)
 {
 	struct {
 		struct nlmsghdr nh;
@@ -225,8 +231,8 @@ int fw_xdp_query_all(const int *ifindex, int n, struct fw_xdp_info *info)
 		}
 		for (struct nlmsghdr *nh = (struct nlmsghdr *)buf; NLMSG_OK(nh, (unsigned)len);
 		     nh = NLMSG_NEXT(nh, len)) {
-			struct ifinfomsg *ifi = NLMSG_DATA(nh);
-			int alen = IFLA_PAYLOAD(nh), i;
+			const struct ifinfomsg *ifi = NLMSG_DATA(nh);
+			int i;
 
 			if (nh->nlmsg_type == NLMSG_DONE) {
 				done = true;
@@ -238,14 +244,10 @@ int fw_xdp_query_all(const int *ifindex, int n, struct fw_xdp_info *info)
 			}
 			if (nh->nlmsg_type != RTM_NEWLINK)
 				continue;
-			for (i = 0; i < n && ifindex[i] != ifi->ifi_index; i++)
+			for (i = 0; i < n && (int)ifc[i].ifindex != ifi->ifi_index; i++)
 				;
-			if (i == n)
-				continue;
-			for (struct rtattr *a = IFLA_RTA(ifi); RTA_OK(a, alen);
-			     a = RTA_NEXT(a, alen))
-				if ((a->rta_type & NLA_TYPE_MASK) == IFLA_XDP)
-					xdp_attrs(a, RTA_PAYLOAD(a), &info[i]);
+			if (i < n)
+				link_xdp(nh, &info[i]);
 		}
 	}
 	close(fd);

@@ -534,17 +534,6 @@ int fw_state_set_policy(struct fw_state *st, __u32 slot, const struct fw_policy 
 	return 0;
 }
 
-int fw_state_read_policy(struct fw_state *st, __u32 slot, struct fw_policy pol[FW_DIRS])
-{
-	for (__u32 dir = 0; dir < FW_DIRS; dir++) {
-		__u32 key = fw_key(slot, dir);
-
-		if (bpf_map_lookup_elem(st->policy_fd, &key, &pol[dir]))
-			return fw_fail(-errno, "cannot read policy: %s", strerror(errno));
-	}
-	return 0;
-}
-
 /* Every slot's policies, pol[fw_key(slot, dir)]: what status shows. */
 int fw_state_read_policies(struct fw_state *st, struct fw_policy pol[FW_MAX_IFACES * FW_DIRS])
 {
