@@ -103,6 +103,9 @@ struct fw_counters {
 _Static_assert(sizeof(struct fw_counters) <= 2000, "an interface's two directions fit in 4000 B");
 _Static_assert(__builtin_offsetof(struct fw_counters, cells) % 8 == 0,
 	       "no padding: the cells align");
+/* The kernel lays per-CPU values 8-byte aligned: readers index a lookup's
+ * copies by sizeof(struct fw_counters). */
+_Static_assert(sizeof(struct fw_counters) % 8 == 0, "per-CPU copies sit sizeof apart");
 
 static inline __u32 fw_key(__u32 slot, __u32 dir)
 {

@@ -633,7 +633,6 @@ struct inst {
 static struct inst insts[NINST];
 static int policy_fd = -1, counters_fd = -1;
 static int ncpus;
-static size_t cnt_stride;
 static __u8 *valbuf; /* one key's per-CPU values */
 static int pin_cpu;  /* where every test-run runs */
 
@@ -769,7 +768,8 @@ static int read_key(__u32 key, struct fw_counter sum[FW_IDX_SUMS])
 		return -errno;
 	memset(sum, 0, sizeof(struct fw_counter) * FW_IDX_SUMS);
 	for (cpu = 0; cpu < ncpus; cpu++)
-		fw_counters_add(sum, (const void *)(valbuf + (size_t)cpu * cnt_stride));
+		fw_counters_add(sum,
+				(const void *)(valbuf + (size_t)cpu * sizeof(struct fw_counters)));
 	return 0;
 }
 
@@ -820,7 +820,8 @@ static int check_key(struct check *ck, __u32 key, bool show)
 					  (unsigned long long)w->packets[v],
 					  (unsigned long long)w->bytes[v]);
 		}
-	memcpy(&model[key], valbuf + (size_t)pin_cpu * cnt_stride, sizeof(model[key]));
+	memcpy(&model[key], valbuf + (size_t)pin_cpu * sizeof(struct fw_counters),
+	       sizeof(model[key]));
 	return bad;
 }
 
@@ -1078,12 +1079,11 @@ int main(void)
 		goto fail;
 	}
 	ncpus = libbpf_num_possible_cpus();
-	cnt_stride = (sizeof(struct fw_counters) + 7) & ~(size_t)7;
 	if (ncpus <= 0) {
 		snprintf(why, sizeof(why), "cannot count CPUs: %s", strerror(-ncpus));
 		goto fail;
 	}
-	valbuf = calloc((size_t)ncpus, cnt_stride);
+	valbuf = calloc((size_t)ncpus, sizeof(struct fw_counters));
 	model = calloc(KEYS, sizeof(*model));
 	f = calloc(1, sizeof(*f));
 	if (!valbuf || !model || !f) {

@@ -106,7 +106,6 @@ struct inst {
 static struct inst insts[NSLOTS];
 static int policy_fd = -1, counters_fd = -1;
 static int ncpus;
-static size_t cnt_stride; /* one CPU's struct fw_counters, as the kernel pads it */
 static int failures;
 static char ns_a[32], ns_b[32];
 
@@ -380,13 +379,13 @@ static int snap_take(struct snap *s)
 	__u32 key;
 
 	if (!s->raw) {
-		s->raw = malloc((size_t)KEYS * ncpus * cnt_stride);
+		s->raw = malloc((size_t)KEYS * ncpus * sizeof(struct fw_counters));
 		if (!s->raw)
 			return -ENOMEM;
 	}
 	for (key = 0; key < KEYS; key++)
 		if (bpf_map_lookup_elem(counters_fd, &key,
-					s->raw + (size_t)key * ncpus * cnt_stride))
+					s->raw + (size_t)key * ncpus * sizeof(struct fw_counters)))
 			return -errno;
 	return 0;
 }
@@ -398,8 +397,8 @@ static void snap_sums(const struct snap *s, __u32 key, struct fw_counter sums[FW
 
 	memset(sums, 0, sizeof(*sums) * FW_IDX_SUMS);
 	for (cpu = 0; cpu < ncpus; cpu++)
-		fw_counters_add(sums,
-				(const void *)(s->raw + ((size_t)key * ncpus + cpu) * cnt_stride));
+		fw_counters_add(sums, (const void *)(s->raw + ((size_t)key * ncpus + cpu) *
+								      sizeof(struct fw_counters)));
 }
 
 struct cell {
@@ -417,7 +416,7 @@ static int check_counters(struct check *ck, const struct snap *a, const struct s
 {
 	static struct fw_counter sa[FW_IDX_SUMS], sb[FW_IDX_SUMS];
 	char n1[32];
-	size_t one = (size_t)ncpus * cnt_stride;
+	size_t one = (size_t)ncpus * sizeof(struct fw_counters);
 	bool seen[MAX_CELLS] = { false };
 	int bad = 0, i, v;
 	__u64 dp, db;
@@ -921,14 +920,14 @@ static int cell_cpu;
 /* What fwctl's reset writes: zeros on every CPU. */
 static int cells_write(__u32 slot, const struct fw_counters *each)
 {
-	__u8 *all = calloc((size_t)ncpus, cnt_stride);
+	__u8 *all = calloc((size_t)ncpus, sizeof(struct fw_counters));
 	__u32 key = fw_key(slot, FW_DIR_IN);
 	int cpu, err;
 
 	if (!all)
 		return -ENOMEM;
 	for (cpu = 0; each && cpu < ncpus; cpu++)
-		memcpy(all + (size_t)cpu * cnt_stride, each, sizeof(*each));
+		memcpy(all + (size_t)cpu * sizeof(struct fw_counters), each, sizeof(*each));
 	err = bpf_map_update_elem(counters_fd, &key, all, BPF_ANY) ? -errno : 0;
 	free(all);
 	return err;
@@ -937,7 +936,7 @@ static int cells_write(__u32 slot, const struct fw_counters *each)
 /* Slot's sums over every CPU, by kind, and this CPU's copy. */
 static int cells_read(__u32 slot, struct fw_counter sums[FW_IDX_SUMS], struct fw_counters *mine)
 {
-	__u8 *all = calloc((size_t)ncpus, cnt_stride);
+	__u8 *all = calloc((size_t)ncpus, sizeof(struct fw_counters));
 	__u32 key = fw_key(slot, FW_DIR_IN);
 	int cpu, err;
 
@@ -946,9 +945,10 @@ static int cells_read(__u32 slot, struct fw_counter sums[FW_IDX_SUMS], struct fw
 	err = bpf_map_lookup_elem(counters_fd, &key, all) ? -errno : 0;
 	memset(sums, 0, sizeof(*sums) * FW_IDX_SUMS);
 	for (cpu = 0; !err && cpu < ncpus; cpu++)
-		fw_counters_add(sums, (const void *)(all + (size_t)cpu * cnt_stride));
+		fw_counters_add(sums,
+				(const void *)(all + (size_t)cpu * sizeof(struct fw_counters)));
 	if (!err && mine)
-		memcpy(mine, all + (size_t)cell_cpu * cnt_stride, sizeof(*mine));
+		memcpy(mine, all + (size_t)cell_cpu * sizeof(struct fw_counters), sizeof(*mine));
 	free(all);
 	return err;
 }
@@ -1895,7 +1895,6 @@ int main(void)
 		goto fail;
 	}
 	ncpus = libbpf_num_possible_cpus();
-	cnt_stride = (sizeof(struct fw_counters) + 7) & ~(size_t)7;
 	if (ncpus <= 0) {
 		snprintf(why, sizeof(why), "cannot count CPUs: %s", strerror(-ncpus));
 		goto fail;
