@@ -12,7 +12,9 @@ CC ?= gcc
 CLANG ?= clang
 BPFTOOL ?= bpftool
 PKG_CONFIG ?= pkg-config
-ARCH_INC := /usr/include/$(shell $(CC) -print-multiarch)
+# Recursive (=), not :=: read when a recipe runs, after the deps step has
+# installed the compiler, never while make parses this file.
+ARCH_INC = /usr/include/$(shell $(CC) -print-multiarch)
 
 ifeq ($(V),1)
 Q =
@@ -28,7 +30,7 @@ CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -MMD -MP \
 	  -I$(OUTPUT) -Ixdp -DFWCTL_VERSION='"$(VERSION)"'
 # BPF_EXTRA_CFLAGS: e.g. -DFW_TEST_REFUSED (tests/e2e_refused.sh)
-BPF_CFLAGS := -target bpf -O2 -g -Wall -Wextra -Werror -MMD -MP -I$(ARCH_INC) -Ixdp \
+BPF_CFLAGS = -target bpf -O2 -g -Wall -Wextra -Werror -MMD -MP -I$(ARCH_INC) -Ixdp \
 	      $(BPF_EXTRA_CFLAGS)
 # One limit for both sides of the ABI; the stamp rebuilds everything when it changes.
 FW_MAX_IFACES ?=
@@ -50,7 +52,10 @@ CTL_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(CTL_SRCS))
 # Every tests/unit/*.c and bench/*.c is one program, linked with the skeletons.
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(wildcard tests/unit/*.c))
 BENCH_BINS := $(patsubst bench/%.c,$(OUTPUT)/bench/%,$(filter-out %.bpf.c,$(wildcard bench/*.c)))
-DEPS_STAMP := $(OUTPUT)/.deps-ok
+# One stamp per group of packages (tools/install-deps.sh): each target installs
+# only what it needs, once.
+DEPS_STAMP := $(OUTPUT)/.deps-build
+deps_stamp = $(OUTPUT)/.deps-$(1)
 
 .DELETE_ON_ERROR:
 # Nothing is an intermediate to delete: the objects and skeletons stay, so a
@@ -64,7 +69,7 @@ all: $(OUTPUT)/fwctl $(UNIT_BINS) $(BENCH_BINS) $(MAN_PAGE)
 
 help:
 	@echo 'make            build fwctl, BPF objects, tests and benchmarks into $(OUTPUT)/'
-	@echo 'make deps       install missing build/test dependencies (Debian, needs root)'
+	@echo 'make deps       install every missing dependency (Debian, needs root); each target installs its own'
 	@echo 'make test       run the whole test suite (root): unit, CLI, namespace end-to-end'
 	@echo 'make bench      run the benchmarks and print ratios against baselines (QUICK=1: short)'
 	@echo 'make fuzz       fuzz the shared parser for FUZZ_SECONDS (default 600); not in CI'
@@ -79,10 +84,11 @@ help:
 	@echo '                 make OUTPUT=/tmp/b1024 FW_MAX_IFACES=1024'
 
 # Installs only what is missing; the stamp keeps later builds from asking again.
-deps: $(DEPS_STAMP)
-$(DEPS_STAMP): tools/install-deps.sh
+# `make deps` installs every group.
+deps: $(foreach g,build test demo bench,$(call deps_stamp,$(g)))
+$(OUTPUT)/.deps-%: tools/install-deps.sh
 	$(Q)mkdir -p $(@D)
-	$(Q)bash tools/install-deps.sh
+	$(Q)bash tools/install-deps.sh $*
 	$(Q)touch $@
 
 $(LIMITS_STAMP):
@@ -126,21 +132,21 @@ $(OUTPUT)/bench/%: $(OUTPUT)/bench/%.o
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
-test: all
+test: all $(call deps_stamp,test)
 	$(Q)bash tests/run.sh $(TESTS)
 
-bench: all
+bench: all $(call deps_stamp,bench)
 	$(Q)QUICK=$(QUICK) bash bench/run.sh
 
-fuzz: all
+fuzz: all $(call deps_stamp,test)
 	$(Q)FUZZ_SECONDS=$(FUZZ_SECONDS) bash tests/fuzz/run.sh
 
-soak: all
+soak: all $(call deps_stamp,test)
 	$(Q)bash tests/soak.sh
 
 # One source for the README's usage section and the man page.
 man: $(OUTPUT)/fwctl.8
-$(OUTPUT)/fwctl.8: docs/usage.md tools/mkman.sh
+$(OUTPUT)/fwctl.8: docs/usage.md tools/mkman.sh | $(DEPS_STAMP)
 	$(call msg,MAN,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)bash tools/mkman.sh docs/usage.md $(VERSION) > $@
@@ -164,7 +170,7 @@ uninstall:
 	rm -f $(BINDIR)/fwctl $(MANDIR)/fwctl.8 $(COMPDIR)/fwctl
 	$(foreach u,$(UNITS),rm -f $(UNITDIR)/$(notdir $(u));)
 
-demo: all
+demo: all $(call deps_stamp,demo)
 	$(Q)bash netns/demo.sh
 
 format:

@@ -43,8 +43,7 @@ while getopts f:t:b:h opt; do
 done
 [ -x "$fwctl" ] || die "no fwctl binary at '$fwctl' (make build/fwctl)"
 busybox=$(command -v busybox) || die "needs busybox (apt-get install busybox-static)"
-file -L "$busybox" 2>/dev/null | grep -q 'statically linked' ||
-	ldd "$busybox" 2>&1 | grep -q 'not a dynamic executable' ||
+bash "$ROOT/tools/is-static.sh" "$busybox" ||
 	die "$busybox is not static (apt-get install busybox-static)"
 command -v "$DOCKER" >/dev/null || die "needs the docker client ($DOCKER)"
 

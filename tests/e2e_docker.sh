@@ -28,7 +28,7 @@ command -v dockerd >/dev/null ||
 	t_skip_file "needs dockerd (apt-get install docker.io)"
 command -v docker >/dev/null || t_skip_file "needs the docker client (apt-get install docker.io)"
 BUSYBOX=$(command -v busybox)
-file -L "$BUSYBOX" 2>/dev/null | grep -q 'statically linked' ||
+bash "$T_ROOT/tools/is-static.sh" "$BUSYBOX" ||
 	t_skip_file "needs a static busybox for the image (apt-get install busybox-static)"
 
 BRIDGE_NET=172.30.77

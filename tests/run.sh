@@ -15,6 +15,9 @@
 #
 # Environment: FWCTL (default build/fwctl), TEST_TIMEOUT (seconds per file,
 # default 240), VERBOSE=1 (show every file's whole output).
+# A file that needs longer on a loaded 2-core machine says so in a line
+# `# test-timeout: SECONDS` of its own, which TEST_TIMEOUT cannot lower.
+# Each file's wall time goes to build/test-times.tsv (name, seconds, status).
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -22,6 +25,7 @@ cd "$ROOT" || exit 1
 export FWCTL=${FWCTL:-build/fwctl}
 [[ $FWCTL == /* ]] || FWCTL=$ROOT/$FWCTL
 TIMEOUT=${TEST_TIMEOUT:-240}
+TIMES=$ROOT/build/test-times.tsv
 # Namespaces of test topologies start with this (tests/lib.sh: T_PREFIX_ROOT).
 PREFIX_ROOT=fwtest
 # One suite at a time on a machine: a second run's cleanup would delete the
@@ -113,9 +117,9 @@ report() {
 # A file that did not finish cleanly is one failure, with the tail of what it
 # printed as the reason.
 report_crash() {
-	local name=$1 rc=$2 out=$3 err=$4 why
+	local name=$1 rc=$2 out=$3 err=$4 limit=$5 why
 	case $rc in
-	124 | 137) why="timed out after ${TIMEOUT}s" ;;
+	124 | 137) why="timed out after ${limit}s" ;;
 	0) why="printed no result" ;;
 	*) why="exited with status $rc" ;;
 	esac
@@ -125,21 +129,35 @@ report_crash() {
 	{ tail -n 15 "$out"; tail -n 15 "$err"; } | sed 's/^/  /'
 }
 
+# file_timeout FILE: TEST_TIMEOUT, or the file's own larger limit.
+file_timeout() {
+	local own
+	own=$(sed -n 's/^# test-timeout: *\([0-9][0-9]*\)$/\1/p' "$1" 2>/dev/null | head -n 1)
+	if [ -n "$own" ] && [ "$own" -gt "$TIMEOUT" ]; then
+		echo "$own"
+	else
+		echo "$TIMEOUT"
+	fi
+}
+
 run_file() {
-	local f=$1 name rc out err
+	local f=$1 name rc out err limit start
 	name=$(test_name "$f")
 	out=$(mktemp) err=$(mktemp)
+	limit=$(file_timeout "$f")
+	start=$SECONDS
 	local cmd=("$f")
 	[[ $f == *.sh ]] && cmd=(bash "$f")
 	# The braces' 2>/dev/null takes bash's own "Segmentation fault" notice;
 	# the file's stderr is kept in $err.
-	{ timeout -k 10 "$TIMEOUT" "${cmd[@]}" >"$out" 2>"$err" </dev/null; } 2>/dev/null
+	{ timeout -k 10 "$limit" "${cmd[@]}" >"$out" 2>"$err" </dev/null; } 2>/dev/null
 	rc=$?
+	printf '%s\t%s\t%s\n' "$name" $((SECONDS - start)) "$rc" >>"$TIMES"
 	report "$out"
 	local results
 	results=$(grep -cE '^(ok|FAIL|skip) ' "$out")
 	if [ "$FILE_FAILS" -eq 0 ] && { [ "$rc" -ne 0 ] || [ "$results" -eq 0 ]; }; then
-		report_crash "$name" "$rc" "$out" "$err"
+		report_crash "$name" "$rc" "$out" "$err" "$limit"
 	elif [ "$FILE_FAILS" -gt 0 ] && [ -s "$err" ]; then
 		echo "  $name stderr:"
 		tail -n 15 "$err" | sed 's/^/    /'
@@ -161,6 +179,7 @@ main() {
 		flock -w 900 9 || die "gave up waiting for $LOCK"
 	fi
 	clean_leftovers
+	mkdir -p "${TIMES%/*}" && : >"$TIMES"
 	for f in $files; do
 		run_file "$f"
 	done
