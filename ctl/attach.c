@@ -18,9 +18,7 @@
 /* Newer than the uapi headers of libbpf 1.1; the kernel has them. */
 #define FW_BPF_TCX_INGRESS 46
 #define FW_BPF_TCX_EGRESS  47
-/* Our cls_bpf filter's handle and priority, so we only ever remove ours. */
-#define FW_TC_HANDLE 0xf17e
-#define FW_TC_PRIO   0xf17e
+#define FW_BPF_F_BEFORE	   (1U << 3)
 
 static const char *dir_name[FW_DIRS] = { "in", "out" };
 
@@ -331,12 +329,12 @@ out:
 	return err;
 }
 
-static int tc_attach_clsbpf(int prog_fd, int ifindex, __u32 dir)
+static int tc_attach_clsbpf_handle(int prog_fd, int ifindex, __u32 dir, __u32 handle)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
 		    .attach_point = dir == FW_DIR_IN ? BPF_TC_INGRESS : BPF_TC_EGRESS);
-	LIBBPF_OPTS(bpf_tc_opts, o, .handle = FW_TC_HANDLE, .priority = FW_TC_PRIO,
-		    .prog_fd = prog_fd, .flags = BPF_TC_F_REPLACE);
+	LIBBPF_OPTS(bpf_tc_opts, o, .handle = handle, .priority = FW_TC_PRIO, .prog_fd = prog_fd,
+		    .flags = BPF_TC_F_REPLACE);
 	int err = bpf_tc_hook_create(&hook);
 
 	if (err && err != -EEXIST)
@@ -344,14 +342,57 @@ static int tc_attach_clsbpf(int prog_fd, int ifindex, __u32 dir)
 	return bpf_tc_attach(&hook, &o);
 }
 
-static int tc_detach_clsbpf(int ifindex, __u32 dir)
+static int tc_detach_clsbpf_handle(int ifindex, __u32 dir, __u32 handle)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
 		    .attach_point = dir == FW_DIR_IN ? BPF_TC_INGRESS : BPF_TC_EGRESS);
-	LIBBPF_OPTS(bpf_tc_opts, o, .handle = FW_TC_HANDLE, .priority = FW_TC_PRIO);
+	LIBBPF_OPTS(bpf_tc_opts, o, .handle = handle, .priority = FW_TC_PRIO);
 	int err = bpf_tc_detach(&hook, &o);
 
 	return err == -ENOENT || err == -ENODEV || err == -EINVAL ? 0 : err;
+}
+
+/* Our filter under whichever of its handles it has (FW_TC_HANDLE when new):
+ * replaced in place, so the hook is never without it. */
+static int tc_attach_clsbpf(int prog_fd, int ifindex, __u32 dir)
+{
+	struct fw_tc_hook h;
+	__u32 handle = FW_TC_HANDLE;
+
+	if (!fw_tc_hook_read(ifindex, dir, true, 0, &h) && h.prog_id)
+		handle = h.handle;
+	return tc_attach_clsbpf_handle(prog_fd, ifindex, dir, handle);
+}
+
+/* Either handle: a fwctl killed mid-overtake may leave both. */
+static int tc_detach_clsbpf(int ifindex, __u32 dir)
+{
+	int err = tc_detach_clsbpf_handle(ifindex, dir, FW_TC_HANDLE);
+
+	return err ? err : tc_detach_clsbpf_handle(ifindex, dir, FW_TC_HANDLE + 1);
+}
+
+/*
+ * A cls_bpf filter that joined our priority runs before ours (the kernel
+ * adds a priority's filters at its head). Ours is added again under its
+ * other handle, which puts it at the head, and only then is the old one
+ * removed: the hook is never without it.
+ */
+static int tc_overtake(int prog_fd, int ifindex, __u32 dir)
+{
+	struct fw_tc_hook h;
+	__u32 old, fresh;
+	int err;
+
+	err = fw_tc_hook_read(ifindex, dir, true, 0, &h);
+	if (err || !h.prog_id)
+		return err ? err : -ENOENT;
+	old = h.handle;
+	fresh = old == FW_TC_HANDLE ? FW_TC_HANDLE + 1 : FW_TC_HANDLE;
+	err = tc_attach_clsbpf_handle(prog_fd, ifindex, dir, fresh);
+	if (!err)
+		err = tc_detach_clsbpf_handle(ifindex, dir, old);
+	return err;
 }
 
 /* The clsact qdisc goes with our last filter, unless others still use it:
@@ -366,11 +407,19 @@ static void tc_drop_empty_clsact(int ifindex)
 		bpf_tc_hook_destroy(&hook);
 }
 
-static int attach_tc(struct fw_state *st, __u32 slot, const struct fw_link *link, __u32 dir)
+/*
+ * TC ingress or egress of one interface. A TCX link is made ahead of every
+ * other TCX program (BPF_F_BEFORE with no anchor: the front) and pinned over
+ * the old one, which goes only then; a cls_bpf filter is made or replaced
+ * in place, or with `overtake`, moved ahead of a filter that got in front.
+ */
+static int attach_tc_how(struct fw_state *st, __u32 slot, const struct fw_link *link, __u32 dir,
+			 bool overtake)
 {
+	LIBBPF_OPTS(bpf_link_create_opts, lo, .flags = FW_BPF_F_BEFORE);
 	struct fw_iface *ifc = &st->ifaces[slot];
-	bool tcx = want_tcx();
-	char pin[600];
+	bool tcx = ifc->tc_kind == FW_TC_TCX || (ifc->tc_kind == FW_TC_NONE && want_tcx());
+	char pin[600], tmp[610];
 	int err = 0, link_fd = -1;
 	int prog_fd = shared_prog(st, dir == FW_DIR_IN ? FW_PROG_TC_IN : FW_PROG_TC_OUT);
 
@@ -380,21 +429,24 @@ static int attach_tc(struct fw_state *st, __u32 slot, const struct fw_link *link
 	if (tcx) {
 		link_fd = bpf_link_create(prog_fd, link->ifindex,
 					  dir == FW_DIR_IN ? FW_BPF_TCX_INGRESS : FW_BPF_TCX_EGRESS,
-					  NULL);
+					  &lo);
 		if (link_fd < 0)
 			fw_info("%s: TCX unavailable (%s), using cls_bpf", link->name,
 				strerror(errno));
 	}
 	if (link_fd >= 0) {
 		link_pin_path(st, slot, dir, pin, sizeof(pin));
-		unlink(pin);
-		if (bpf_obj_pin(link_fd, pin)) {
+		snprintf(tmp, sizeof(tmp), "%s_new", pin);
+		unlink(tmp);
+		if (bpf_obj_pin(link_fd, tmp) || rename(tmp, pin)) {
 			err = fw_fail(-errno, "cannot pin %s: %s", pin, strerror(errno));
+			unlink(tmp);
 			goto out;
 		}
 		ifc->tc_kind = FW_TC_TCX;
 	} else {
-		err = tc_attach_clsbpf(prog_fd, link->ifindex, dir);
+		err = overtake ? tc_overtake(prog_fd, link->ifindex, dir)
+			       : tc_attach_clsbpf(prog_fd, link->ifindex, dir);
 		if (err) {
 			err = fw_fail(err, "cannot attach TC %s to '%s': %s",
 				      dir == FW_DIR_IN ? "ingress" : "egress", link->name,
@@ -412,6 +464,11 @@ out:
 		close(link_fd);
 	close(prog_fd);
 	return err;
+}
+
+static int attach_tc(struct fw_state *st, __u32 slot, const struct fw_link *link, __u32 dir)
+{
+	return attach_tc_how(st, slot, link, dir, false);
 }
 
 static int detach_tc(struct fw_state *st, __u32 slot, __u32 dir)
@@ -448,71 +505,74 @@ static __u32 shared_prog_id(struct fw_state *st, enum fw_prog which)
 	return id;
 }
 
-/* The program the kernel runs on one of the slot's TC hooks, 0 if none. */
-static __u32 tc_kernel_prog(struct fw_state *st, __u32 slot, __u32 dir)
-{
-	const struct fw_iface *ifc = &st->ifaces[slot];
-	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifc->ifindex,
-		    .attach_point = dir == FW_DIR_IN ? BPF_TC_INGRESS : BPF_TC_EGRESS);
-	LIBBPF_OPTS(bpf_tc_opts, o, .handle = FW_TC_HANDLE, .priority = FW_TC_PRIO);
-	struct bpf_link_info info = {};
-	__u32 len = sizeof(info);
-	char pin[600];
-	int fd;
-
-	if (ifc->tc_kind != FW_TC_TCX)
-		return bpf_tc_query(&hook, &o) ? 0 : o.prog_id;
-	link_pin_path(st, slot, dir, pin, sizeof(pin));
-	fd = bpf_obj_get(pin);
-	if (fd < 0)
-		return 0;
-	if (bpf_obj_get_info_by_fd(fd, &info, &len))
-		info.prog_id = 0;
-	close(fd);
-	return info.prog_id;
-}
-
-/*
- * Does the kernel run what the slot's record says? Used when repairing
- * after a killed fwctl: a program of ours the record missed (killed between
- * the attach and its record) is adopted; anything else that differs makes
- * the slot be made again.
- */
-bool fw_slot_intact(struct fw_state *st, __u32 slot)
-{
-	struct fw_iface *ifc = &st->ifaces[slot];
-	__u32 *rec[FW_DIRS] = { &ifc->tc_in_prog_id, &ifc->tc_out_prog_id };
-	enum fw_prog tc_prog[FW_DIRS] = { FW_PROG_TC_IN, FW_PROG_TC_OUT };
-	struct fw_xdp_info xdp;
-	bool adopted = false;
-
-	if (fw_xdp_query(ifc->ifindex, &xdp))
-		return false;
-	if (xdp.prog_id != ifc->xdp_prog_id) {
-		if (!xdp.prog_id || xdp.prog_id != shared_prog_id(st, FW_PROG_XDP))
-			return false;
-		ifc->xdp_prog_id = xdp.prog_id;
-		ifc->xdp_mode = xdp.mode;
-		adopted = true;
-	}
-	for (__u32 dir = 0; dir < FW_DIRS; dir++) {
-		__u32 kid = tc_kernel_prog(st, slot, dir);
-
-		if (kid == *rec[dir])
-			continue;
-		if (!kid || !*rec[dir] || kid != shared_prog_id(st, tc_prog[dir]))
-			return false;
-		*rec[dir] = kid;
-		adopted = true;
-	}
-	return !adopted || !fw_state_save_iface(st, slot);
-}
-
 bool fw_tc_present(struct fw_state *st, __u32 slot, __u32 dir)
 {
 	const struct fw_iface *ifc = &st->ifaces[slot];
 
 	return dir == FW_DIR_IN ? ifc->tc_in_prog_id : ifc->tc_out_prog_id;
+}
+
+void fw_ours_read(struct fw_state *st, struct fw_ours *o)
+{
+	o->xdp = shared_prog_id(st, FW_PROG_XDP);
+	o->tc_in = shared_prog_id(st, FW_PROG_TC_IN);
+	o->tc_out = shared_prog_id(st, FW_PROG_TC_OUT);
+}
+
+/*
+ * Repairs one direction of an attached interface, in place, from what
+ * fw_verify() found: the missing program attached again, a filter that got
+ * ahead overtaken, another tool's XDP program replaced only with --force.
+ * The caller has moved a bridge's XDP aside for a port's XDP change.
+ */
+int fw_repair(struct fw_state *st, __u32 slot, const struct fw_link *link, int gap, __u32 dir,
+	      const struct fw_attach_req *req)
+{
+	struct fw_iface *ifc = &st->ifaces[slot];
+	char name[32];
+	int err;
+
+	switch (gap) {
+	case FW_GAP_XDP_FOREIGN:
+		if (!req->force) {
+			fw_prog_name(link->xdp.prog_id, name, sizeof(name));
+			return fw_fail(-EBUSY,
+				       "cannot enforce on '%s': XDP program '%s' (id %u) "
+				       "replaced fwctl's; --force replaces it",
+				       link->name, name, link->xdp.prog_id);
+		}
+		/* fall through */
+	case FW_GAP_XDP:
+		err = xdp_make_room(link, ifc->xdp_prog_id, req->force);
+		if (!err) {
+			struct fw_attach_req r = *req;
+
+			/* The mode it had: an XDP change may not widen it. */
+			if (r.mode == FW_MODE_AUTO && ifc->xdp_mode == FW_XDP_GENERIC)
+				r.mode = FW_MODE_GENERIC;
+			err = attach_xdp(st, slot, link, &r);
+		}
+		break;
+	case FW_GAP_TC:
+		err = attach_tc(st, slot, link, dir);
+		break;
+	case FW_GAP_TC_ORDER:
+		err = attach_tc_how(st, slot, link, dir, true);
+		if (err)
+			err = fw_fail(err, "cannot put fwctl's filter first on '%s': %s",
+				      link->name, fw_err());
+		break;
+	case FW_GAP_TCX_AHEAD:
+		return fw_fail(-EBUSY,
+			       "cannot enforce on '%s': a TCX program runs before fwctl's "
+			       "cls_bpf filter on tc %s (FWCTL_TC=tcx attaches ahead of it)",
+			       link->name, dir == FW_DIR_IN ? "ingress" : "egress");
+	default:
+		return 0;
+	}
+	if (!err)
+		err = fw_state_save_iface(st, slot);
+	return err;
 }
 
 static bool upper_has_xdp(const struct fw_link *link)

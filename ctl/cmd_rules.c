@@ -179,20 +179,29 @@ int fw_state_drop_if_empty(struct fw_state *st)
 	return fw_state_destroy(st);
 }
 
-/* Enforces st->rules and keeps them; on failure the old rules are back in
- * force and kept, and the first error is the one reported. */
-int fw_rules_commit(struct fw_state *st, const struct fw_rule *old, const struct fw_attach_req *req)
+/*
+ * Enforces st->rules and keeps them, checking against the kernel (and
+ * repairing) the interfaces `target` covers, or all of them when NULL. An
+ * interface that cannot be covered fails alone: the rules are kept and
+ * every other interface enforces them. On a hard failure the old rules are
+ * back in force and kept, and the first error is the one reported.
+ */
+int fw_rules_commit(struct fw_state *st, const struct fw_rule *old, const struct fw_attach_req *req,
+		    const char *target)
 {
-	bool quiet = fw_opts.quiet;
-	int err = fw_apply(st, req);
+	struct fw_scope scope = { .all = !target, .target = target };
+	bool quiet = fw_opts.quiet, partial;
+	int err = fw_apply(st, req, &scope, &partial), e;
 
-	if (!err)
-		err = fw_state_save_rules(st);
-	if (!err)
-		return fw_state_mark(st, false);
+	if (!err || partial) {
+		e = fw_state_save_rules(st);
+		if (!e)
+			e = fw_state_mark(st, false);
+		return e ? e : err;
+	}
 	memcpy(st->rules, old, sizeof(st->rules));
 	fw_opts.quiet = true;
-	if (!fw_apply(st, NULL))
+	if (!fw_apply(st, NULL, NULL, &partial) || partial)
 		fw_state_mark(st, false);
 	fw_opts.quiet = quiet;
 	return err;
@@ -297,7 +306,7 @@ static int do_change(struct fw_rule_opts *o)
 			fw_rule_change(r, o);
 	}
 
-	err = fw_rules_commit(st, old, &req);
+	err = fw_rules_commit(st, old, &req, o->all ? NULL : o->target);
 	if (!err && !o->all && (o->what == FW_ATTACH || o->what == FW_BLOCK))
 		warn_if_uncovered(o->target, links, nlinks);
 	if (o->all) {

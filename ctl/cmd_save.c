@@ -241,7 +241,7 @@ int cmd_restore(int argc, char **argv)
 	memcpy(st->rules, rules, sizeof(st->rules));
 	/* One derivation from the old rules to the new: policies of interfaces
 	 * covered by both are rewritten in place, never cleared in between. */
-	err = fw_rules_commit(st, old, NULL);
+	err = fw_rules_commit(st, old, NULL, NULL);
 	if (!err)
 		err = fw_state_drop_if_empty(st);
 	else

@@ -39,6 +39,30 @@ static const char *idx_name(__u32 idx, char *buf, size_t len)
 }
 
 /* One snapshot: {"interfaces": [...]} as in DESIGN.md. */
+/* doc.enforced[]: for fwctl_enforced, each covered interface and direction
+ * checked against the kernel, as status does. */
+static int enforcement(struct fw_state *st, const struct fw_view *v, json_t *doc)
+{
+	struct fw_policy *pol = calloc(FW_MAX_IFACES * FW_DIRS, sizeof(*pol));
+	struct fw_status_row *rows = NULL;
+	json_t *arr = json_array();
+	bool broken;
+	int n, err;
+
+	err = pol ? fw_state_read_policies(st, pol) : fw_fail(-ENOMEM, "out of memory");
+	n = err ? err : fw_status_rows(st, v, pol, &rows, &broken);
+	for (int i = 0; i < n; i++)
+		for (int d = 0; d < FW_DIRS; d++)
+			json_array_append_new(
+				arr, json_pack("{s:s, s:s, s:s, s:b}", "netns", st->ns.name,
+					       "ifname", rows[i].ifname, "direction", dir_name[d],
+					       "enforced", rows[i].e[d].state != FW_NOT_ENFORCED));
+	json_object_set_new(doc, "enforced", arr);
+	free(rows);
+	free(pol);
+	return n < 0 ? n : 0;
+}
+
 static int snapshot(const struct stats_opts *o, json_t **out)
 {
 	struct fw_state *st = calloc(1, sizeof(*st));
@@ -94,6 +118,8 @@ static int snapshot(const struct stats_opts *o, json_t **out)
 		if (err)
 			break;
 	}
+	if (!err && st->exists && o->prometheus)
+		err = enforcement(st, &v, doc);
 out:
 	fw_view_close(&v);
 	fw_state_close(st);
@@ -306,14 +332,27 @@ static void prom_family(FILE *f, json_t *doc, const char *metric, const char *wh
 /* The text exposition format, for node_exporter's textfile collector. */
 int fw_stats_prometheus(FILE *f, const char *target)
 {
-	struct stats_opts o = { .target = target };
-	json_t *doc = NULL;
+	struct stats_opts o = { .target = target, .prometheus = true };
+	json_t *doc = NULL, *row;
 	int err = snapshot(&o, &doc);
+	size_t i;
 
 	if (err)
 		return err;
 	prom_family(f, doc, "packets", "Packets", "packets");
 	prom_family(f, doc, "bytes", "Bytes (L2 frame lengths)", "bytes");
+	fprintf(f, "# HELP fwctl_enforced 1 when the kernel enforces the rules of an interface "
+		   "and direction, as fwctl status checks it; 0 when not.\n"
+		   "# TYPE fwctl_enforced gauge\n");
+	json_array_foreach(json_object_get(doc, "enforced"), i, row)
+	{
+		fputs("fwctl_enforced{", f);
+		prom_label(f, "netns", json_string_value(json_object_get(row, "netns")), false);
+		prom_label(f, "ifname", json_string_value(json_object_get(row, "ifname")), false);
+		prom_label(f, "direction", json_string_value(json_object_get(row, "direction")),
+			   true);
+		fprintf(f, "} %d\n", json_is_true(json_object_get(row, "enforced")));
+	}
 	json_decref(doc);
 	return ferror(f) ? -EIO : 0;
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
-/* cmd_status.c - what is attached where, in which mode, blocking what; read
- * from the kernel (XDP mode and program) and from our maps. */
+/* cmd_status.c - what is attached where, blocking what, and whether the
+ * kernel really enforces it: every covered interface is checked against the
+ * kernel (fw_verify), never taken from fwctl's records. Reads only. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
@@ -10,27 +11,43 @@
 static const char *mode_name[] = { "none", "native", "generic" };
 static const char *tc_name[] = { "none", "tcx", "cls_bpf" };
 
-/* pol: the slot's two policies; xdp: what the kernel runs there now. */
-static json_t *iface_json(struct fw_state *st, __u32 slot, const struct fw_view *v,
-			  const struct fw_policy pol[FW_DIRS], struct fw_xdp_info xdp)
+/* The interface's state: its worse direction's, with that reason. */
+static const struct fw_enf *worst(const struct fw_status_row *r)
 {
-	const struct fw_iface *ifc = &st->ifaces[slot];
-	const struct fw_link *l = fw_view_link(v, ifc->ifindex);
-	/* The kernel's word, not our notes: is our program still there? */
-	bool ours = xdp.prog_id && xdp.prog_id == ifc->xdp_prog_id;
+	return r->e[FW_DIR_OUT].state > r->e[FW_DIR_IN].state ? &r->e[FW_DIR_OUT]
+							      : &r->e[FW_DIR_IN];
+}
+
+static json_t *enf_json(const struct fw_enf *e)
+{
+	return json_pack("{s:s, s:o}", "state", fw_enf_name(e->state), "reason",
+			 e->state == FW_ENFORCED ? json_null() : json_string(e->reason));
+}
+
+static json_t *row_json(struct fw_state *st, const struct fw_status_row *r, const struct fw_view *v)
+{
+	static const struct fw_iface none;
+	const struct fw_iface *ifc = r->slot >= 0 ? &st->ifaces[r->slot] : &none;
+	const struct fw_link *l = r->link;
+	const struct fw_policy *want = r->blocked;
+	/* The kernel's word, not our notes: is our program there? */
+	bool xdp = l && l->xdp.prog_id && l->xdp.prog_id == ifc->xdp_prog_id;
+	const struct fw_enf *w = worst(r);
 
 	return json_pack(
 		"{s:s, s:i, s:s, s:s, s:o, s:s, s:{s:b, s:s, s:i}, "
-		"s:{s:b, s:b, s:s}, s:{s:o, s:o}, s:{s:b, s:b}}",
-		"ifname", ifc->name, "ifindex", ifc->ifindex, "netns", st->ns.name, "kind",
-		l ? l->kind : "gone", "container", fw_view_container(v, ifc->ifindex), "hook",
-		ifc->tc_in_prog_id ? "tc" : "xdp", "xdp", "attached", ours, "mode",
-		mode_name[ours ? xdp.mode : FW_XDP_NONE], "prog_id", ours ? xdp.prog_id : 0, "tc",
-		"egress", fw_tc_present(st, slot, FW_DIR_OUT), "ingress",
-		fw_tc_present(st, slot, FW_DIR_IN), "kind", tc_name[ifc->tc_kind], "blocked", "in",
-		fw_policy_json(&pol[FW_DIR_IN]), "out", fw_policy_json(&pol[FW_DIR_OUT]), "strict",
-		"in", !!(pol[FW_DIR_IN].flags & FW_POLICY_STRICT), "out",
-		!!(pol[FW_DIR_OUT].flags & FW_POLICY_STRICT));
+		"s:{s:b, s:b, s:s}, s:{s:o, s:o}, s:{s:b, s:b}, s:s, s:o, s:{s:o, s:o}}",
+		"ifname", r->ifname, "ifindex", r->ifindex, "netns", st->ns.name, "kind",
+		l ? l->kind : "gone", "container", fw_view_container(v, r->ifindex), "hook",
+		ifc->tc_in_prog_id ? "tc" : "xdp", "xdp", "attached", xdp, "mode",
+		mode_name[xdp ? l->xdp.mode : FW_XDP_NONE], "prog_id", xdp ? l->xdp.prog_id : 0,
+		"tc", "egress", r->tc[FW_DIR_OUT], "ingress", r->tc[FW_DIR_IN], "kind",
+		tc_name[ifc->tc_kind], "blocked", "in", fw_policy_json(&want[FW_DIR_IN]), "out",
+		fw_policy_json(&want[FW_DIR_OUT]), "strict", "in",
+		!!(want[FW_DIR_IN].flags & FW_POLICY_STRICT), "out",
+		!!(want[FW_DIR_OUT].flags & FW_POLICY_STRICT), "state", fw_enf_name(w->state),
+		"reason", w->state == FW_ENFORCED ? json_null() : json_string(w->reason),
+		"directions", "in", enf_json(&r->e[FW_DIR_IN]), "out", enf_json(&r->e[FW_DIR_OUT]));
 }
 
 static json_t *rules_json(struct fw_state *st)
@@ -52,6 +69,18 @@ static json_t *rules_json(struct fw_state *st)
 	return arr;
 }
 
+static void join(json_t *arr, char *buf, size_t len)
+{
+	json_t *p;
+	size_t j;
+
+	buf[0] = 0;
+	json_array_foreach(arr, j, p) snprintf(buf + strlen(buf), len - strlen(buf), "%s%s",
+					       j ? "," : "", json_string_value(p));
+	if (!buf[0])
+		snprintf(buf, len, "-");
+}
+
 static void print_text(json_t *doc)
 {
 	json_t *ifs = json_object_get(doc, "interfaces"), *ifc;
@@ -70,14 +99,14 @@ static void print_text(json_t *doc)
 		if (ctr && (int)strlen(ctr) > cw)
 			cw = strlen(ctr);
 	}
-	printf("%-16s %-8s %-*s %-5s %-8s %-8s %-13s %-20s %s\n", "IFACE", "KIND", cw, "CONTAINER",
-	       "HOOK", "XDP", "PROG", "TC", "BLOCKED IN", "BLOCKED OUT");
+	printf("%-16s %-8s %-*s %-5s %-8s %-8s %-13s %-12s %-20s %s\n", "IFACE", "KIND", cw,
+	       "CONTAINER", "HOOK", "XDP", "PROG", "TC", "STATE", "BLOCKED IN", "BLOCKED OUT");
 	json_array_foreach(ifs, i, ifc)
 	{
 		json_t *xdp = json_object_get(ifc, "xdp"), *tc = json_object_get(ifc, "tc");
-		char prog[16] = "-", tcs[32], in[256] = "", out[256] = "";
-		json_t *p;
-		size_t j;
+		json_t *blocked = json_object_get(ifc, "blocked");
+		char prog[16] = "-", tcs[32], in[256], out[256];
+		const char *ctr = json_string_value(json_object_get(ifc, "container"));
 
 		if (json_integer_value(json_object_get(xdp, "prog_id")))
 			snprintf(prog, sizeof(prog), "%lld",
@@ -86,20 +115,41 @@ static void print_text(json_t *doc)
 			 json_is_true(json_object_get(tc, "ingress")) ? "in+" : "",
 			 json_is_true(json_object_get(tc, "egress")) ? "out " : "- ",
 			 json_string_value(json_object_get(tc, "kind")));
-		json_array_foreach(json_object_get(json_object_get(ifc, "blocked"), "in"), j, p)
-			snprintf(in + strlen(in), sizeof(in) - strlen(in), "%s%s", j ? "," : "",
-				 json_string_value(p));
-		json_array_foreach(json_object_get(json_object_get(ifc, "blocked"), "out"), j, p)
-			snprintf(out + strlen(out), sizeof(out) - strlen(out), "%s%s", j ? "," : "",
-				 json_string_value(p));
-		const char *ctr = json_string_value(json_object_get(ifc, "container"));
-
-		printf("%-16s %-8s %-*s %-5s %-8s %-8s %-13s %-20s %s\n",
+		join(json_object_get(blocked, "in"), in, sizeof(in));
+		join(json_object_get(blocked, "out"), out, sizeof(out));
+		printf("%-16s %-8s %-*s %-5s %-8s %-8s %-13s %-12s %-20s %s\n",
 		       json_string_value(json_object_get(ifc, "ifname")),
 		       json_string_value(json_object_get(ifc, "kind")), cw, ctr ? ctr : "-",
 		       json_string_value(json_object_get(ifc, "hook")),
-		       json_string_value(json_object_get(xdp, "mode")), prog, tcs, in[0] ? in : "-",
-		       out[0] ? out : "-");
+		       json_string_value(json_object_get(xdp, "mode")), prog, tcs,
+		       json_string_value(json_object_get(ifc, "state")), in, out);
+	}
+	/* The reasons, one line per interface and direction that is not fully
+	 * enforced: what to look at first. */
+	json_array_foreach(ifs, i, ifc)
+	{
+		json_t *dirs = json_object_get(ifc, "directions");
+		const char *in =
+			json_string_value(json_object_get(json_object_get(dirs, "in"), "reason"));
+		const char *out =
+			json_string_value(json_object_get(json_object_get(dirs, "out"), "reason"));
+		const char *name = json_string_value(json_object_get(ifc, "ifname"));
+
+		if (in && out && !strcmp(in, out)) {
+			printf("%s: %s: %s\n", name,
+			       json_string_value(json_object_get(ifc, "state")), in);
+			continue;
+		}
+		if (in)
+			printf("%s in: %s: %s\n", name,
+			       json_string_value(
+				       json_object_get(json_object_get(dirs, "in"), "state")),
+			       in);
+		if (out)
+			printf("%s out: %s: %s\n", name,
+			       json_string_value(
+				       json_object_get(json_object_get(dirs, "out"), "state")),
+			       out);
 	}
 }
 
@@ -108,11 +158,12 @@ int cmd_status(int argc, char **argv)
 	static const struct option longopts[] = { { "help", no_argument, NULL, 'h' }, {} };
 	const char *target = NULL;
 	struct fw_state *st = calloc(1, sizeof(*st));
+	struct fw_status_row *rows = NULL;
 	struct fw_view v = {};
 	struct fw_policy *pol = NULL;
-	struct fw_xdp_info *xdp = NULL;
 	json_t *doc = NULL, *ifs;
-	int c, err;
+	bool broken = false;
+	int c, err, n = 0;
 
 	if (!st)
 		return fw_fail(-ENOMEM, "out of memory");
@@ -137,37 +188,36 @@ int cmd_status(int argc, char **argv)
 		err = fw_view_open(&v, st, target);
 	if (err)
 		goto out;
-	/* Read at once, not per interface: status shows every covered one. */
-	pol = calloc(FW_MAX_IFACES * FW_DIRS, sizeof(*pol));
-	xdp = calloc(FW_MAX_IFACES, sizeof(*xdp));
-	if (!pol || !xdp) {
-		err = fw_fail(-ENOMEM, "out of memory");
-		goto out;
-	}
 	if (st->exists) {
-		err = fw_state_read_policies(st, pol);
+		/* Read at once, not per interface: status shows every covered one. */
+		pol = calloc(FW_MAX_IFACES * FW_DIRS, sizeof(*pol));
+		err = pol ? fw_state_read_policies(st, pol) : fw_fail(-ENOMEM, "out of memory");
 		if (!err)
-			err = fw_xdp_query_all(st->ifaces, FW_MAX_IFACES, xdp);
-		if (err) {
-			err = fw_fail(err, "cannot read the interfaces' state: %s", strerror(-err));
+			n = err = fw_status_rows(st, &v, pol, &rows, &broken);
+		if (err < 0)
 			goto out;
-		}
+		err = 0;
 	}
 	doc = json_pack("{s:[]}", "interfaces");
 	ifs = json_object_get(doc, "interfaces");
-	for (__u32 s = 0; st->exists && s < FW_MAX_IFACES; s++)
-		if (st->ifaces[s].ifindex && fw_view_selects(&v, st->ifaces[s].ifindex))
-			json_array_append_new(ifs,
-					      iface_json(st, s, &v, &pol[fw_key(s, 0)], xdp[s]));
+	for (int i = 0; i < n; i++)
+		json_array_append_new(ifs, row_json(st, &rows[i], &v));
 	json_object_set_new(doc, "netns", json_string(st->ns.name));
 	json_object_set_new(doc, "rules", st->exists ? rules_json(st) : json_array());
+	json_object_set_new(doc, "enforced", json_boolean(!broken));
+	json_object_set_new(doc, "interrupted", json_boolean(st->exists && st->dirty));
+	if (st->exists && st->dirty)
+		fw_warn("an interrupted fwctl left a change half made; any changing command "
+			"or 'fwctl watch' completes it (status only looks)");
 	if (fw_opts.json)
 		fw_json_print(doc);
 	else
 		print_text(doc);
+	if (broken)
+		err = -FW_ENOTENFORCED;
 out:
+	free(rows);
 	free(pol);
-	free(xdp);
 	json_decref(doc);
 	fw_view_close(&v);
 	fw_state_close(st);

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /* cmd_watch.c - stay in the foreground and keep the rules applied as links
- * come and go: one rtnetlink subscription per namespace, no polling loop. */
+ * come and go, and as other tools change the hooks: one rtnetlink
+ * subscription per namespace (links, qdiscs, filters), no polling loop. An
+ * interface that cannot be covered is retried with a growing delay, so a
+ * watcher never spins on it. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
@@ -10,24 +13,87 @@
 #include <string.h>
 #include <limits.h>
 #include <time.h>
+#include <net/if.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 #include <netlink/netlink.h>
 #include <netlink/msg.h>
 #include <linux/rtnetlink.h>
+#include <linux/pkt_sched.h>
 #include "fwctl.h"
 
 #define WATCH_MAX_NETNS 64
+/* Interfaces per namespace whose failures are remembered for backoff. */
+#define WATCH_MAX_FAILING 64
+#define BACKOFF_MIN	  1.0
+#define BACKOFF_MAX	  60.0
+
+struct failing {
+	int ifindex;
+	double delay; /* seconds, doubling from BACKOFF_MIN to BACKOFF_MAX */
+	double retry; /* monotonic time of the next attempt */
+};
 
 struct watched {
 	const char *spec; /* as given, for messages */
 	int nsfd;
 	struct nl_sock *sk;
+	struct failing fail[WATCH_MAX_FAILING];
+	int nfail;
+	double retry; /* a failed resync of the whole namespace: when to retry */
+	double delay;
+	int events; /* since the last resync */
 };
 
-static int count_msg(struct nl_msg *msg, void *arg)
+static double now_s(void);
+
+static const char *ifname_of(int ifindex, char *buf)
 {
-	(*(int *)arg)++;
+	if (!if_indextoname(ifindex, buf))
+		snprintf(buf, IF_NAMESIZE, "index %d", ifindex);
+	return buf;
+}
+
+/* A link that changed is worth an attempt at once, whatever its backoff. */
+static void forgive(struct watched *w, int ifindex)
+{
+	for (int i = 0; i < w->nfail; i++)
+		if (w->fail[i].ifindex == ifindex)
+			w->fail[i].retry = 0;
+}
+
+/* One log line per event: what changed, where. */
+static int log_msg(struct nl_msg *msg, void *arg)
+{
+	struct nlmsghdr *nh = nlmsg_hdr(msg);
+	struct watched *w = arg;
+	char name[IF_NAMESIZE + 16];
+	const char *what = NULL;
+	int ifindex = 0;
+
+	w->events++;
+	switch (nh->nlmsg_type) {
+	case RTM_NEWLINK:
+	case RTM_DELLINK:
+		ifindex = ((struct ifinfomsg *)NLMSG_DATA(nh))->ifi_index;
+		what = nh->nlmsg_type == RTM_NEWLINK ? "link changed" : "link removed";
+		forgive(w, ifindex);
+		break;
+	case RTM_NEWQDISC:
+	case RTM_DELQDISC:
+		ifindex = ((struct tcmsg *)NLMSG_DATA(nh))->tcm_ifindex;
+		what = nh->nlmsg_type == RTM_NEWQDISC ? "qdisc added" : "qdisc removed";
+		break;
+	case RTM_NEWTFILTER:
+	case RTM_DELTFILTER:
+		ifindex = ((struct tcmsg *)NLMSG_DATA(nh))->tcm_ifindex;
+		what = nh->nlmsg_type == RTM_NEWTFILTER ? "tc filter added" : "tc filter removed";
+		break;
+	}
+	if (what && nh->nlmsg_type == RTM_DELLINK)
+		fw_note("watch %s: %s: index %d", w->spec, what, ifindex);
+	else if (what)
+		fw_note("watch %s: %s: %s", w->spec, what, ifname_of(ifindex, name));
 	return NL_OK;
 }
 
@@ -39,10 +105,12 @@ static int subscribe_here(void *arg)
 
 	w->sk = nl_socket_alloc();
 	err = w->sk ? nl_connect(w->sk, NETLINK_ROUTE) : -NLE_NOMEM;
+	/* Links come and go; qdiscs and filters are what other tools change
+	 * under fwctl (a clsact deleted, a filter put ahead of ours). */
 	if (!err)
-		err = nl_socket_add_membership(w->sk, RTNLGRP_LINK);
+		err = nl_socket_add_memberships(w->sk, RTNLGRP_LINK, RTNLGRP_TC, 0);
 	if (err)
-		return fw_fail(-EIO, "cannot subscribe to link events in '%s': %s", w->spec,
+		return fw_fail(-EIO, "cannot subscribe to link and tc events in '%s': %s", w->spec,
 			       nl_geterror(err));
 	nl_socket_disable_seq_check(w->sk);
 	nl_socket_set_nonblocking(w->sk);
@@ -51,21 +119,28 @@ static int subscribe_here(void *arg)
 	return 0;
 }
 
-/* Re-derives what every interface of the namespace enforces. Only where
- * fwctl has state: watching creates none. */
+/* Re-derives what every interface of the namespace enforces and checks
+ * each against the kernel, leaving alone those whose retry is not due. Only
+ * where fwctl has state: watching creates none. */
 static int resync_here(void *arg)
 {
+	struct fw_scope *scope = arg;
 	struct fw_state *st = calloc(1, sizeof(*st));
 	int err;
 
-	(void)arg;
 	if (!st)
 		return fw_fail(-ENOMEM, "out of memory");
 	err = fw_state_open(st, FW_OPEN_UPDATE);
-	if (!err && st->exists)
-		err = fw_apply(st, NULL);
-	if (!err && st->exists)
-		err = fw_state_mark(st, false);
+	if (!err && st->exists) {
+		bool partial;
+
+		err = fw_apply(st, NULL, scope, &partial);
+		if (!err || partial) {
+			int e = fw_state_mark(st, false);
+
+			err = err ? err : e;
+		}
+	}
 	if (!err && st->exists)
 		err = fw_programs_ready(st);
 	fw_state_close(st);
@@ -73,9 +148,82 @@ static int resync_here(void *arg)
 	return err;
 }
 
+static bool in_list(const int *l, int n, int v)
+{
+	for (int i = 0; i < n; i++)
+		if (l[i] == v)
+			return true;
+	return false;
+}
+
+/* Remembers the interfaces that failed this time, each with a delay that
+ * doubles while it keeps failing; keeps those skipped (not yet due); forgets
+ * those that were tried and succeeded. */
+static void backoff(struct watched *w, const struct fw_scope *sc, double now)
+{
+	struct failing next[WATCH_MAX_FAILING];
+	int n = 0;
+
+	for (int i = 0; i < sc->nfailed && n < WATCH_MAX_FAILING; i++) {
+		struct failing f = { .ifindex = sc->failed[i], .delay = BACKOFF_MIN };
+
+		for (int j = 0; j < w->nfail; j++)
+			if (w->fail[j].ifindex == f.ifindex)
+				f.delay = w->fail[j].delay * 2 > BACKOFF_MAX ? BACKOFF_MAX
+									     : w->fail[j].delay * 2;
+		f.retry = now + f.delay;
+		next[n++] = f;
+	}
+	for (int j = 0; j < w->nfail && n < WATCH_MAX_FAILING; j++)
+		if (in_list(sc->skip, sc->nskip, w->fail[j].ifindex))
+			next[n++] = w->fail[j];
+	memcpy(w->fail, next, n * sizeof(*next));
+	w->nfail = n;
+}
+
 static int resync(struct watched *w)
 {
-	return fw_netns_run(w->nsfd, resync_here, NULL);
+	int skip[WATCH_MAX_FAILING], failed[WATCH_MAX_FAILING];
+	struct fw_scope sc = {
+		.all = true, .skip = skip, .failed = failed, .maxfailed = WATCH_MAX_FAILING
+	};
+	double now = now_s();
+	int err;
+
+	for (int i = 0; i < w->nfail; i++)
+		if (w->fail[i].retry > now)
+			skip[sc.nskip++] = w->fail[i].ifindex;
+	w->events = 0;
+	err = fw_netns_run(w->nsfd, resync_here, &sc);
+	backoff(w, &sc, now);
+	for (int i = 0; i < sc.nfailed; i++) {
+		char name[IF_NAMESIZE + 16];
+
+		for (int j = 0; j < w->nfail; j++)
+			if (w->fail[j].ifindex == failed[i])
+				fw_note("watch %s: %s: retrying in %.0f s", w->spec,
+					ifname_of(failed[i], name), w->fail[j].delay);
+	}
+	/* A failure of the whole namespace backs off too. */
+	if (err && !sc.nfailed) {
+		w->delay = w->delay ? (w->delay * 2 > BACKOFF_MAX ? BACKOFF_MAX : w->delay * 2)
+				    : BACKOFF_MIN;
+		w->retry = now + w->delay;
+	} else {
+		w->delay = w->retry = 0;
+	}
+	return err;
+}
+
+/* The next moment a backed-off attempt is due in w, or 0 for none. */
+static double next_retry(const struct watched *w)
+{
+	double t = w->retry;
+
+	for (int i = 0; i < w->nfail; i++)
+		if (!t || w->fail[i].retry < t)
+			t = w->fail[i].retry;
+	return t;
 }
 
 static int prometheus_here(void *f)
@@ -115,20 +263,21 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Reads everything pending; any link event means "look again". */
+/* Reads everything pending, a log line per event; any event means "look
+ * again". */
 static bool drain(struct watched *w)
 {
-	int n = 0, err;
+	int before = w->events, err;
 
-	nl_socket_modify_cb(w->sk, NL_CB_VALID, NL_CB_CUSTOM, count_msg, &n);
+	nl_socket_modify_cb(w->sk, NL_CB_VALID, NL_CB_CUSTOM, log_msg, w);
 	do
 		err = nl_recvmsgs_default(w->sk);
-	while (err >= 0 && n < 100000);
+	while (err >= 0 && w->events - before < 100000);
 	if (err == -NLE_NOMEM || err == -NLE_MSG_OVERFLOW || err == -NLE_BUSY) {
-		fw_info("%s: link events lost (overrun), resynchronising", w->spec);
+		fw_note("watch %s: events lost (overrun), checking everything", w->spec);
 		return true;
 	}
-	return n > 0 || (err < 0 && err != -NLE_AGAIN);
+	return w->events > before || (err < 0 && err != -NLE_AGAIN);
 }
 
 int cmd_watch(int argc, char **argv)
@@ -182,6 +331,7 @@ int cmd_watch(int argc, char **argv)
 		return fw_usage("watch: unexpected argument '%s'", argv[optind]);
 	if (!nw)
 		w[nw++].spec = fw_opts.netns ? fw_opts.netns : "(current)";
+	fw_opts.log = true;
 
 	for (int i = 0; i < nw && !err; i++) {
 		err = fw_netns_open(strcmp(w[i].spec, "(current)") ? w[i].spec : NULL);
@@ -201,23 +351,25 @@ int cmd_watch(int argc, char **argv)
 	if (sfd < 0)
 		return fw_fail(-errno, "cannot set up signals: %s", strerror(errno));
 
-	/* Subscribed first, then synced: nothing falls between the two. */
+	/* Subscribed first, then synced: nothing falls between the two. A
+	 * namespace that fails now is retried like any other failure: a
+	 * watcher that exits would leave new ports uncovered for good. */
 	for (int i = 0; i < nw; i++) {
-		err = resync(&w[i]);
-		if (err)
-			return err;
-		fw_info("watching %s", w[i].spec);
+		fw_note("watch %s: started", w[i].spec);
+		if (resync(&w[i])) {
+			fw_note("watch %s: %s", w[i].spec, fw_err());
+			fw_err_clear();
+		}
 	}
 	for (int i = 0; i < nw; i++)
 		pfd[i] = (struct pollfd){ .fd = nl_socket_get_fd(w[i].sk), .events = POLLIN };
 	pfd[nw] = (struct pollfd){ .fd = sfd, .events = POLLIN };
 
 	for (double next = 0;;) {
+		double wake = 0, now = now_s();
 		int timeout = -1;
 
 		if (metrics) {
-			double now = now_s();
-
 			if (now >= next) {
 				err = write_metrics(w, nw, metrics);
 				if (err) {
@@ -226,8 +378,16 @@ int cmd_watch(int argc, char **argv)
 				}
 				next = now + interval;
 			}
-			timeout = (next - now_s()) * 1000 + 1;
+			wake = next;
 		}
+		for (int i = 0; i < nw; i++) {
+			double t = next_retry(&w[i]);
+
+			if (t && (!wake || t < wake))
+				wake = t;
+		}
+		if (wake)
+			timeout = wake > now ? (wake - now) * 1000 + 1 : 0;
 		if (poll(pfd, nw + 1, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
@@ -235,13 +395,18 @@ int cmd_watch(int argc, char **argv)
 		}
 		if (pfd[nw].revents)
 			break; /* SIGINT/SIGTERM: rules stay enforced */
+		now = now_s();
 		for (int i = 0; i < nw; i++) {
-			if (!pfd[i].revents || !drain(&w[i]))
+			double due = next_retry(&w[i]);
+			bool news = pfd[i].revents && drain(&w[i]);
+
+			/* A namespace in backoff waits for its time, news or not. */
+			if (w[i].retry > now || (!news && !(due && due <= now)))
 				continue;
 			err = resync(&w[i]);
 			if (err) {
 				/* Keep watching: the next event may well succeed. */
-				fprintf(stderr, "fwctl: %s\n", fw_err());
+				fw_note("watch %s: %s", w[i].spec, fw_err());
 				fw_err_clear();
 			}
 		}

@@ -83,6 +83,19 @@ void fw_info(const char *fmt, ...)
 	va_end(ap);
 }
 
+/* What fwctl did to the kernel (attached, repaired): `watch` logs it, one
+ * line each; other commands show it with -v. */
+void fw_note(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!fw_opts.log && !fw_opts.verbose)
+		return;
+	va_start(ap, fmt);
+	vsay(fmt, ap);
+	va_end(ap);
+}
+
 static char verifier_reason[256];
 
 /* The verifier's reason in its log: the last line before its statistics

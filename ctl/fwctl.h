@@ -16,9 +16,13 @@
 #define FW_EXIT_OK	0
 #define FW_EXIT_RUNTIME 1
 #define FW_EXIT_USAGE	2
+/* status: some rule is not enforced by the kernel (the output says where). */
+#define FW_EXIT_NOT_ENFORCED 3
 
 /* An -errno that means "the user asked for something wrong": exit 2. */
 #define FW_EUSAGE 1000
+/* "Not everything is enforced": exit 3, with no message of its own. */
+#define FW_ENOTENFORCED 1001
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -27,6 +31,7 @@ struct fw_opts {
 	bool json;
 	bool quiet;
 	bool verbose;
+	bool log; /* watch: every action on the kernel is a line on stderr */
 };
 extern struct fw_opts fw_opts;
 
@@ -37,6 +42,7 @@ const char *fw_err(void);
 void fw_err_clear(void);
 void fw_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void fw_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void fw_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void fw_libs_quiet(void);
 const char *fw_verifier_reason(void);
 
@@ -60,26 +66,48 @@ int fw_netns_open(const char *spec);
 int fw_netns_run(int nsfd, int (*fn)(void *arg), void *arg);
 int fw_netns_self(struct fw_netns *ns);
 
-/* links.c: interfaces in the current netns, through rtnetlink (libnl). */
+/* links.c: interfaces in the current netns, through rtnetlink. */
+struct fw_xdp_info {
+	__u32 prog_id;
+	__u8 mode;	/* enum fw_xdp_mode */
+	__u32 other_id; /* a generic program behind a native one (both attached) */
+};
 struct fw_link {
 	int ifindex;
 	int master; /* bridge ifindex, 0 if none */
 	char name[FW_IFNAME_LEN];
-	char kind[16]; /* "bridge", "veth", ... ("device" when none) */
-	int peer;      /* IFLA_LINK: a veth's other end, 0 if none */
-	int peer_nsid; /* ... in the namespace with this id, -1: ours */
+	char kind[16];		/* "bridge", "veth", ... ("device" when none) */
+	int peer;		/* IFLA_LINK: a veth's other end, 0 if none */
+	int peer_nsid;		/* ... in the namespace with this id, -1: ours */
+	struct fw_xdp_info xdp; /* what the kernel runs there, as dumped */
 };
 int fw_links_load(struct fw_link **links, int *n);
 const struct fw_link *fw_link_by_name(const struct fw_link *l, int n, const char *name);
 const struct fw_link *fw_link_by_index(const struct fw_link *l, int n, int ifindex);
 int fw_netns_id(int nsfd);
 int fw_tc_filter_count(int ifindex, __u32 parent);
-struct fw_xdp_info {
-	__u32 prog_id;
-	__u8 mode; /* enum fw_xdp_mode */
-};
 int fw_xdp_query(int ifindex, struct fw_xdp_info *info);
-int fw_xdp_query_all(const struct fw_iface *ifc, int n, struct fw_xdp_info *info);
+
+/* tcstate.c: what runs on an interface's TC hooks, and in which order.
+ * fwctl's cls_bpf filter sits at priority 1, under one of two handles: a
+ * filter that got ahead of it is overtaken by adding ours under the other
+ * handle (it goes first) before the old one is removed. */
+#define FW_TC_HANDLE 0xf17e
+#define FW_TC_PRIO   1
+struct fw_tc_hook {
+	bool clsact;	 /* the qdisc is there */
+	__u32 prog_id;	 /* fwctl's program on the hook, 0: none */
+	__u32 handle;	 /* its cls_bpf handle */
+	__u32 prio;	 /* its cls_bpf priority */
+	bool first;	 /* nothing runs before it */
+	bool tcx_ahead;	 /* a TCX program runs before every clsact filter */
+	int filters;	 /* clsact filters on the hook, anyone's */
+	__u32 tcx_count; /* TCX programs on the hook */
+	__u32 tcx_first;
+	char ahead[96]; /* what runs first instead, when !first */
+};
+int fw_clsact_list(int **ifindexes);
+int fw_tc_hook_read(int ifindex, __u32 dir, bool clsact, __u32 tcx_ours, struct fw_tc_hook *h);
 
 /* docker.c: the Docker Engine API (DOCKER_HOST=unix://... honoured). */
 bool fw_docker_available(void);
@@ -143,20 +171,76 @@ int fw_attach(struct fw_state *st, __u32 slot, const struct fw_link *link,
 int fw_detach(struct fw_state *st, __u32 slot);
 int fw_xdp_suspend(struct fw_state *st, __u32 slot, const struct fw_link *link);
 int fw_xdp_resume(struct fw_state *st, __u32 slot, const struct fw_link *link);
+/* The namespace's pinned programs: what "fwctl's program" means on a hook. */
+struct fw_ours {
+	__u32 xdp, tc_in, tc_out;
+};
+void fw_ours_read(struct fw_state *st, struct fw_ours *o);
+int fw_repair(struct fw_state *st, __u32 slot, const struct fw_link *link, int gap, __u32 dir,
+	      const struct fw_attach_req *req);
 int fw_upgrade(struct fw_state *st, const __u32 *slots, int n, const struct fw_link *links,
 	       int nlinks);
 bool fw_tc_present(struct fw_state *st, __u32 slot, __u32 dir);
-bool fw_slot_intact(struct fw_state *st, __u32 slot);
 int fw_programs_ready(struct fw_state *st);
 
 /* rules.c: rules as stated, and what each interface must enforce. */
+struct fw_want {
+	const struct fw_link *link;
+	struct fw_policy pol[FW_DIRS];
+	struct fw_attach_req req;
+	bool direct; /* named by a rule itself, not only through its bridge */
+};
+/* What the rules ask of every interface they cover. *held is set when a
+ * rule could not be resolved (Docker down): nothing may be released then. */
+int fw_wants(struct fw_state *st, const struct fw_link *links, int n, struct fw_want **out,
+	     bool *held);
 struct fw_rule *fw_rule_find(struct fw_state *st, const char *target);
 struct fw_rule *fw_rule_add(struct fw_state *st, const char *target);
-int fw_apply(struct fw_state *st, const struct fw_attach_req *force);
+/* Which interfaces a change affects: their kernel state is checked and
+ * repaired; every other covered interface only gets its policy written. */
+struct fw_scope {
+	bool all;	    /* verify every covered interface (watch, recovery) */
+	const char *target; /* else the interfaces this target covers */
+	const int *skip;    /* ifindexes to leave alone (watch's backoff) */
+	int nskip;
+	int *failed; /* out: ifindexes that could not be covered */
+	int nfailed, maxfailed;
+};
+int fw_apply(struct fw_state *st, const struct fw_attach_req *force, struct fw_scope *scope,
+	     bool *partial);
+int fw_slot_of(const struct fw_state *st, int ifindex);
 int fw_recover(struct fw_state *st);
 int fw_target_check(const char *target, const struct fw_link *links, int n);
 int fw_target_resolve(const char *target, const struct fw_link *links, int n, int *out, int max,
 		      bool *container);
+
+/* verify.c: the kernel's truth about one covered interface, per direction. */
+enum fw_enf_state {
+	FW_ENFORCED,
+	FW_DEGRADED,	 /* enforcing, but not as asked */
+	FW_NOT_ENFORCED, /* packets the rules drop may pass */
+};
+enum fw_gap { /* what the reconciler repairs */
+	      FW_GAP_NONE,
+	      FW_GAP_UNCOVERED,	  /* no fwctl program yet: attach */
+	      FW_GAP_CANNOT,	  /* cannot attach (limit, foreign XDP, full table) */
+	      FW_GAP_POLICY,	  /* the maps differ from the rules: rewrite */
+	      FW_GAP_XDP,	  /* our XDP program missing: attach again */
+	      FW_GAP_XDP_FOREIGN, /* another XDP program in its place: --force */
+	      FW_GAP_TC,	  /* our filter or link missing: attach again */
+	      FW_GAP_TC_ORDER,	  /* a filter runs first: overtake it */
+	      FW_GAP_TCX_AHEAD,	  /* a TCX program runs before our cls_bpf filter */
+};
+struct fw_enf {
+	__u8 state; /* enum fw_enf_state */
+	__u8 gap;   /* enum fw_gap */
+	char reason[160];
+};
+const char *fw_enf_name(int state);
+void fw_prog_name(__u32 id, char *name, size_t len);
+void fw_verify(const struct fw_state *st, int slot, const struct fw_link *l,
+	       const struct fw_want *w, const struct fw_ours *ours, bool clsact,
+	       const struct fw_policy pol[FW_DIRS], struct fw_enf e[FW_DIRS]);
 
 /* view.c: what status and stats show. */
 struct fw_view {
@@ -170,6 +254,18 @@ struct fw_view {
 int fw_view_open(struct fw_view *v, struct fw_state *st, const char *target);
 void fw_view_close(struct fw_view *v);
 bool fw_view_selects(const struct fw_view *v, int ifindex);
+/* One row of status: an interface a rule covers or fwctl has a program on. */
+struct fw_status_row {
+	int slot; /* -1: covered, but no fwctl program on it */
+	int ifindex;
+	char ifname[FW_IFNAME_LEN];
+	const struct fw_link *link;	   /* NULL: gone */
+	struct fw_policy blocked[FW_DIRS]; /* as the maps hold it (or the rules ask) */
+	bool tc[FW_DIRS];		   /* fwctl's TC program on that hook */
+	struct fw_enf e[FW_DIRS];
+};
+int fw_status_rows(struct fw_state *st, const struct fw_view *v, const struct fw_policy *pol,
+		   struct fw_status_row **out, bool *broken);
 json_t *fw_view_container(const struct fw_view *v, int ifindex);
 const struct fw_link *fw_view_link(const struct fw_view *v, int ifindex);
 
@@ -195,8 +291,8 @@ struct fw_rule_opts {
 };
 int fw_rule_parse(int argc, char **argv, struct fw_rule_opts *o);
 void fw_rule_change(struct fw_rule *r, const struct fw_rule_opts *o);
-int fw_rules_commit(struct fw_state *st, const struct fw_rule *old,
-		    const struct fw_attach_req *req);
+int fw_rules_commit(struct fw_state *st, const struct fw_rule *old, const struct fw_attach_req *req,
+		    const char *target);
 int fw_state_drop_if_empty(struct fw_state *st);
 
 /* output.c */

@@ -10,60 +10,157 @@
 #include <netlink/netlink.h>
 #include <netlink/msg.h>
 #include <netlink/attr.h>
-#include <netlink/route/link.h>
 #include <linux/if_link.h>
 #include <linux/net_namespace.h>
 #include <linux/rtnetlink.h>
 #include "fwctl.h"
 
-static void link_fill(struct fw_link *l, struct rtnl_link *rl)
+/* IFLA_XDP of one link: what is attached, in which mode. With programs in
+ * both modes (MULTI), the native one runs first and is the one reported;
+ * other_id then names the generic one. */
+static void xdp_attrs(struct rtattr *xdp, int len, struct fw_xdp_info *info)
 {
-	const char *type = rtnl_link_get_type(rl);
-	int32_t nsid;
+	__u32 id[IFLA_XDP_MAX + 1] = {};
+	__u8 attached = XDP_ATTACHED_NONE;
 
-	l->ifindex = rtnl_link_get_ifindex(rl);
-	l->master = rtnl_link_get_master(rl);
-	l->peer = rtnl_link_get_link(rl);
-	l->peer_nsid = rtnl_link_get_link_netnsid(rl, &nsid) ? -1 : nsid;
-	snprintf(l->name, sizeof(l->name), "%s", rtnl_link_get_name(rl));
-	if (type)
-		snprintf(l->kind, sizeof(l->kind), "%s", type);
-	else if (rtnl_link_get_arptype(rl) == ARPHRD_LOOPBACK)
-		strcpy(l->kind, "loopback");
-	else
-		strcpy(l->kind, "device");
+	for (struct rtattr *a = RTA_DATA(xdp); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+		if (a->rta_type == IFLA_XDP_ATTACHED)
+			attached = *(__u8 *)RTA_DATA(a);
+		else if (a->rta_type <= IFLA_XDP_MAX && RTA_PAYLOAD(a) >= sizeof(__u32))
+			id[a->rta_type] = *(__u32 *)RTA_DATA(a);
+	}
+	if (attached == XDP_ATTACHED_DRV ||
+	    (attached == XDP_ATTACHED_MULTI && id[IFLA_XDP_DRV_PROG_ID])) {
+		info->mode = FW_XDP_NATIVE;
+		info->prog_id = attached == XDP_ATTACHED_DRV ? id[IFLA_XDP_PROG_ID]
+							     : id[IFLA_XDP_DRV_PROG_ID];
+		info->other_id = attached == XDP_ATTACHED_MULTI ? id[IFLA_XDP_SKB_PROG_ID] : 0;
+	} else if (attached == XDP_ATTACHED_SKB || attached == XDP_ATTACHED_MULTI) {
+		info->mode = FW_XDP_GENERIC;
+		info->prog_id = attached == XDP_ATTACHED_SKB ? id[IFLA_XDP_PROG_ID]
+							     : id[IFLA_XDP_SKB_PROG_ID];
+	}
 }
 
+static void link_kind(struct rtattr *info, int len, struct fw_link *l)
+{
+	for (struct rtattr *a = RTA_DATA(info); RTA_OK(a, len); a = RTA_NEXT(a, len))
+		if (a->rta_type == IFLA_INFO_KIND)
+			snprintf(l->kind, sizeof(l->kind), "%.*s", (int)RTA_PAYLOAD(a),
+				 (char *)RTA_DATA(a));
+}
+
+/* One RTM_NEWLINK message: name, master, kind, veth peer and XDP state. */
+static void link_parse(const struct nlmsghdr *nh, struct fw_link *l)
+{
+	const struct ifinfomsg *ifi = NLMSG_DATA(nh);
+	int alen = IFLA_PAYLOAD(nh);
+
+	memset(l, 0, sizeof(*l));
+	l->ifindex = ifi->ifi_index;
+	l->peer_nsid = -1;
+	strcpy(l->kind, ifi->ifi_type == ARPHRD_LOOPBACK ? "loopback" : "device");
+	for (struct rtattr *a = IFLA_RTA(NLMSG_DATA(nh)); RTA_OK(a, alen); a = RTA_NEXT(a, alen)) {
+		void *d = RTA_DATA(a);
+
+		switch (a->rta_type & NLA_TYPE_MASK) {
+		case IFLA_IFNAME:
+			snprintf(l->name, sizeof(l->name), "%.*s", (int)RTA_PAYLOAD(a), (char *)d);
+			break;
+		case IFLA_MASTER:
+			l->master = *(__u32 *)d;
+			break;
+		case IFLA_LINK:
+			l->peer = *(__u32 *)d;
+			break;
+		case IFLA_LINK_NETNSID:
+			l->peer_nsid = *(__s32 *)d;
+			break;
+		case IFLA_LINKINFO:
+			link_kind(a, RTA_PAYLOAD(a), l);
+			break;
+		case IFLA_XDP:
+			xdp_attrs(a, RTA_PAYLOAD(a), &l->xdp);
+			break;
+		}
+	}
+	/* A veth whose peer sits in this namespace names no netnsid. */
+	if (l->peer == l->ifindex)
+		l->peer = 0;
+}
+
+/*
+ * Every interface of the namespace, with its XDP state, from one
+ * RTM_GETLINK dump without statistics: what every command needs to know of
+ * the topology and of what the kernel runs, in one round of reads.
+ */
 int fw_links_load(struct fw_link **links, int *n)
 {
-	struct nl_sock *sk = nl_socket_alloc();
-	struct nl_cache *cache = NULL;
-	struct nl_object *obj;
-	struct fw_link *out;
-	int err, i = 0;
+	struct {
+		struct nlmsghdr nh;
+		struct ifinfomsg ifi;
+		struct rtattr ext;
+		__u32 mask;
+	} req = {
+		.nh = { .nlmsg_len = sizeof(req),
+			.nlmsg_type = RTM_GETLINK,
+			.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
+			.nlmsg_seq = 1 },
+		.ifi = { .ifi_family = AF_UNSPEC },
+		.ext = { .rta_len = RTA_LENGTH(sizeof(__u32)), .rta_type = IFLA_EXT_MASK },
+		.mask = RTEXT_FILTER_SKIP_STATS,
+	};
+	static char buf[65536] __attribute__((aligned(NLMSG_ALIGNTO)));
+	struct fw_link *out = NULL, *grown;
+	int fd, len, err = 0, cap = 0, cnt = 0;
+	bool done = false;
 
-	if (!sk)
-		return fw_fail(-ENOMEM, "out of memory");
-	err = nl_connect(sk, NETLINK_ROUTE);
-	if (!err)
-		err = rtnl_link_alloc_cache(sk, AF_UNSPEC, &cache);
-	if (err) {
-		nl_socket_free(sk);
-		return fw_fail(-EIO, "cannot list interfaces: %s", nl_geterror(err));
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd < 0)
+		return fw_fail(-errno, "cannot list interfaces: %s", strerror(errno));
+	if (send(fd, &req, sizeof(req), 0) < 0)
+		err = -errno;
+	while (!err && !done) {
+		len = recv(fd, buf, sizeof(buf), 0);
+		if (len <= 0) {
+			err = len ? -errno : -EIO;
+			break;
+		}
+		for (struct nlmsghdr *nh = (struct nlmsghdr *)buf; NLMSG_OK(nh, (unsigned)len);
+		     nh = NLMSG_NEXT(nh, len)) {
+			if (nh->nlmsg_type == NLMSG_DONE) {
+				done = true;
+				break;
+			}
+			if (nh->nlmsg_type == NLMSG_ERROR) {
+				err = ((struct nlmsgerr *)NLMSG_DATA(nh))->error ?: -EIO;
+				break;
+			}
+			if (nh->nlmsg_type != RTM_NEWLINK)
+				continue;
+			if (cnt == cap) {
+				cap = cap ? 2 * cap : 64;
+				grown = realloc(out, (cap + 1) * sizeof(*out));
+				if (!grown) {
+					err = -ENOMEM;
+					break;
+				}
+				out = grown;
+			}
+			link_parse(nh, &out[cnt++]);
+		}
 	}
-	out = calloc(nl_cache_nitems(cache) + 1, sizeof(*out));
-	if (!out) {
-		err = fw_fail(-ENOMEM, "out of memory");
-		goto out;
+	close(fd);
+	if (!err && !out)
+		out = calloc(1, sizeof(*out));
+	if (err || !out) {
+		free(out);
+		return fw_fail(err ? err : -ENOMEM, "cannot list interfaces: %s",
+			       strerror(err ? -err : ENOMEM));
 	}
-	for (obj = nl_cache_get_first(cache); obj; obj = nl_cache_get_next(obj))
-		link_fill(&out[i++], (struct rtnl_link *)obj);
 	*links = out;
-	*n = i;
-out:
-	nl_cache_free(cache);
-	nl_socket_free(sk);
-	return err;
+	*n = cnt;
+	return 0;
 }
 
 const struct fw_link *fw_link_by_name(const struct fw_link *l, int n, const char *name)
@@ -116,30 +213,6 @@ out:
 	return nsid;
 }
 
-/* IFLA_XDP of one link: what is attached, in which mode. */
-static void xdp_attrs(struct rtattr *xdp, int len, struct fw_xdp_info *info)
-{
-	__u32 id[IFLA_XDP_MAX + 1] = {};
-	__u8 attached = XDP_ATTACHED_NONE;
-
-	for (struct rtattr *a = RTA_DATA(xdp); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
-		if (a->rta_type == IFLA_XDP_ATTACHED)
-			attached = *(__u8 *)RTA_DATA(a);
-		else if (a->rta_type <= IFLA_XDP_MAX && RTA_PAYLOAD(a) >= sizeof(__u32))
-			id[a->rta_type] = *(__u32 *)RTA_DATA(a);
-	}
-	if (attached == XDP_ATTACHED_DRV ||
-	    (attached == XDP_ATTACHED_MULTI && id[IFLA_XDP_DRV_PROG_ID])) {
-		info->mode = FW_XDP_NATIVE;
-		info->prog_id = attached == XDP_ATTACHED_DRV ? id[IFLA_XDP_PROG_ID]
-							     : id[IFLA_XDP_DRV_PROG_ID];
-	} else if (attached == XDP_ATTACHED_SKB || attached == XDP_ATTACHED_MULTI) {
-		info->mode = FW_XDP_GENERIC;
-		info->prog_id = attached == XDP_ATTACHED_SKB ? id[IFLA_XDP_PROG_ID]
-							     : id[IFLA_XDP_SKB_PROG_ID];
-	}
-}
-
 /* The XDP state in one RTM_NEWLINK message. */
 static void link_xdp(const struct nlmsghdr *nh, struct fw_xdp_info *info)
 {
@@ -187,69 +260,6 @@ int fw_xdp_query(int ifindex, struct fw_xdp_info *info)
 		link_xdp(nh, info);
 	}
 out:
-	close(fd);
-	return err;
-}
-
-/*
- * The XDP programs of fwctl's n interface slots: one RTM_GETLINK dump,
- * without the statistics, for readers that look at every covered interface
- * (status) rather than one request each. info[i] is ifc[i]'s; zero for a
- * free slot or an interface that is gone.
- */
-int fw_xdp_query_all(const struct fw_iface *ifc, int n, struct fw_xdp_info *info)
-{
-	struct {
-		struct nlmsghdr nh;
-		struct ifinfomsg ifi;
-		struct rtattr ext;
-		__u32 mask;
-	} req = {
-		.nh = { .nlmsg_len = sizeof(req),
-			.nlmsg_type = RTM_GETLINK,
-			.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
-			.nlmsg_seq = 1 },
-		.ifi = { .ifi_family = AF_UNSPEC },
-		.ext = { .rta_len = RTA_LENGTH(sizeof(__u32)), .rta_type = IFLA_EXT_MASK },
-		.mask = RTEXT_FILTER_SKIP_STATS,
-	};
-	static char buf[65536] __attribute__((aligned(NLMSG_ALIGNTO)));
-	int fd, len, err = 0;
-	bool done = false;
-
-	memset(info, 0, n * sizeof(*info));
-	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-	if (fd < 0)
-		return -errno;
-	if (send(fd, &req, sizeof(req), 0) < 0)
-		err = -errno;
-	while (!err && !done) {
-		len = recv(fd, buf, sizeof(buf), 0);
-		if (len <= 0) {
-			err = len ? -errno : -EIO;
-			break;
-		}
-		for (struct nlmsghdr *nh = (struct nlmsghdr *)buf; NLMSG_OK(nh, (unsigned)len);
-		     nh = NLMSG_NEXT(nh, len)) {
-			const struct ifinfomsg *ifi = NLMSG_DATA(nh);
-			int i;
-
-			if (nh->nlmsg_type == NLMSG_DONE) {
-				done = true;
-				break;
-			}
-			if (nh->nlmsg_type == NLMSG_ERROR) {
-				err = ((struct nlmsgerr *)NLMSG_DATA(nh))->error ?: -EIO;
-				break;
-			}
-			if (nh->nlmsg_type != RTM_NEWLINK)
-				continue;
-			for (i = 0; i < n && (int)ifc[i].ifindex != ifi->ifi_index; i++)
-				;
-			if (i < n)
-				link_xdp(nh, &info[i]);
-		}
-	}
 	close(fd);
 	return err;
 }

@@ -107,6 +107,8 @@ static int exit_code(int err)
 {
 	if (!err)
 		return FW_EXIT_OK;
+	if (err == -FW_ENOTENFORCED)
+		return FW_EXIT_NOT_ENFORCED; /* status said why, in its output */
 	if (fw_err()[0])
 		fprintf(stderr, "fwctl: %s\n", fw_err());
 	else

@@ -33,15 +33,7 @@ struct fw_rule *fw_rule_add(struct fw_state *st, const char *target)
 	return NULL;
 }
 
-/* What one interface must enforce, and how it wants to be attached. */
-struct want {
-	const struct fw_link *link;
-	struct fw_policy pol[FW_DIRS];
-	struct fw_attach_req req;
-	bool direct; /* named by a rule itself, not only through its bridge */
-};
-
-static struct want *want_get(struct want *w, int *n, const struct fw_link *link)
+static struct fw_want *want_get(struct fw_want *w, int *n, const struct fw_link *link)
 {
 	for (int i = 0; i < *n; i++)
 		if (w[i].link == link)
@@ -51,7 +43,7 @@ static struct want *want_get(struct want *w, int *n, const struct fw_link *link)
 	return &w[(*n)++];
 }
 
-static void want_merge(struct want *w, const struct fw_rule *r, bool direct)
+static void want_merge(struct fw_want *w, const struct fw_rule *r, bool direct)
 {
 	for (int d = 0; d < FW_DIRS; d++) {
 		for (int i = 0; i < 4; i++)
@@ -103,20 +95,24 @@ int fw_target_resolve(const char *target, const struct fw_link *links, int n, in
 	return found;
 }
 
-static void want_rule(struct want *w, int *nw, const struct fw_rule *r, const struct fw_link *links,
-		      int n)
+/* Returns false when the rule's target cannot be resolved now. */
+static bool want_rule(struct fw_want *w, int *nw, const struct fw_rule *r,
+		      const struct fw_link *links, int n)
 {
 	int *idx = calloc(n + 1, sizeof(*idx)), cnt;
 	struct fw_rule flipped = *r;
 	bool container;
 
 	if (!idx)
-		return;
+		return false;
 	cnt = fw_target_resolve(r->target, links, n, idx, n, &container);
 	if (cnt < 0) {
-		/* Docker down, say: keep what the other rules ask for. */
+		/* Docker down, say: keep what the other rules ask for, and
+		 * release nothing, since this rule's ports are unknown. */
 		fw_warn("rule for '%s' not applied: %s", r->target, fw_err());
 		fw_err_clear();
+		free(idx);
+		return false;
 	}
 	if (container) {
 		flipped.blocked[FW_DIR_IN] = r->blocked[FW_DIR_OUT];
@@ -125,9 +121,27 @@ static void want_rule(struct want *w, int *nw, const struct fw_rule *r, const st
 	for (int i = 0; i < cnt; i++) {
 		const struct fw_link *l = fw_link_by_index(links, n, idx[i]);
 
-		want_merge(want_get(w, nw, l), &flipped, i == 0 || container);
+		if (l && strcmp(l->kind, "loopback"))
+			want_merge(want_get(w, nw, l), &flipped, i == 0 || container);
 	}
 	free(idx);
+	return true;
+}
+
+int fw_wants(struct fw_state *st, const struct fw_link *links, int n, struct fw_want **out,
+	     bool *held)
+{
+	struct fw_want *w = calloc(n + 1, sizeof(*w));
+	int nw = 0;
+
+	*held = false;
+	if (!w)
+		return fw_fail(-ENOMEM, "out of memory");
+	for (int i = 0; i < FW_MAX_RULES; i++)
+		if (st->rules[i].target[0] && !want_rule(w, &nw, &st->rules[i], links, n))
+			*held = true;
+	*out = w;
+	return nw;
 }
 
 /* Does the attached interface in slot still fit what is wanted of it? */
@@ -138,8 +152,6 @@ static bool fits(struct fw_state *st, __u32 slot, const struct fw_attach_req *re
 	/* Half made (a killed fwctl): not fitting, so it is made again. */
 	if (ifc->hook != req->hook || !ifc->tc_out_prog_id)
 		return false;
-	if (st->verify && !fw_slot_intact(st, slot))
-		return false;
 	if (req->hook == FW_HOOK_XDP && !ifc->xdp_prog_id)
 		return ifc->tc_in_prog_id && req->mode != FW_MODE_NATIVE; /* tc stands in */
 	if (req->hook == FW_HOOK_XDP && req->mode == FW_MODE_NATIVE)
@@ -149,17 +161,12 @@ static bool fits(struct fw_state *st, __u32 slot, const struct fw_attach_req *re
 	return true;
 }
 
-static int slot_of(struct fw_state *st, int ifindex)
+int fw_slot_of(const struct fw_state *st, int ifindex)
 {
 	for (int s = 0; s < FW_MAX_IFACES; s++)
 		if (st->ifaces[s].ifindex == (__u32)ifindex)
 			return s;
 	return -1;
-}
-
-static int slot_free(struct fw_state *st)
-{
-	return slot_of(st, 0);
 }
 
 /* The kernel allows no XDP change below a device with XDP: if the port's
@@ -168,43 +175,138 @@ static int suspend_master(struct fw_state *st, const struct fw_link *l, const st
 			  int nlinks)
 {
 	const struct fw_link *ml = l->master ? fw_link_by_index(links, nlinks, l->master) : NULL;
-	int m = ml ? slot_of(st, ml->ifindex) : -1;
+	int m = ml ? fw_slot_of(st, ml->ifindex) : -1;
 
 	return m >= 0 ? fw_xdp_suspend(st, m, ml) : 0;
 }
 
-/* Policy first, then the program: its first packet is already filtered. */
-static int enforce(struct fw_state *st, struct want *w, const struct fw_attach_req *opt,
-		   const struct fw_link *links, int nlinks)
-{
-	int s = slot_of(st, w->link->ifindex), err;
+/* What fw_apply() found it could not do, interface by interface. */
+struct failures {
+	int n;
+	char msg[1024];
+	struct fw_scope *scope;
+};
 
-	if (s >= 0)
-		return fw_state_set_policy(st, s, w->pol);
-	s = slot_free(st);
-	if (s < 0)
+static void failed(struct failures *f, const struct fw_link *l)
+{
+	size_t len = strlen(f->msg);
+
+	if (f->n++ < 4)
+		snprintf(f->msg + len, sizeof(f->msg) - len, "%s%s", len ? "; " : "", fw_err());
+	if (f->scope && f->scope->failed && f->scope->nfailed < f->scope->maxfailed)
+		f->scope->failed[f->scope->nfailed++] = l->ifindex;
+	fw_err_clear();
+}
+
+/* Refusals known before anything changes: trying would move the bridge's
+ * XDP aside and back for nothing, and a watcher would see that as news. */
+static int precheck(const struct fw_state *st, const struct fw_want *w, bool force)
+{
+	const struct fw_link *l = w->link;
+	char name[32];
+
+	if (l->ifindex >= FW_MAX_IFINDEX)
+		return fw_fail(-E2BIG, "cannot cover '%s': ifindex %d beyond fwctl's limit of %d",
+			       l->name, l->ifindex, FW_MAX_IFINDEX - 1);
+	if (fw_slot_of(st, 0) < 0)
 		return fw_fail(-E2BIG,
-			       "cannot attach to '%s': interface table is full "
+			       "cannot cover '%s': interface table is full "
 			       "(%d interfaces per namespace)",
-			       w->link->name, FW_MAX_IFACES);
+			       l->name, FW_MAX_IFACES);
+	if (w->req.hook == FW_HOOK_XDP && l->xdp.prog_id && !force) {
+		fw_prog_name(l->xdp.prog_id, name, sizeof(name));
+		if (strcmp(name, "fw_xdp"))
+			return fw_fail(-EBUSY,
+				       "cannot cover '%s': XDP program '%s' (id %u) is already "
+				       "attached; --force replaces it",
+				       l->name, name, l->xdp.prog_id);
+	}
+	return 0;
+}
+
+/* Checks one attached interface against the kernel and repairs, in place,
+ * what differs; says what it did. */
+static int converge(struct fw_state *st, int s, struct fw_want *w, const struct fw_ours *ours,
+		    const struct fw_link *links, int nlinks)
+{
+	const struct fw_link *l = w->link;
+	struct fw_enf e[FW_DIRS];
+	int err = 0;
+
+	err = fw_state_map_slot(st, l->ifindex, s + 1, 0);
+	if (err)
+		return err;
+	fw_verify(st, s, l, w, ours, true, w->pol, e);
+	for (__u32 d = 0; d < FW_DIRS && !err; d++) {
+		if (e[d].state != FW_NOT_ENFORCED)
+			continue;
+		if (e[d].gap == FW_GAP_XDP || e[d].gap == FW_GAP_XDP_FOREIGN)
+			err = suspend_master(st, l, links, nlinks);
+		if (!err)
+			err = fw_repair(st, s, l, e[d].gap, d, &w->req);
+		if (!err)
+			fw_warn("%s: %s; repaired", l->name, e[d].reason);
+	}
+	return err;
+}
+
+/* Policy first, then the program: its first packet is already filtered. */
+static int enforce(struct fw_state *st, struct fw_want *w, const struct fw_attach_req *opt,
+		   const struct fw_ours *ours, bool verify, const struct fw_link *links, int nlinks)
+{
+	int s = fw_slot_of(st, w->link->ifindex), err;
+
 	w->req.force = opt && opt->force;
+	if (s >= 0) {
+		err = fw_state_set_policy(st, s, w->pol);
+		return err || !verify ? err : converge(st, s, w, ours, links, nlinks);
+	}
+	err = precheck(st, w, w->req.force);
+	if (err)
+		return err;
+	s = fw_slot_of(st, 0);
 	err = fw_state_set_policy(st, s, w->pol);
 	if (!err && w->req.hook == FW_HOOK_XDP)
 		err = suspend_master(st, w->link, links, nlinks);
-	return err ? err : fw_attach(st, s, w->link, &w->req);
+	if (!err)
+		err = fw_attach(st, s, w->link, &w->req);
+	if (!err)
+		fw_note("%s: covered (%s)", w->link->name,
+			st->ifaces[s].xdp_prog_id ? "XDP and tc egress" : "tc ingress and egress");
+	return err;
+}
+
+static bool listed(const int *idx, int n, int ifindex)
+{
+	for (int i = 0; i < n; i++)
+		if (idx[i] == ifindex)
+			return true;
+	return false;
 }
 
 /*
- * Makes the kernel enforce st->rules: attaches what is newly covered (policy
- * first, then program), updates policies in place (a map write, never a
- * reload), and releases interfaces that are gone or no longer covered.
+ * The reconciler. Makes the kernel enforce st->rules: attaches what is newly
+ * covered (policy first, then program), updates policies in place (a map
+ * write, never a reload), releases interfaces that are gone or no longer
+ * covered, and checks the interfaces in scope against the kernel, repairing
+ * what differs (a hook removed, a filter ahead of ours). An interface that
+ * cannot be covered is reported and skipped: every other one is still done.
+ * Returns 0, or the first hard error; *partial is set when only some
+ * interfaces failed (fw_err() names them).
  */
-int fw_apply(struct fw_state *st, const struct fw_attach_req *opt)
+int fw_apply(struct fw_state *st, const struct fw_attach_req *opt, struct fw_scope *scope,
+	     bool *partial)
 {
+	struct failures fails = { .scope = scope };
 	struct fw_link *links = NULL;
-	struct want *w = NULL;
-	int nlinks = 0, nw = 0, err;
+	struct fw_want *w = NULL;
+	struct fw_ours ours;
+	int nlinks = 0, nw = 0, nsel = 0, *sel = NULL, err;
+	bool held = false, container;
 
+	*partial = false;
+	if (scope)
+		scope->nfailed = 0;
 	err = fw_links_load(&links, &nlinks);
 	if (err)
 		return err;
@@ -212,14 +314,21 @@ int fw_apply(struct fw_state *st, const struct fw_attach_req *opt)
 	err = fw_state_mark(st, true);
 	if (err)
 		goto out;
-	w = calloc(nlinks + 1, sizeof(*w));
-	if (!w) {
-		err = fw_fail(-ENOMEM, "out of memory");
+	nw = fw_wants(st, links, nlinks, &w, &held);
+	if (nw < 0) {
+		err = nw;
 		goto out;
 	}
-	for (int i = 0; i < FW_MAX_RULES; i++)
-		if (st->rules[i].target[0])
-			want_rule(w, &nw, &st->rules[i], links, nlinks);
+	fw_ours_read(st, &ours);
+	if (scope && !scope->all && scope->target) {
+		sel = calloc(nlinks + 1, sizeof(*sel));
+		nsel = sel ? fw_target_resolve(scope->target, links, nlinks, sel, nlinks,
+					       &container)
+			   : 0;
+		if (nsel < 0)
+			nsel = 0;
+		fw_err_clear();
+	}
 
 	/* Release first: frees slots, and never leaves two programs racing.
 	 * Bridges before ports: the kernel refuses even removing XDP below a
@@ -228,7 +337,7 @@ int fw_apply(struct fw_state *st, const struct fw_attach_req *opt)
 		int s = k % FW_MAX_IFACES;
 		struct fw_iface *ifc = &st->ifaces[s];
 		const struct fw_link *l;
-		struct want *wi = NULL;
+		struct fw_want *wi = NULL;
 
 		if (!ifc->ifindex)
 			continue;
@@ -240,12 +349,15 @@ int fw_apply(struct fw_state *st, const struct fw_attach_req *opt)
 				wi = &w[i];
 		if (l && wi && !strcmp(l->name, ifc->name) && fits(st, s, &wi->req))
 			continue;
+		/* A rule that could not be resolved may still cover it. */
+		if (l && !wi && held)
+			continue;
 		if (l && (ifc->xdp_prog_id || (wi && wi->req.hook == FW_HOOK_XDP))) {
 			err = suspend_master(st, l, links, nlinks);
 			if (err)
 				goto out;
 		}
-		fw_info("releasing %s", ifc->name);
+		fw_note("%s: released (%s)", ifc->name, l ? "no rule covers it" : "gone");
 		err = fw_detach(st, s);
 		if (err)
 			goto out;
@@ -253,10 +365,18 @@ int fw_apply(struct fw_state *st, const struct fw_attach_req *opt)
 
 	/* Ports before bridges: the kernel refuses XDP below a device that has
 	 * it, so a bridge attached first would push its ports to tc. */
-	for (int pass = 0; pass < 2 && !err; pass++)
-		for (int i = 0; i < nw && !err; i++)
-			if ((strcmp(w[i].link->kind, "bridge") == 0) == pass)
-				err = enforce(st, &w[i], opt, links, nlinks);
+	for (int pass = 0; pass < 2; pass++)
+		for (int i = 0; i < nw; i++) {
+			const struct fw_link *l = w[i].link;
+			bool verify = !scope || scope->all || listed(sel, nsel, l->ifindex);
+
+			if ((strcmp(l->kind, "bridge") == 0) != pass)
+				continue;
+			if (scope && listed(scope->skip, scope->nskip, l->ifindex))
+				continue;
+			if (enforce(st, &w[i], opt, &ours, verify, links, nlinks))
+				failed(&fails, l);
+		}
 out:
 	/* Bridges moved aside for their ports go back on XDP, error or not. */
 	for (int s = 0; links && s < FW_MAX_IFACES; s++) {
@@ -266,24 +386,30 @@ out:
 		if (!st->ifaces[s].ifindex || !st->ifaces[s].suspended || !l)
 			continue;
 		e = fw_xdp_resume(st, s, l);
-		err = err ? err : e;
+		if (e && !err)
+			failed(&fails, l);
 	}
+	free(sel);
 	free(w);
 	free(links);
+	if (!err && fails.n) {
+		*partial = true;
+		err = fw_fail(-EIO, "%s%s", fails.msg, fails.n > 4 ? "; ..." : "");
+	}
 	return err;
 }
 
 /* After a killed fwctl (the dirty mark found set): the kernel is made to
- * enforce the stored rules again, each slot checked against what the
- * kernel really runs, not only against our notes. */
+ * enforce the stored rules again, every interface checked against what the
+ * kernel really runs. Interfaces that cannot be covered are not a failed
+ * repair: the mark goes, and status shows them. */
 int fw_recover(struct fw_state *st)
 {
-	int err;
+	struct fw_scope all = { .all = true };
+	bool partial;
+	int err = fw_apply(st, NULL, &all, &partial);
 
-	st->verify = true;
-	err = fw_apply(st, NULL);
-	st->verify = false;
-	return err ? err : fw_state_mark(st, false);
+	return err && !partial ? err : fw_state_mark(st, false);
 }
 
 /* A target a command names must exist now (rules for vanished ones can still

@@ -1,0 +1,243 @@
+// SPDX-License-Identifier: GPL-2.0
+/* tcstate.c - what the kernel runs on an interface's TC hooks, in the order
+ * it runs them: TCX programs first, then the clsact qdisc's filters by
+ * priority. The answer to "does fwctl's filter see every packet?". */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <linux/pkt_cls.h>
+#include <linux/pkt_sched.h>
+#include <linux/rtnetlink.h>
+#include <bpf/bpf.h>
+#include "fwctl.h"
+
+#define FW_BPF_TCX_INGRESS 46
+#define FW_BPF_TCX_EGRESS  47
+
+/* One netlink socket for every dump of a call: hundreds of interfaces
+ * would otherwise cost a socket each. */
+static int nl_fd = -1;
+
+static int nl_sock(void)
+{
+	if (nl_fd < 0)
+		nl_fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	return nl_fd < 0 ? -errno : nl_fd;
+}
+
+/* Sends a dump request and hands every reply of type `type` to fn. */
+static int nl_dump(void *req, size_t len, __u16 type,
+		   void (*fn)(const struct nlmsghdr *nh, void *arg), void *arg)
+{
+	static char buf[65536] __attribute__((aligned(NLMSG_ALIGNTO)));
+	struct nlmsghdr *rq = req;
+	static __u32 seq;
+	int fd = nl_sock(), n, err = 0;
+	bool done = false;
+
+	if (fd < 0)
+		return fd;
+	rq->nlmsg_seq = ++seq;
+	if (send(fd, req, len, 0) < 0)
+		return -errno;
+	while (!err && !done) {
+		n = recv(fd, buf, sizeof(buf), 0);
+		if (n <= 0)
+			return n ? -errno : -EIO;
+		for (struct nlmsghdr *nh = (struct nlmsghdr *)buf; NLMSG_OK(nh, (unsigned)n);
+		     nh = NLMSG_NEXT(nh, n)) {
+			if (nh->nlmsg_seq != seq)
+				continue;
+			if (nh->nlmsg_type == NLMSG_DONE) {
+				done = true;
+				break;
+			}
+			if (nh->nlmsg_type == NLMSG_ERROR) {
+				err = ((struct nlmsgerr *)NLMSG_DATA(nh))->error;
+				done = true;
+				break;
+			}
+			if (nh->nlmsg_type == type)
+				fn(nh, arg);
+		}
+	}
+	return err;
+}
+
+struct clsact_set {
+	int *idx;
+	int n, cap;
+};
+
+static void clsact_one(const struct nlmsghdr *nh, void *arg)
+{
+	const struct tcmsg *t = NLMSG_DATA(nh);
+	struct clsact_set *s = arg;
+	int len = nh->nlmsg_len - NLMSG_LENGTH(sizeof(*t));
+
+	for (struct rtattr *a = (struct rtattr *)((char *)t + NLMSG_ALIGN(sizeof(*t)));
+	     RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+		if (a->rta_type != TCA_KIND || strcmp(RTA_DATA(a), "clsact"))
+			continue;
+		if (s->n == s->cap) {
+			int *grown = realloc(s->idx, (s->cap * 2 + 16) * sizeof(int));
+
+			if (!grown)
+				return;
+			s->idx = grown;
+			s->cap = s->cap * 2 + 16;
+		}
+		s->idx[s->n++] = t->tcm_ifindex;
+	}
+}
+
+/* Which interfaces have a clsact qdisc: one dump for all of them. Returns a
+ * count and an array the caller frees, or -errno. */
+int fw_clsact_list(int **ifindexes)
+{
+	struct {
+		struct nlmsghdr nh;
+		struct tcmsg t;
+	} req = {
+		.nh = { .nlmsg_len = sizeof(req),
+			.nlmsg_type = RTM_GETQDISC,
+			.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP },
+		.t = { .tcm_family = AF_UNSPEC },
+	};
+	struct clsact_set s = {};
+	int err = nl_dump(&req, sizeof(req), RTM_NEWQDISC, clsact_one, &s);
+
+	if (err) {
+		free(s.idx);
+		return err;
+	}
+	*ifindexes = s.idx;
+	return s.n;
+}
+
+struct filter_walk {
+	struct fw_tc_hook *h;
+	__u32 handle[2];
+	bool seen_other; /* a filter that is not ours came first */
+};
+
+static void filter_one(const struct nlmsghdr *nh, void *arg)
+{
+	const struct tcmsg *t = NLMSG_DATA(nh);
+	struct filter_walk *w = arg;
+	int len = nh->nlmsg_len - NLMSG_LENGTH(sizeof(*t));
+	char kind[16] = "", name[64] = "";
+	__u32 chain = 0, id = 0;
+
+	for (struct rtattr *a = (struct rtattr *)((char *)t + NLMSG_ALIGN(sizeof(*t)));
+	     RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+		if (a->rta_type == TCA_KIND) {
+			snprintf(kind, sizeof(kind), "%s", (char *)RTA_DATA(a));
+		} else if (a->rta_type == TCA_CHAIN) {
+			chain = *(__u32 *)RTA_DATA(a);
+		} else if (a->rta_type == TCA_OPTIONS) {
+			int olen = RTA_PAYLOAD(a);
+
+			for (struct rtattr *o = RTA_DATA(a); RTA_OK(o, olen); o = RTA_NEXT(o, olen))
+				if (o->rta_type == TCA_BPF_ID)
+					id = *(__u32 *)RTA_DATA(o);
+				else if (o->rta_type == TCA_BPF_NAME)
+					snprintf(name, sizeof(name), "%s", (char *)RTA_DATA(o));
+		}
+	}
+	/* Handle 0 announces a priority's classifier; chains other than 0 run
+	 * only when a filter of chain 0 jumps there. */
+	if (!t->tcm_handle || chain)
+		return;
+	w->h->filters++;
+	if (!strcmp(kind, "bpf") &&
+	    (t->tcm_handle == w->handle[0] || t->tcm_handle == w->handle[1]) && !w->h->prog_id) {
+		w->h->prog_id = id;
+		w->h->handle = t->tcm_handle;
+		w->h->prio = TC_H_MAJ(t->tcm_info) >> 16;
+		w->h->first = !w->seen_other && !w->h->tcx_ahead;
+		return;
+	}
+	if (!w->seen_other && !w->h->prog_id) {
+		char *p;
+
+		/* cls_bpf names its program "file:[section]"; keep it short. */
+		if ((p = strchr(name, ':')))
+			*p = 0;
+		snprintf(w->h->ahead, sizeof(w->h->ahead), "%s filter%s%s%s (prio %u)",
+			 !strcmp(kind, "bpf") ? "cls_bpf" : kind, name[0] ? " '" : "", name,
+			 name[0] ? "'" : "", TC_H_MAJ(t->tcm_info) >> 16);
+	}
+	w->seen_other = true;
+}
+
+/* TCX programs on a hook, in the order they run: before any clsact filter.
+ * Returns how many ids were stored (a kernel without TCX has none). */
+static __u32 tcx_read(int ifindex, __u32 dir, __u32 *ids, __u32 max)
+{
+	__u32 cnt = max, flags = 0;
+
+	if (bpf_prog_query(ifindex, dir == FW_DIR_IN ? FW_BPF_TCX_INGRESS : FW_BPF_TCX_EGRESS, 0,
+			   &flags, ids, &cnt))
+		return 0;
+	return cnt < max ? cnt : max;
+}
+
+/*
+ * One hook of one interface: fwctl's cls_bpf filter (either of its two
+ * handles), whether it runs first, and if not, what runs ahead of it. With
+ * tcx_ours set, fwctl's program is the TCX program with that id instead.
+ */
+int fw_tc_hook_read(int ifindex, __u32 dir, bool clsact, __u32 tcx_ours, struct fw_tc_hook *h)
+{
+	struct {
+		struct nlmsghdr nh;
+		struct tcmsg t;
+	} req = {
+		.nh = { .nlmsg_len = sizeof(req),
+			.nlmsg_type = RTM_GETTFILTER,
+			.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP },
+		.t = { .tcm_family = AF_UNSPEC,
+		       .tcm_ifindex = ifindex,
+		       .tcm_parent = TC_H_MAKE(TC_H_CLSACT, dir == FW_DIR_IN ? TC_H_MIN_INGRESS
+									     : TC_H_MIN_EGRESS) },
+	};
+	struct filter_walk w = { .h = h, .handle = { FW_TC_HANDLE, FW_TC_HANDLE + 1 } };
+	__u32 ids[64];
+	int err = 0;
+
+	memset(h, 0, sizeof(*h));
+	h->clsact = clsact;
+	h->tcx_count = tcx_read(ifindex, dir, ids, ARRAY_SIZE(ids));
+	h->tcx_first = h->tcx_count ? ids[0] : 0;
+	if (tcx_ours) {
+		/* Ours is a TCX link: present, and first among the TCX programs? */
+		for (__u32 i = 0; i < h->tcx_count && !h->prog_id; i++)
+			if (ids[i] == tcx_ours) {
+				h->prog_id = tcx_ours;
+				h->first = i == 0;
+			}
+		if (h->prog_id && !h->first)
+			snprintf(h->ahead, sizeof(h->ahead), "TCX program id %u", h->tcx_first);
+		return 0;
+	}
+	if (h->tcx_count) {
+		char name[32] = "?";
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+		int fd = bpf_prog_get_fd_by_id(h->tcx_first);
+
+		if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len))
+			snprintf(name, sizeof(name), "%s", info.name);
+		if (fd >= 0)
+			close(fd);
+		h->tcx_ahead = true;
+		snprintf(h->ahead, sizeof(h->ahead), "TCX program '%s' (id %u)", name,
+			 h->tcx_first);
+	}
+	if (clsact)
+		err = nl_dump(&req, sizeof(req), RTM_NEWTFILTER, filter_one, &w);
+	return err == -ENODEV || err == -EINVAL || err == -ENOENT ? 0 : err;
+}

@@ -1,0 +1,277 @@
+// SPDX-License-Identifier: GPL-2.0
+/* verify.c - is what the rules ask of an interface what the kernel does?
+ * One answer per direction, from the kernel's state, never from fwctl's
+ * records alone: status shows it, and the reconciler repairs from it. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include "fwctl.h"
+
+static const char *const dir_name[FW_DIRS] = { "in", "out" };
+
+const char *fw_enf_name(int state)
+{
+	static const char *const names[] = { "enforced", "degraded", "not-enforced" };
+
+	return names[state];
+}
+
+static void set(struct fw_enf *e, int state, int gap, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void set(struct fw_enf *e, int state, int gap, const char *fmt, ...)
+{
+	va_list ap;
+
+	/* The worst finding of a direction is the one shown. */
+	if (state < e->state)
+		return;
+	e->state = state;
+	e->gap = gap;
+	va_start(ap, fmt);
+	vsnprintf(e->reason, sizeof(e->reason), fmt, ap);
+	va_end(ap);
+}
+
+void fw_prog_name(__u32 id, char *name, size_t len)
+{
+	struct bpf_prog_info info = {};
+	__u32 ilen = sizeof(info);
+	int fd = bpf_prog_get_fd_by_id(id);
+
+	snprintf(name, len, "?");
+	if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &ilen))
+		snprintf(name, len, "%s", info.name);
+	if (fd >= 0)
+		close(fd);
+}
+
+static bool is_ours(__u32 id, __u32 recorded, __u32 pinned)
+{
+	return id && (id == recorded || id == pinned);
+}
+
+/* The XDP hook: ours on the interface, first, in the mode asked. */
+static void verify_xdp(const struct fw_iface *ifc, const struct fw_link *l, const struct fw_want *w,
+		       const struct fw_ours *ours, struct fw_enf *e)
+{
+	const struct fw_xdp_info *x = &l->xdp;
+	char name[32];
+
+	if (is_ours(x->prog_id, ifc->xdp_prog_id, ours->xdp)) {
+		if (x->mode == FW_XDP_GENERIC && w->req.mode == FW_MODE_NATIVE)
+			set(e, FW_NOT_ENFORCED, FW_GAP_XDP, "generic XDP where native was asked");
+		else if (x->mode == FW_XDP_GENERIC && w->req.mode == FW_MODE_AUTO)
+			set(e, FW_DEGRADED, FW_GAP_NONE, "generic XDP: driver has no native XDP");
+		return;
+	}
+	if (is_ours(x->other_id, ifc->xdp_prog_id, ours->xdp)) {
+		fw_prog_name(x->prog_id, name, sizeof(name));
+		set(e, FW_NOT_ENFORCED, FW_GAP_XDP_FOREIGN,
+		    "native XDP program '%s' (id %u) runs before fwctl's", name, x->prog_id);
+		return;
+	}
+	if (!x->prog_id) {
+		set(e, FW_NOT_ENFORCED, FW_GAP_XDP, "XDP program missing");
+		return;
+	}
+	fw_prog_name(x->prog_id, name, sizeof(name));
+	set(e, FW_NOT_ENFORCED, FW_GAP_XDP_FOREIGN, "XDP program replaced by '%s' (id %u)", name,
+	    x->prog_id);
+}
+
+/* A TC hook: fwctl's program there, and nothing ahead of it. */
+static void verify_tc(const struct fw_iface *ifc, const struct fw_link *l, __u32 dir,
+		      const struct fw_ours *ours, bool clsact, struct fw_enf *e)
+{
+	__u32 rec = dir == FW_DIR_IN ? ifc->tc_in_prog_id : ifc->tc_out_prog_id;
+	__u32 pinned = dir == FW_DIR_IN ? ours->tc_in : ours->tc_out;
+	const char *hook = dir == FW_DIR_IN ? "ingress" : "egress";
+	bool tcx = ifc->tc_kind == FW_TC_TCX;
+	struct fw_tc_hook h;
+	int err;
+
+	err = fw_tc_hook_read(l->ifindex, dir, clsact, tcx ? (rec ? rec : pinned) : 0, &h);
+	if (err) {
+		set(e, FW_NOT_ENFORCED, FW_GAP_TC, "cannot read tc %s: %s", hook, strerror(-err));
+		return;
+	}
+	if (tcx && !h.prog_id) {
+		set(e, FW_NOT_ENFORCED, FW_GAP_TC, "TCX %s link missing", hook);
+		return;
+	}
+	if (!tcx && !h.prog_id) {
+		set(e, FW_NOT_ENFORCED, FW_GAP_TC, "tc %s filter missing%s", hook,
+		    clsact ? "" : " (clsact qdisc deleted)");
+		return;
+	}
+	if (!is_ours(h.prog_id, rec, pinned)) {
+		set(e, FW_NOT_ENFORCED, FW_GAP_TC, "tc %s program replaced (id %u)", hook,
+		    h.prog_id);
+		return;
+	}
+	if (!h.first)
+		set(e, FW_NOT_ENFORCED, h.tcx_ahead ? FW_GAP_TCX_AHEAD : FW_GAP_TC_ORDER,
+		    "another filter runs first on tc %s: %s", hook, h.ahead);
+}
+
+/* The interface has no fwctl program: why not. */
+static void verify_uncovered(const struct fw_state *st, const struct fw_link *l,
+			     const struct fw_want *w, const struct fw_ours *ours, struct fw_enf *e)
+{
+	char name[32];
+	int used = 0;
+
+	for (int s = 0; s < FW_MAX_IFACES; s++)
+		used += st->ifaces[s].ifindex != 0;
+	if (l->ifindex >= FW_MAX_IFINDEX) {
+		set(e, FW_NOT_ENFORCED, FW_GAP_CANNOT,
+		    "cannot attach: ifindex %d beyond fwctl's limit of %d", l->ifindex,
+		    FW_MAX_IFINDEX - 1);
+	} else if (w->req.hook == FW_HOOK_XDP && l->xdp.prog_id && l->xdp.prog_id != ours->xdp) {
+		fw_prog_name(l->xdp.prog_id, name, sizeof(name));
+		set(e, FW_NOT_ENFORCED, FW_GAP_CANNOT,
+		    "cannot attach: XDP program '%s' (id %u) of another tool is attached; "
+		    "--force replaces it",
+		    name, l->xdp.prog_id);
+	} else if (used >= FW_MAX_IFACES) {
+		set(e, FW_NOT_ENFORCED, FW_GAP_CANNOT,
+		    "cannot attach: interface table is full (%d interfaces per namespace)",
+		    FW_MAX_IFACES);
+	} else {
+		set(e, FW_NOT_ENFORCED, FW_GAP_UNCOVERED,
+		    "not covered yet: appeared while no 'fwctl watch' ran; any changing "
+		    "command covers it");
+	}
+}
+
+/*
+ * Checks one interface the rules cover against the kernel: slot is its
+ * fwctl slot or -1; pol the slot's two policies as the maps hold them.
+ * e[dir] gets the state and, where not enforced, the reason and what to
+ * repair. Reads the kernel for this interface only (its TC hooks; the XDP
+ * state came with the link dump).
+ */
+void fw_verify(const struct fw_state *st, int slot, const struct fw_link *l,
+	       const struct fw_want *w, const struct fw_ours *ours, bool clsact,
+	       const struct fw_policy pol[FW_DIRS], struct fw_enf e[FW_DIRS])
+{
+	const struct fw_iface *ifc = slot >= 0 ? &st->ifaces[slot] : NULL;
+
+	memset(e, 0, sizeof(*e) * FW_DIRS);
+	if (!ifc) {
+		verify_uncovered(st, l, w, ours, &e[FW_DIR_IN]);
+		e[FW_DIR_OUT] = e[FW_DIR_IN];
+		return;
+	}
+	for (__u32 d = 0; d < FW_DIRS; d++)
+		if (memcmp(&pol[d], &w->pol[d], sizeof(pol[d])))
+			set(&e[d], FW_NOT_ENFORCED, FW_GAP_POLICY,
+			    "policy in the maps differs from the rules (%s)", dir_name[d]);
+	if (ifc->hook == FW_HOOK_XDP && ifc->xdp_prog_id && !ifc->suspended) {
+		verify_xdp(ifc, l, w, ours, &e[FW_DIR_IN]);
+	} else {
+		verify_tc(ifc, l, FW_DIR_IN, ours, clsact, &e[FW_DIR_IN]);
+		if (ifc->hook == FW_HOOK_XDP)
+			set(&e[FW_DIR_IN], FW_DEGRADED, FW_GAP_NONE,
+			    "tc ingress stands in for XDP (the kernel allows no XDP below a "
+			    "bridge with XDP)");
+	}
+	verify_tc(ifc, l, FW_DIR_OUT, ours, clsact, &e[FW_DIR_OUT]);
+}
+
+static bool clsact_on(const int *idx, int n, int ifindex)
+{
+	for (int i = 0; i < n; i++)
+		if (idx[i] == ifindex)
+			return true;
+	return false;
+}
+
+/*
+ * Every interface the rules cover and every interface fwctl has a program
+ * on, that the view selects, each checked against the kernel: status and
+ * the fwctl_enforced metric. pol: every slot's policies as the maps hold
+ * them. Returns how many rows (the caller frees them), or -errno; *broken is
+ * set when any is not enforced.
+ */
+int fw_status_rows(struct fw_state *st, const struct fw_view *v, const struct fw_policy *pol,
+		   struct fw_status_row **out, bool *broken)
+{
+	struct fw_want *w = NULL;
+	struct fw_status_row *rows;
+	struct fw_ours ours;
+	int nw, n = 0, nclsact, *clsact = NULL;
+	bool held;
+
+	*broken = false;
+	nw = fw_wants(st, v->links, v->n, &w, &held);
+	if (nw < 0)
+		return nw;
+	rows = calloc(nw + FW_MAX_IFACES + 1, sizeof(*rows));
+	nclsact = fw_clsact_list(&clsact);
+	if (!rows || nclsact < 0) {
+		free(w);
+		free(rows);
+		return rows ? fw_fail(nclsact, "cannot list qdiscs: %s", strerror(-nclsact))
+			    : fw_fail(-ENOMEM, "out of memory");
+	}
+	fw_ours_read(st, &ours);
+	for (__u32 s = 0; s < FW_MAX_IFACES; s++) {
+		const struct fw_iface *ifc = &st->ifaces[s];
+		struct fw_status_row *r = &rows[n];
+		const struct fw_want *wi = NULL;
+
+		if (!ifc->ifindex || !fw_view_selects(v, ifc->ifindex))
+			continue;
+		r->slot = s;
+		r->ifindex = ifc->ifindex;
+		r->link = fw_view_link(v, ifc->ifindex);
+		snprintf(r->ifname, sizeof(r->ifname), "%s", r->link ? r->link->name : ifc->name);
+		memcpy(r->blocked, &pol[fw_key(s, 0)], sizeof(r->blocked));
+		r->tc[FW_DIR_IN] = ifc->tc_in_prog_id != 0;
+		r->tc[FW_DIR_OUT] = ifc->tc_out_prog_id != 0;
+		for (int i = 0; i < nw && r->link; i++)
+			if (w[i].link == r->link)
+				wi = &w[i];
+		if (wi) {
+			fw_verify(st, s, r->link, wi, &ours,
+				  clsact_on(clsact, nclsact, ifc->ifindex), r->blocked, r->e);
+			for (int d = 0; d < FW_DIRS; d++)
+				r->tc[d] = r->tc[d] && r->e[d].gap != FW_GAP_TC;
+		} else {
+			/* Gone, or no rule covers it any more: nothing is asked of it. */
+			r->e[0].state = FW_DEGRADED;
+			snprintf(r->e[0].reason, sizeof(r->e[0].reason), "%s",
+				 r->link ? "no rule covers it; the next change releases it"
+					 : "interface is gone; the next change releases its slot");
+			r->e[1] = r->e[0];
+		}
+		n++;
+	}
+	for (int i = 0; i < nw; i++) {
+		struct fw_status_row *r = &rows[n];
+
+		if (fw_slot_of(st, w[i].link->ifindex) >= 0 ||
+		    !fw_view_selects(v, w[i].link->ifindex))
+			continue;
+		r->slot = -1;
+		r->ifindex = w[i].link->ifindex;
+		r->link = w[i].link;
+		snprintf(r->ifname, sizeof(r->ifname), "%s", r->link->name);
+		memcpy(r->blocked, w[i].pol, sizeof(r->blocked));
+		fw_verify(st, -1, r->link, &w[i], &ours, false, NULL, r->e);
+		n++;
+	}
+	for (int i = 0; i < n; i++)
+		for (int d = 0; d < FW_DIRS; d++)
+			*broken |= rows[i].e[d].state == FW_NOT_ENFORCED;
+	free(clsact);
+	free(w);
+	*out = rows;
+	return n;
+}
