@@ -124,6 +124,11 @@ $(OUTPUT)/fwctl: $(CTL_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
+# tests/unit/ctl_*.c test fwctl's own control logic: linked with its objects.
+$(OUTPUT)/tests/ctl_%: $(OUTPUT)/tests/unit/ctl_%.o $(filter-out %/main.o,$(CTL_OBJS))
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+
 $(OUTPUT)/tests/%: $(OUTPUT)/tests/unit/%.o
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)

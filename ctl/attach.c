@@ -413,6 +413,17 @@ static void tc_drop_empty_clsact(int ifindex)
  * the old one, which goes only then; a cls_bpf filter is made or replaced
  * in place, or with `overtake`, moved ahead of a filter that got in front.
  */
+/* fwctl's filter off one hook, and the clsact qdisc with it if it was the
+ * last filter: what an orphan sweep does without any record. */
+int fw_tc_remove_ours(int ifindex, __u32 dir)
+{
+	int err = tc_detach_clsbpf(ifindex, dir);
+
+	if (!err)
+		tc_drop_empty_clsact(ifindex);
+	return err;
+}
+
 static int attach_tc_how(struct fw_state *st, __u32 slot, const struct fw_link *link, __u32 dir,
 			 bool overtake)
 {

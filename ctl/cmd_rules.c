@@ -223,6 +223,21 @@ static void warn_if_uncovered(const char *target, const struct fw_link *links, i
 	free(idx);
 }
 
+/* Read afresh: the detach just changed what the interfaces run. */
+static int sweep_orphans(const struct fw_state *st, const char *only)
+{
+	struct fw_orphan *orphans = NULL;
+	struct fw_link *links = NULL;
+	int n = 0, cnt, err;
+
+	err = fw_links_load(&links, &n);
+	cnt = err ? err : fw_orphans_find(st, links, n, only, &orphans);
+	err = cnt > 0 ? fw_orphans_remove(orphans, cnt) : cnt;
+	free(orphans);
+	free(links);
+	return err;
+}
+
 static int do_change(struct fw_rule_opts *o)
 {
 	struct fw_attach_req req = { .force = o->force };
@@ -319,6 +334,9 @@ static int do_change(struct fw_rule_opts *o)
 		err = err ? err : e;
 	}
 out:
+	/* fwctl's programs that no state records go with a detach too. */
+	if (o->what == FW_DETACH && (!err || err == -ENOENT))
+		err = sweep_orphans(st, o->all ? NULL : o->target);
 	fw_state_close(st);
 out_free:
 	free(links);

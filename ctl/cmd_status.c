@@ -31,7 +31,7 @@ static json_t *row_json(struct fw_state *st, const struct fw_status_row *r, cons
 	const struct fw_link *l = r->link;
 	const struct fw_policy *want = r->blocked;
 	/* The kernel's word, not our notes: is our program there? */
-	bool xdp = l && l->xdp.prog_id && l->xdp.prog_id == ifc->xdp_prog_id;
+	bool xdp = l && r->seen.xdp;
 	const struct fw_enf *w = worst(r);
 
 	return json_pack(
@@ -41,13 +41,34 @@ static json_t *row_json(struct fw_state *st, const struct fw_status_row *r, cons
 		l ? l->kind : "gone", "container", fw_view_container(v, r->ifindex), "hook",
 		ifc->tc_in_prog_id ? "tc" : "xdp", "xdp", "attached", xdp, "mode",
 		mode_name[xdp ? l->xdp.mode : FW_XDP_NONE], "prog_id", xdp ? l->xdp.prog_id : 0,
-		"tc", "egress", r->tc[FW_DIR_OUT], "ingress", r->tc[FW_DIR_IN], "kind",
+		"tc", "egress", r->seen.tc[FW_DIR_OUT], "ingress", r->seen.tc[FW_DIR_IN], "kind",
 		tc_name[ifc->tc_kind], "blocked", "in", fw_policy_json(&want[FW_DIR_IN]), "out",
 		fw_policy_json(&want[FW_DIR_OUT]), "strict", "in",
 		!!(want[FW_DIR_IN].flags & FW_POLICY_STRICT), "out",
 		!!(want[FW_DIR_OUT].flags & FW_POLICY_STRICT), "state", fw_enf_name(w->state),
 		"reason", w->state == FW_ENFORCED ? json_null() : json_string(w->reason),
 		"directions", "in", enf_json(&r->e[FW_DIR_IN]), "out", enf_json(&r->e[FW_DIR_OUT]));
+}
+
+/* An orphan: fwctl's program where no state records one. */
+static json_t *orphan_json(struct fw_state *st, const struct fw_orphan *o, const struct fw_view *v)
+{
+	static const char why[] = "orphaned: fwctl's program runs here but no state records "
+				  "it; 'fwctl detach' of this interface removes it";
+	const struct fw_link *l = o->link;
+
+	return json_pack("{s:s, s:i, s:s, s:s, s:o, s:s, s:{s:b, s:s, s:i}, s:{s:b, s:b, s:s}, "
+			 "s:{s:[], s:[]}, s:{s:b, s:b}, s:s, s:s, s:{s:{s:s, s:s}, s:{s:s, s:s}}, "
+			 "s:b}",
+			 "ifname", l->name, "ifindex", l->ifindex, "netns", st->ns.name, "kind",
+			 l->kind, "container", fw_view_container(v, l->ifindex), "hook",
+			 o->tc[FW_DIR_IN] ? "tc" : "xdp", "xdp", "attached", o->xdp != 0, "mode",
+			 mode_name[o->xdp ? l->xdp.mode : FW_XDP_NONE], "prog_id", o->xdp, "tc",
+			 "egress", o->tc[FW_DIR_OUT] != 0, "ingress", o->tc[FW_DIR_IN] != 0, "kind",
+			 "cls_bpf", "blocked", "in", "out", "strict", "in", false, "out", false,
+			 "state", "degraded", "reason", why, "directions", "in", "state",
+			 "degraded", "reason", why, "out", "state", "degraded", "reason", why,
+			 "orphan", true);
 }
 
 static json_t *rules_json(struct fw_state *st)
@@ -159,6 +180,8 @@ int cmd_status(int argc, char **argv)
 	const char *target = NULL;
 	struct fw_state *st = calloc(1, sizeof(*st));
 	struct fw_status_row *rows = NULL;
+	struct fw_orphan *orphans = NULL;
+	int norphans = 0;
 	struct fw_view v = {};
 	struct fw_policy *pol = NULL;
 	json_t *doc = NULL, *ifs;
@@ -198,10 +221,20 @@ int cmd_status(int argc, char **argv)
 			goto out;
 		err = 0;
 	}
+	/* What runs without a record: after state was lost, or before any. */
+	if (!target || fw_target_kind(target) == FW_TARGET_IFACE) {
+		norphans = fw_orphans_find(st, v.links, v.n, target, &orphans);
+		if (norphans < 0) {
+			err = norphans;
+			goto out;
+		}
+	}
 	doc = json_pack("{s:[]}", "interfaces");
 	ifs = json_object_get(doc, "interfaces");
 	for (int i = 0; i < n; i++)
 		json_array_append_new(ifs, row_json(st, &rows[i], &v));
+	for (int i = 0; i < norphans; i++)
+		json_array_append_new(ifs, orphan_json(st, &orphans[i], &v));
 	json_object_set_new(doc, "netns", json_string(st->ns.name));
 	json_object_set_new(doc, "rules", st->exists ? rules_json(st) : json_array());
 	json_object_set_new(doc, "enforced", json_boolean(!broken));
@@ -216,6 +249,7 @@ int cmd_status(int argc, char **argv)
 	if (broken)
 		err = -FW_ENOTENFORCED;
 out:
+	free(orphans);
 	free(rows);
 	free(pol);
 	json_decref(doc);

@@ -176,6 +176,7 @@ struct fw_ours {
 	__u32 xdp, tc_in, tc_out;
 };
 void fw_ours_read(struct fw_state *st, struct fw_ours *o);
+int fw_tc_remove_ours(int ifindex, __u32 dir);
 int fw_repair(struct fw_state *st, __u32 slot, const struct fw_link *link, int gap, __u32 dir,
 	      const struct fw_attach_req *req);
 int fw_upgrade(struct fw_state *st, const __u32 *slots, int n, const struct fw_link *links,
@@ -236,11 +237,26 @@ struct fw_enf {
 	__u8 gap;   /* enum fw_gap */
 	char reason[160];
 };
+/* Whether fwctl's program is on each hook, as the kernel says. */
+struct fw_seen {
+	bool xdp;
+	bool tc[FW_DIRS]; /* ingress read only where fwctl uses it */
+};
 const char *fw_enf_name(int state);
 void fw_prog_name(__u32 id, char *name, size_t len);
 void fw_verify(const struct fw_state *st, int slot, const struct fw_link *l,
 	       const struct fw_want *w, const struct fw_ours *ours, bool clsact,
-	       const struct fw_policy pol[FW_DIRS], struct fw_enf e[FW_DIRS]);
+	       const struct fw_policy pol[FW_DIRS], struct fw_enf e[FW_DIRS], struct fw_seen *seen);
+
+/* orphans.c: fwctl's programs on interfaces no state records. */
+struct fw_orphan {
+	const struct fw_link *link;
+	__u32 xdp;	   /* its fw_xdp program id, 0: none */
+	__u32 tc[FW_DIRS]; /* its fw_tc_* filter's program id per hook */
+};
+int fw_orphans_find(const struct fw_state *st, const struct fw_link *links, int n, const char *only,
+		    struct fw_orphan **out);
+int fw_orphans_remove(const struct fw_orphan *o, int n);
 
 /* view.c: what status and stats show. */
 struct fw_view {
@@ -261,7 +277,7 @@ struct fw_status_row {
 	char ifname[FW_IFNAME_LEN];
 	const struct fw_link *link;	   /* NULL: gone */
 	struct fw_policy blocked[FW_DIRS]; /* as the maps hold it (or the rules ask) */
-	bool tc[FW_DIRS];		   /* fwctl's TC program on that hook */
+	struct fw_seen seen;		   /* fwctl's programs, as the kernel runs them */
 	struct fw_enf e[FW_DIRS];
 };
 int fw_status_rows(struct fw_state *st, const struct fw_view *v, const struct fw_policy *pol,

@@ -121,7 +121,7 @@ static bool want_rule(struct fw_want *w, int *nw, const struct fw_rule *r,
 	for (int i = 0; i < cnt; i++) {
 		const struct fw_link *l = fw_link_by_index(links, n, idx[i]);
 
-		if (l && strcmp(l->kind, "loopback"))
+		if (l)
 			want_merge(want_get(w, nw, l), &flipped, i == 0 || container);
 	}
 	free(idx);
@@ -236,7 +236,7 @@ static int converge(struct fw_state *st, int s, struct fw_want *w, const struct 
 	err = fw_state_map_slot(st, l->ifindex, s + 1, 0);
 	if (err)
 		return err;
-	fw_verify(st, s, l, w, ours, true, w->pol, e);
+	fw_verify(st, s, l, w, ours, true, w->pol, e, NULL);
 	for (__u32 d = 0; d < FW_DIRS && !err; d++) {
 		if (e[d].state != FW_NOT_ENFORCED)
 			continue;
@@ -250,15 +250,19 @@ static int converge(struct fw_state *st, int s, struct fw_want *w, const struct 
 	return err;
 }
 
-/* Policy first, then the program: its first packet is already filtered. */
+/* Policy first, then the program: its first packet is already filtered.
+ * cur: every slot's policies as the maps hold them, so that only those that
+ * change are written (a thousand covered ports, one changed). */
 static int enforce(struct fw_state *st, struct fw_want *w, const struct fw_attach_req *opt,
-		   const struct fw_ours *ours, bool verify, const struct fw_link *links, int nlinks)
+		   const struct fw_ours *ours, bool verify, const struct fw_policy *cur,
+		   const struct fw_link *links, int nlinks)
 {
-	int s = fw_slot_of(st, w->link->ifindex), err;
+	int s = fw_slot_of(st, w->link->ifindex), err = 0;
 
 	w->req.force = opt && opt->force;
 	if (s >= 0) {
-		err = fw_state_set_policy(st, s, w->pol);
+		if (!cur || memcmp(&cur[fw_key(s, 0)], w->pol, sizeof(w->pol)))
+			err = fw_state_set_policy(st, s, w->pol);
 		return err || !verify ? err : converge(st, s, w, ours, links, nlinks);
 	}
 	err = precheck(st, w, w->req.force);
@@ -300,6 +304,7 @@ int fw_apply(struct fw_state *st, const struct fw_attach_req *opt, struct fw_sco
 	struct failures fails = { .scope = scope };
 	struct fw_link *links = NULL;
 	struct fw_want *w = NULL;
+	struct fw_policy *cur = calloc(FW_MAX_IFACES * FW_DIRS, sizeof(*cur));
 	struct fw_ours ours;
 	int nlinks = 0, nw = 0, nsel = 0, *sel = NULL, err;
 	bool held = false, container;
@@ -320,6 +325,11 @@ int fw_apply(struct fw_state *st, const struct fw_attach_req *opt, struct fw_sco
 		goto out;
 	}
 	fw_ours_read(st, &ours);
+	if (cur && fw_state_read_policies(st, cur)) {
+		free(cur);
+		cur = NULL; /* then every policy is written */
+		fw_err_clear();
+	}
 	if (scope && !scope->all && scope->target) {
 		sel = calloc(nlinks + 1, sizeof(*sel));
 		nsel = sel ? fw_target_resolve(scope->target, links, nlinks, sel, nlinks,
@@ -374,7 +384,7 @@ int fw_apply(struct fw_state *st, const struct fw_attach_req *opt, struct fw_sco
 				continue;
 			if (scope && listed(scope->skip, scope->nskip, l->ifindex))
 				continue;
-			if (enforce(st, &w[i], opt, &ours, verify, links, nlinks))
+			if (enforce(st, &w[i], opt, &ours, verify, cur, links, nlinks))
 				failed(&fails, l);
 		}
 out:
@@ -389,6 +399,7 @@ out:
 		if (e && !err)
 			failed(&fails, l);
 	}
+	free(cur);
 	free(sel);
 	free(w);
 	free(links);

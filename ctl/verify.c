@@ -86,7 +86,7 @@ static void verify_xdp(const struct fw_iface *ifc, const struct fw_link *l, cons
 
 /* A TC hook: fwctl's program there, and nothing ahead of it. */
 static void verify_tc(const struct fw_iface *ifc, const struct fw_link *l, __u32 dir,
-		      const struct fw_ours *ours, bool clsact, struct fw_enf *e)
+		      const struct fw_ours *ours, bool clsact, struct fw_enf *e, bool *seen)
 {
 	__u32 rec = dir == FW_DIR_IN ? ifc->tc_in_prog_id : ifc->tc_out_prog_id;
 	__u32 pinned = dir == FW_DIR_IN ? ours->tc_in : ours->tc_out;
@@ -109,7 +109,8 @@ static void verify_tc(const struct fw_iface *ifc, const struct fw_link *l, __u32
 		    clsact ? "" : " (clsact qdisc deleted)");
 		return;
 	}
-	if (!is_ours(h.prog_id, rec, pinned)) {
+	*seen = is_ours(h.prog_id, rec, pinned);
+	if (!*seen) {
 		set(e, FW_NOT_ENFORCED, FW_GAP_TC, "tc %s program replaced (id %u)", hook,
 		    h.prog_id);
 		return;
@@ -158,11 +159,16 @@ static void verify_uncovered(const struct fw_state *st, const struct fw_link *l,
  */
 void fw_verify(const struct fw_state *st, int slot, const struct fw_link *l,
 	       const struct fw_want *w, const struct fw_ours *ours, bool clsact,
-	       const struct fw_policy pol[FW_DIRS], struct fw_enf e[FW_DIRS])
+	       const struct fw_policy pol[FW_DIRS], struct fw_enf e[FW_DIRS], struct fw_seen *seen)
 {
 	const struct fw_iface *ifc = slot >= 0 ? &st->ifaces[slot] : NULL;
+	struct fw_seen none;
 
+	if (!seen)
+		seen = &none;
+	memset(seen, 0, sizeof(*seen));
 	memset(e, 0, sizeof(*e) * FW_DIRS);
+	seen->xdp = is_ours(l->xdp.prog_id, ifc ? ifc->xdp_prog_id : 0, ours->xdp);
 	if (!ifc) {
 		verify_uncovered(st, l, w, ours, &e[FW_DIR_IN]);
 		e[FW_DIR_OUT] = e[FW_DIR_IN];
@@ -175,13 +181,13 @@ void fw_verify(const struct fw_state *st, int slot, const struct fw_link *l,
 	if (ifc->hook == FW_HOOK_XDP && ifc->xdp_prog_id && !ifc->suspended) {
 		verify_xdp(ifc, l, w, ours, &e[FW_DIR_IN]);
 	} else {
-		verify_tc(ifc, l, FW_DIR_IN, ours, clsact, &e[FW_DIR_IN]);
+		verify_tc(ifc, l, FW_DIR_IN, ours, clsact, &e[FW_DIR_IN], &seen->tc[FW_DIR_IN]);
 		if (ifc->hook == FW_HOOK_XDP)
 			set(&e[FW_DIR_IN], FW_DEGRADED, FW_GAP_NONE,
 			    "tc ingress stands in for XDP (the kernel allows no XDP below a "
 			    "bridge with XDP)");
 	}
-	verify_tc(ifc, l, FW_DIR_OUT, ours, clsact, &e[FW_DIR_OUT]);
+	verify_tc(ifc, l, FW_DIR_OUT, ours, clsact, &e[FW_DIR_OUT], &seen->tc[FW_DIR_OUT]);
 }
 
 static bool clsact_on(const int *idx, int n, int ifindex)
@@ -233,24 +239,32 @@ int fw_status_rows(struct fw_state *st, const struct fw_view *v, const struct fw
 		r->link = fw_view_link(v, ifc->ifindex);
 		snprintf(r->ifname, sizeof(r->ifname), "%s", r->link ? r->link->name : ifc->name);
 		memcpy(r->blocked, &pol[fw_key(s, 0)], sizeof(r->blocked));
-		r->tc[FW_DIR_IN] = ifc->tc_in_prog_id != 0;
-		r->tc[FW_DIR_OUT] = ifc->tc_out_prog_id != 0;
 		for (int i = 0; i < nw && r->link; i++)
 			if (w[i].link == r->link)
 				wi = &w[i];
 		if (wi) {
 			fw_verify(st, s, r->link, wi, &ours,
-				  clsact_on(clsact, nclsact, ifc->ifindex), r->blocked, r->e);
-			for (int d = 0; d < FW_DIRS; d++)
-				r->tc[d] = r->tc[d] && r->e[d].gap != FW_GAP_TC;
-		} else {
-			/* Gone, or no rule covers it any more: nothing is asked of it. */
-			r->e[0].state = FW_DEGRADED;
-			snprintf(r->e[0].reason, sizeof(r->e[0].reason), "%s",
-				 r->link ? "no rule covers it; the next change releases it"
-					 : "interface is gone; the next change releases its slot");
-			r->e[1] = r->e[0];
+				  clsact_on(clsact, nclsact, ifc->ifindex), r->blocked, r->e,
+				  &r->seen);
+			n++;
+			continue;
 		}
+		/* Gone, or no rule covers it any more: nothing is asked of it,
+		 * but what runs there is still shown as the kernel has it. */
+		if (r->link) {
+			struct fw_want self = { .link = r->link, .req.hook = ifc->hook };
+
+			memcpy(self.pol, r->blocked, sizeof(self.pol));
+			fw_verify(st, s, r->link, &self, &ours,
+				  clsact_on(clsact, nclsact, ifc->ifindex), r->blocked, r->e,
+				  &r->seen);
+		}
+		memset(r->e, 0, sizeof(r->e));
+		r->e[0].state = FW_DEGRADED;
+		snprintf(r->e[0].reason, sizeof(r->e[0].reason), "%s",
+			 r->link ? "no rule covers it; the next change releases it"
+				 : "interface is gone; the next change releases its slot");
+		r->e[1] = r->e[0];
 		n++;
 	}
 	for (int i = 0; i < nw; i++) {
@@ -264,7 +278,7 @@ int fw_status_rows(struct fw_state *st, const struct fw_view *v, const struct fw
 		r->link = w[i].link;
 		snprintf(r->ifname, sizeof(r->ifname), "%s", r->link->name);
 		memcpy(r->blocked, w[i].pol, sizeof(r->blocked));
-		fw_verify(st, -1, r->link, &w[i], &ours, false, NULL, r->e);
+		fw_verify(st, -1, r->link, &w[i], &ours, false, NULL, r->e, &r->seen);
 		n++;
 	}
 	for (int i = 0; i < n; i++)
