@@ -24,6 +24,9 @@
 # next changing fwctl repairs it; at least one kill must find it set.
 #
 #   fwtestcr:  cra <=veth=> crap     crb <=veth=> crbp
+# Up to 135 kills, each a fresh attach or restore: 3-4 minutes on a quiet
+# 2-core machine, more than twice that beside a parallel build.
+# test-timeout: 900
 # shellcheck source=tests/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 

@@ -130,9 +130,20 @@ HOST_IP=$BRIDGE_NET.1
 
 # --- probes ----------------------------------------------------------------------
 
-# c_ping_none/c_ping_ok CONTAINER ADDR: busybox ping inside the container.
+# in_ctr CONTAINER CMD...: CMD (the host's static busybox) in the container's
+# network namespace, found by its init's pid: the traffic starts where the
+# container's own would. Not `docker exec`: under a chroot (a fresh-machine
+# CI) runc's exec lands in the host's root, where the image's applets are not.
+in_ctr() {
+	local pid
+	pid=$(cpid "$1") && [ "${pid:-0}" -gt 0 ] || { echo "$1: no pid"; return 1; }
+	shift
+	nsenter --net="/proc/$pid/ns/net" "$@"
+}
+
+# c_ping_none/c_ping_ok CONTAINER ADDR: busybox ping from the container.
 c_pings() {
-	T_DETAIL="$1\$ ping -c 2 $2"$'\n'$(docker exec "$1" ping -c 2 -i 0.2 -W 1 "$2" 2>&1)
+	T_DETAIL="$1\$ ping -c 2 $2"$'\n'$(in_ctr "$1" "$BUSYBOX" ping -c 2 -i 0.2 -W 1 "$2" 2>&1)
 }
 c_ping_ok() {
 	c_pings "$@"
@@ -143,11 +154,11 @@ c_ping_none() {
 	grep -q '^PING ' <<<"$T_DETAIL" && ! grep -q ' bytes from ' <<<"$T_DETAIL"
 }
 
-# c_http_ok CONTAINER ADDR: the page, fetched with nc inside the container
-# (busybox wget is not used: it segfaults under some setups here).
+# c_http_ok CONTAINER ADDR: the page, fetched with busybox nc from the
+# container (busybox wget is not used: it segfaults under some setups here).
 c_http_ok() {
 	local page
-	page=$(docker exec "$1" sh -c "printf 'GET / HTTP/1.0\r\n\r\n' | nc -w 3 $2 80" 2>&1)
+	page=$(printf 'GET / HTTP/1.0\r\n\r\n' | in_ctr "$1" "$BUSYBOX" nc -w 3 "$2" 80 2>&1)
 	T_DETAIL="$1\$ GET http://$2/: $(printf '%s' "$page" | tr -d '\r' | tail -3)"
 	grep -q '^fwctl-docker' <<<"$page"
 }
