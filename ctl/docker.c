@@ -185,6 +185,7 @@ int fw_docker_inspect(const char *ref, char *name, size_t len, int *pid)
 	json_t *jpid;
 	const char *n;
 	json_int_t p;
+	bool bad;
 	int err;
 
 	if (!valid_ref(ref))
@@ -198,8 +199,9 @@ int fw_docker_inspect(const char *ref, char *name, size_t len, int *pid)
 	/* From outside: a Pid past int would be truncated into another process. */
 	jpid = json_object_get(json_object_get(doc, "State"), "Pid");
 	p = json_integer_value(jpid);
+	bad = jpid && !json_is_integer(jpid);
 	json_decref(doc);
-	if (jpid && !json_is_integer(jpid))
+	if (bad)
 		return fw_fail(-EPROTO, "Docker sent a Pid that is not a number for container '%s'",
 			       ref);
 	if (p < 0 || p > fw_pid_max())
