@@ -42,9 +42,9 @@ endif
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(LIBS) libcurl 2>/dev/null)
 PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(LIBS) 2>/dev/null) -lelf -lz
 
-BPF_SRCS := xdp/fw_xdp.bpf.c tc/fw_tc.bpf.c
+BPF_SRCS := xdp/fw_xdp.bpf.c tc/fw_tc.bpf.c xdp/fw_lease.bpf.c
 BPF_OBJS := $(patsubst %.bpf.c,$(OUTPUT)/%.bpf.o,$(BPF_SRCS))
-SKELS := $(OUTPUT)/fw_xdp.skel.h $(OUTPUT)/fw_tc.skel.h
+SKELS := $(OUTPUT)/fw_xdp.skel.h $(OUTPUT)/fw_tc.skel.h $(OUTPUT)/fw_lease.skel.h
 # Benchmark-only BPF objects (bench/*.bpf.c): never part of fwctl.
 BENCH_SKELS := $(patsubst bench/%.bpf.c,$(OUTPUT)/%.skel.h,$(wildcard bench/*.bpf.c))
 CTL_SRCS := $(wildcard ctl/*.c)

@@ -6,6 +6,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -33,13 +35,116 @@ static int open_ns(const char *path, const char *what)
 	return fd;
 }
 
+/* The highest process id this kernel hands out: numbers from outside (a
+ * Docker reply, a pid: target) beyond it name no process. */
+int fw_pid_max(void)
+{
+	static int max;
+	FILE *f;
+
+	if (max)
+		return max;
+	f = fopen("/proc/sys/kernel/pid_max", "r");
+	if (!f || fscanf(f, "%d", &max) != 1 || max <= 0)
+		max = INT_MAX;
+	if (f)
+		fclose(f);
+	return max;
+}
+
+/*
+ * Targets resolved ahead (fw_containers_prefetch), before the state lock is
+ * taken, so that a slow Docker never holds it: each one's namespace fd, or
+ * the error it gave with its reason ("not running" is -ESRCH).
+ */
+struct cached {
+	char target[FW_TARGET_LEN];
+	char name[FW_TARGET_LEN];
+	int fd;	 /* >= 0: the namespace; else err */
+	int err; /* -errno */
+	char why[256];
+};
+static struct cached cache[FW_MAX_RULES];
+static int ncache;
+
+static struct cached *cache_find(const char *target)
+{
+	for (int i = 0; i < ncache; i++)
+		if (!strcmp(cache[i].target, target))
+			return &cache[i];
+	return NULL;
+}
+
+static int resolve(const char *target, char *name, size_t len);
+
+/* Resolves every container:, netns: and pid: target of rules[0..n) that is
+ * not cached yet. Failures are kept for fw_container_open to report, not
+ * returned: rules naming no container must go on. Returns how many are
+ * cached. */
+int fw_containers_prefetch(const struct fw_rule *rules, int n)
+{
+	char saved[512];
+
+	snprintf(saved, sizeof(saved), "%s", fw_err());
+	for (int i = 0; i < n && ncache < (int)ARRAY_SIZE(cache); i++) {
+		const char *t = rules[i].target;
+		struct cached *c = &cache[ncache];
+
+		if (!t[0] || fw_target_kind(t) == FW_TARGET_IFACE || strlen(t) >= FW_TARGET_LEN ||
+		    cache_find(t))
+			continue;
+		fw_err_clear();
+		memset(c, 0, sizeof(*c));
+		snprintf(c->target, sizeof(c->target), "%s", t);
+		c->fd = resolve(t, c->name, sizeof(c->name));
+		c->err = c->fd < 0 ? c->fd : 0;
+		snprintf(c->why, sizeof(c->why), "%s", fw_err());
+		ncache++;
+	}
+	fw_err_clear();
+	if (saved[0])
+		fw_fail(0, "%s", saved);
+	return ncache;
+}
+
+/* Forgets what was prefetched (and that Docker did not answer): a long
+ * running fwctl (watch) calls it when containers may have changed. */
+void fw_containers_forget(void)
+{
+	for (int i = 0; i < ncache; i++)
+		if (cache[i].fd >= 0)
+			close(cache[i].fd);
+	ncache = 0;
+	fw_docker_reset();
+}
+
 /* The network namespace behind a container target, and a name to show.
  * -ESRCH: the container exists but is not running (its rule waits). */
 int fw_container_open(const char *target, char *name, size_t len)
 {
+	struct cached *c = cache_find(target);
+	int fd;
+
+	if (!c)
+		return resolve(target, name, len);
+	snprintf(name, len, "%s", c->name);
+	if (c->fd < 0 && c->err == -ESRCH)
+		return -ESRCH;
+	if (c->fd < 0)
+		return c->err == -FW_EUSAGE ? fw_usage("%s", c->why)
+					    : fw_fail(c->err, "%s", c->why);
+	fd = fcntl(c->fd, F_DUPFD_CLOEXEC, 0);
+	if (fd < 0)
+		return fw_fail(-errno, "cannot duplicate a namespace fd: %s", strerror(errno));
+	return fd;
+}
+
+static int resolve(const char *target, char *name, size_t len)
+{
 	char path[300], cname[FW_TARGET_LEN], what[FW_TARGET_LEN + 32];
 	const char *ref = strchr(target, ':') + 1;
 	char *end;
+	long lpid;
 	int pid, err;
 
 	switch (fw_target_kind(target)) {
@@ -63,9 +168,11 @@ int fw_container_open(const char *target, char *name, size_t len)
 		snprintf(what, sizeof(what), "network namespace '%s'", ref);
 		break;
 	case FW_TARGET_PID:
-		pid = strtol(ref, &end, 10);
-		if (!ref[0] || *end || pid <= 0)
+		errno = 0;
+		lpid = strtol(ref, &end, 10);
+		if (!ref[0] || *end || errno || lpid <= 0 || lpid > fw_pid_max())
 			return fw_usage("bad target '%s': pid:PID wants a process id", target);
+		pid = (int)lpid;
 		snprintf(name, len, "pid:%d", pid);
 		snprintf(path, sizeof(path), "/proc/%d/ns/net", pid);
 		snprintf(what, sizeof(what), "process %d", pid);

@@ -52,8 +52,10 @@ static int curl_open(void)
 	return 0;
 }
 
-#define DOCKER_SOCK	  "/var/run/docker.sock"
-#define DOCKER_TIMEOUT_MS 3000L
+#define DOCKER_SOCK "/var/run/docker.sock"
+/* A whole API call, connect included: Docker answers in milliseconds, and a
+ * hung one must not hold up the rules that do not name containers. */
+#define DOCKER_TIMEOUT_MS 1500L
 #define DOCKER_MAX_REPLY  (8 << 20)
 
 struct reply {
@@ -95,6 +97,19 @@ bool fw_docker_available(void)
 	return (h && !strncmp(h, "unix://", 7)) || !access(DOCKER_SOCK, F_OK);
 }
 
+/*
+ * The circuit breaker: once Docker has not answered (timeout, refused, reset)
+ * in this process, every later call fails at once with the same reason, so
+ * a hung Docker costs one DOCKER_TIMEOUT_MS per fwctl run, not one per
+ * container rule. fw_docker_reset() closes it again (watch, between events).
+ */
+static char docker_down[256];
+
+void fw_docker_reset(void)
+{
+	docker_down[0] = '\0';
+}
+
 /* GET path; *doc is the parsed JSON body of a 200 reply. -ENOENT on 404. */
 static int docker_get(const char *path, json_t **doc)
 {
@@ -105,6 +120,8 @@ static int docker_get(const char *path, json_t **doc)
 	CURL *c;
 	int err = 0;
 
+	if (docker_down[0])
+		return fw_fail(-EHOSTUNREACH, "%s", docker_down);
 	err = curl_open();
 	if (err)
 		return err;
@@ -117,11 +134,14 @@ static int docker_get(const char *path, json_t **doc)
 	curl.easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
 	curl.easy_setopt(c, CURLOPT_WRITEDATA, &r);
 	curl.easy_setopt(c, CURLOPT_TIMEOUT_MS, DOCKER_TIMEOUT_MS);
+	curl.easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, DOCKER_TIMEOUT_MS);
 	curl.easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	rc = curl.easy_perform(c);
 	if (rc != CURLE_OK) {
-		err = fw_fail(-EHOSTUNREACH, "cannot reach Docker at unix://%s: %s", socket_path(),
-			      curl.easy_strerror(rc));
+		snprintf(docker_down, sizeof(docker_down), "cannot reach Docker at unix://%s: %s",
+			 socket_path(), curl.easy_strerror(rc));
+		fw_warn("%s; container targets are not resolved in this run", docker_down);
+		err = fw_fail(-EHOSTUNREACH, "%s", docker_down);
 		goto out;
 	}
 	curl.easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
@@ -162,7 +182,10 @@ int fw_docker_inspect(const char *ref, char *name, size_t len, int *pid)
 {
 	char path[256];
 	json_t *doc = NULL;
+	json_t *jpid;
 	const char *n;
+	json_int_t p;
+	bool bad;
 	int err;
 
 	if (!valid_ref(ref))
@@ -173,8 +196,20 @@ int fw_docker_inspect(const char *ref, char *name, size_t len, int *pid)
 		return err;
 	n = json_string_value(json_object_get(doc, "Name"));
 	snprintf(name, len, "%s", n ? n + (n[0] == '/') : ref);
-	*pid = json_integer_value(json_object_get(json_object_get(doc, "State"), "Pid"));
+	/* From outside: a Pid past int would be truncated into another process. */
+	jpid = json_object_get(json_object_get(doc, "State"), "Pid");
+	p = json_integer_value(jpid);
+	bad = jpid && !json_is_integer(jpid);
 	json_decref(doc);
+	if (bad)
+		return fw_fail(-EPROTO, "Docker sent a Pid that is not a number for container '%s'",
+			       ref);
+	if (p < 0 || p > fw_pid_max())
+		return fw_fail(-ERANGE,
+			       "Docker sent Pid %lld for container '%s', out of range "
+			       "(0..%d): refusing it",
+			       (long long)p, ref, fw_pid_max());
+	*pid = (int)p;
 	return 0;
 }
 

@@ -113,6 +113,7 @@ int fw_tc_hook_read(int ifindex, __u32 dir, bool clsact, __u32 tcx_ours, struct 
 bool fw_docker_available(void);
 int fw_docker_inspect(const char *ref, char *name, size_t len, int *pid);
 int fw_docker_list(char (**names)[FW_TARGET_LEN], int *n);
+void fw_docker_reset(void);
 
 /* container.c: container:NAME, netns:NAME, pid:PID targets. */
 enum fw_target_kind {
@@ -125,6 +126,13 @@ enum fw_target_kind fw_target_kind(const char *target);
 int fw_container_open(const char *target, char *name, size_t len);
 int fw_container_ports(int nsfd, const struct fw_link *links, int n, int *out, int max);
 int fw_container_names(const struct fw_link *links, int n, char (*names)[FW_TARGET_LEN]);
+int fw_pid_max(void);
+/* Resolves the container targets among rules[0..n) into a per-process cache
+ * (call before taking the state lock); fw_container_open serves from it.
+ * Returns how many targets are cached. */
+int fw_containers_prefetch(const struct fw_rule *rules, int n);
+/* Empties that cache and lets Docker be asked again (watch). */
+void fw_containers_forget(void);
 
 /* state.c: pinned maps under /sys/fs/bpf/fwctl/<netns>/, and the lock. */
 struct fw_state {
@@ -138,6 +146,9 @@ struct fw_state {
 	int ncpus;
 	struct fw_rule rules[FW_MAX_RULES];
 	struct fw_iface ifaces[FW_MAX_IFACES];
+	/* Not 0: the state was made for this many interfaces by another build;
+	 * opened for reading only, and only its rules can be read. */
+	__u32 foreign_ifaces;
 };
 enum fw_open {
 	FW_OPEN_READ,	/* shared lock; no state is fine */
@@ -157,6 +168,9 @@ int fw_state_read_counters(struct fw_state *st, __u32 slot, __u32 dir,
 			   struct fw_counter sums[FW_IDX_SUMS]);
 int fw_state_reset_counters(struct fw_state *st, __u32 slot);
 int fw_state_map_slot(struct fw_state *st, __u32 ifindex, __u32 value, __u32 expect);
+/* The current namespace's rules with no lock (for fetching what they name
+ * before taking it): returns how many are in use, 0 where no state. */
+int fw_state_peek_rules(struct fw_rule rules[FW_MAX_RULES]);
 int fw_check_privileges(void);
 bool fw_has_sys_admin(void);
 

@@ -2,7 +2,9 @@
 /* state.c - fwctl's state: maps pinned under <bpffs>/fwctl/ns<inode>/, one
  * directory per network namespace, and a lock around every change. */
 #define _GNU_SOURCE
+#include <ctype.h>
 #include <dirent.h>
+#include <stddef.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -17,6 +19,7 @@
 #include "fwctl.h"
 #include "fw_count.h"
 #include "fw_xdp.skel.h"
+#include "fw_lease.skel.h"
 
 #ifndef BPF_FS_MAGIC
 #define BPF_FS_MAGIC 0xcafe4a11
@@ -185,18 +188,115 @@ static void close_maps(struct fw_state *st)
 	}
 }
 
+/* What this build's maps look like (xdp/fw_bpf.h declares them); per_iface:
+ * max_entries is FW_MAX_IFACES times that, which a build may change. */
+struct map_want {
+	const char *name;
+	size_t fd_off;
+	enum bpf_map_type type;
+	__u32 key, value, max, per_iface;
+};
+
+#define WANT(nm, field, t, v, m, p)                                                                \
+	{                                                                                          \
+		.name = nm, .fd_off = offsetof(struct fw_state, field), .type = t, .key = 4,       \
+		.value = v, .max = m, .per_iface = p                                               \
+	}
+static const struct map_want maps_want[] = {
+	WANT("fw_meta", meta_fd, BPF_MAP_TYPE_ARRAY, sizeof(struct fw_meta), 1, 0),
+	WANT("fw_rules", rules_fd, BPF_MAP_TYPE_ARRAY, sizeof(struct fw_ruleset), 1, 0),
+	WANT("fw_ifaces", ifaces_fd, BPF_MAP_TYPE_ARRAY, sizeof(struct fw_iface), FW_MAX_IFACES, 1),
+	WANT("fw_policy", policy_fd, BPF_MAP_TYPE_ARRAY, sizeof(struct fw_policy),
+	     FW_MAX_IFACES *FW_DIRS, FW_DIRS),
+	WANT("fw_counters", counters_fd, BPF_MAP_TYPE_PERCPU_ARRAY, sizeof(struct fw_counters),
+	     FW_MAX_IFACES *FW_DIRS, FW_DIRS),
+	WANT("fw_slots", slots_fd, BPF_MAP_TYPE_ARRAY, sizeof(__u32), FW_MAX_IFINDEX, 0),
+};
+#undef WANT
+
+static const char *map_type_name(enum bpf_map_type t, char *buf, size_t len)
+{
+	const char *s = libbpf_bpf_map_type_str(t);
+	size_t i;
+
+	if (!s) {
+		snprintf(buf, len, "type %u", t);
+		return buf;
+	}
+	for (i = 0; s[i] && i + 1 < len; i++)
+		buf[i] = toupper((unsigned char)s[i]);
+	buf[i] = '\0';
+	return buf;
+}
+
+/* Made by a build for another FW_MAX_IFACES: what it says to do. */
+static char foreign_msg[1024];
+
+static int foreign_fail(void)
+{
+	return fw_fail(-ERANGE, "%s", foreign_msg);
+}
+
+/*
+ * A pinned map is used only if it is the map this build expects: a map of
+ * another size would be read past its end or written short. *ifaces is set
+ * to the interface count a per-interface map was made for when only that
+ * differs (a build with another FW_MAX_IFACES).
+ */
+static int map_check(const struct fw_state *st, int fd, const struct map_want *w, __u32 *ifaces)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	char got[32], want[32];
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return fw_fail(-errno, "state in %s: cannot inspect map %s: %s", st->dir, w->name,
+			       strerror(errno));
+	if (info.type == w->type && info.key_size == w->key && info.value_size == w->value) {
+		if (info.max_entries == w->max)
+			return 0;
+		if (w->per_iface && info.max_entries % w->per_iface == 0 &&
+		    (!*ifaces || *ifaces == info.max_entries / w->per_iface)) {
+			*ifaces = info.max_entries / w->per_iface;
+			return 0;
+		}
+	}
+	return fw_fail(-EPROTO,
+		       "state in %s: map %s is %s key %u value %u max %u, expected %s key %u "
+		       "value %u max %u: it was not made by this fwctl; remove it with the "
+		       "fwctl that made it",
+		       st->dir, w->name, map_type_name(info.type, got, sizeof(got)), info.key_size,
+		       info.value_size, info.max_entries,
+		       map_type_name(w->type, want, sizeof(want)), w->key, w->value, w->max);
+}
+
+/* -ERANGE (and st->foreign_ifaces set, the maps open): the state is whole
+ * but made for another number of interfaces. */
 static int open_maps(struct fw_state *st)
 {
-	if ((st->meta_fd = map_get(st, "fw_meta")) < 0 ||
-	    (st->policy_fd = map_get(st, "fw_policy")) < 0 ||
-	    (st->counters_fd = map_get(st, "fw_counters")) < 0 ||
-	    (st->ifaces_fd = map_get(st, "fw_ifaces")) < 0 ||
-	    (st->rules_fd = map_get(st, "fw_rules")) < 0 ||
-	    (st->slots_fd = map_get(st, "fw_slots")) < 0) {
-		int err = -errno;
+	__u32 ifaces = 0;
+	int err = 0;
 
+	st->foreign_ifaces = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(maps_want) && !err; i++) {
+		int *fd = (int *)((char *)st + maps_want[i].fd_off);
+
+		*fd = map_get(st, maps_want[i].name);
+		err = *fd < 0 ? *fd : map_check(st, *fd, &maps_want[i], &ifaces);
+	}
+	if (err) {
 		close_maps(st);
-		return err ? err : -EIO;
+		return err;
+	}
+	if (ifaces && ifaces != FW_MAX_IFACES) {
+		st->foreign_ifaces = ifaces;
+		snprintf(foreign_msg, sizeof(foreign_msg),
+			 "state in %s was made for %u interfaces, this fwctl is built for %u: run "
+			 "'fwctl save > rules.conf; fwctl detach --all' with the fwctl that made "
+			 "it, "
+			 "then 'fwctl restore rules.conf' with this one",
+			 st->dir, ifaces, FW_MAX_IFACES);
+		return foreign_fail();
 	}
 	return 0;
 }
@@ -273,9 +373,13 @@ static int read_tables(struct fw_state *st)
 	int err;
 
 	_Static_assert(sizeof(st->rules) == sizeof(struct fw_ruleset), "rules are one ruleset");
+	__u32 n = FW_MAX_IFACES;
+
+	if (st->foreign_ifaces && st->foreign_ifaces < n)
+		n = st->foreign_ifaces; /* read-only: save needs the rules alone */
 	if (bpf_map_lookup_elem(st->rules_fd, &zero, st->rules))
 		return fw_fail(-errno, "cannot read rules: %s", strerror(errno));
-	err = read_array(st->ifaces_fd, st->ifaces, FW_MAX_IFACES, sizeof(st->ifaces[0]));
+	err = read_array(st->ifaces_fd, st->ifaces, n, sizeof(st->ifaces[0]));
 	if (err)
 		return fw_fail(err, "cannot read interfaces: %s", strerror(-err));
 	return 0;
@@ -339,6 +443,86 @@ static int aside_path(const struct fw_state *st, const char *suffix, char *buf, 
 	return 0;
 }
 
+#define LEASE "fw_lease"
+
+/*
+ * Pins in dir a netns link of fw_lease to the namespace we are in. The link
+ * does not hold the namespace; once the namespace is destroyed it reads
+ * netns_ino 0, which is what fw_state_gc takes as proof (docs/limits.md).
+ */
+static int make_lease(const char *dir)
+{
+	struct fw_lease *skel = NULL;
+	char path[600];
+	int nsfd = -1, link = -1, err = 0;
+
+	snprintf(path, sizeof(path), "%s/" LEASE, dir);
+	nsfd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (nsfd < 0)
+		err = -errno;
+	if (!err) {
+		skel = fw_lease__open_and_load();
+		if (!skel)
+			err = -errno ? -errno : -EIO;
+	}
+	if (!err) {
+		link = bpf_link_create(bpf_program__fd(skel->progs.fw_lease), nsfd, BPF_SK_LOOKUP,
+				       NULL);
+		if (link < 0)
+			err = link;
+	}
+	if (!err && bpf_obj_pin(link, path))
+		err = -errno;
+	if (!err && chmod(path, 0600))
+		err = -errno;
+	if (link >= 0)
+		close(link);
+	if (nsfd >= 0)
+		close(nsfd);
+	fw_lease__destroy(skel);
+	if (err)
+		fw_fail(err, "cannot pin the namespace lease %s: %s", path, strerror(-err));
+	return err;
+}
+
+/* 1: the namespace the lease in dir was taken on is destroyed; 0: alive,
+ * or no lease to tell (no proof either way). */
+static int lease_dead(const char *dir)
+{
+	struct bpf_link_info info = {};
+	__u32 len = sizeof(info);
+	char path[700];
+	int fd, dead = 0;
+
+	snprintf(path, sizeof(path), "%s/" LEASE, dir);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return 0;
+	if (!bpf_obj_get_info_by_fd(fd, &info, &len) && info.type == BPF_LINK_TYPE_NETNS &&
+	    info.netns.attach_type == BPF_SK_LOOKUP)
+		dead = info.netns.netns_ino == 0;
+	close(fd);
+	return dead;
+}
+
+/* A state made before leases existed gets one at its next write. A lease
+ * that cannot be made costs only the cleanup by others: warned, not fatal. */
+static void ensure_lease(struct fw_state *st)
+{
+	char path[600];
+	struct stat sb;
+
+	snprintf(path, sizeof(path), "%s/" LEASE, st->dir);
+	if (!lstat(path, &sb))
+		return;
+	if (make_lease(st->dir)) {
+		fw_warn("%s; other fwctls will keep this state even after the namespace is "
+			"gone",
+			fw_err());
+		fw_err_clear();
+	}
+}
+
 /* Made under the side name, then renamed into place. */
 static int create_state(struct fw_state *st)
 {
@@ -359,6 +543,11 @@ static int create_state(struct fw_state *st)
 		err = open_maps(st);
 	if (!err)
 		err = write_meta(st);
+	if (!err && make_lease(st->dir)) {
+		fw_warn("%s; other fwctls will keep this state even after the namespace is gone",
+			fw_err());
+		fw_err_clear();
+	}
 	memcpy(st->dir, final, sizeof(st->dir));
 	if (!err && rename(tmp, final))
 		err = fw_fail(-errno, "cannot rename %s: %s", tmp, strerror(errno));
@@ -369,24 +558,13 @@ static int create_state(struct fw_state *st)
 
 /*
  * A fwctl was killed mid-change: make the kernel enforce the stored rules
- * (the old ones, or the new if it got as far as storing them) before anyone
- * looks. A reader takes the lock exclusively for that, then reads afresh.
+ * (the old ones, or the new if it got as far as storing them). Only a
+ * writer does: a reader leaves the kernel alone and finds st->dirty set.
  */
-static int repair(struct fw_state *st, bool write)
+static int repair(struct fw_state *st)
 {
-	bool stale;
-	int err;
+	int err = fw_recover(st);
 
-	if (!write) {
-		if (flock(st->lock_fd, LOCK_EX))
-			return fw_fail(-errno, "cannot lock: %s", strerror(errno));
-		err = check_meta(st, &stale);
-		if (!err && !stale)
-			err = read_tables(st);
-		if (err || stale || !st->dirty)
-			return err;
-	}
-	err = fw_recover(st);
 	if (err) {
 		/* Reported; the stored rules stay the truth, the mark stays set. */
 		fw_warn("an interrupted fwctl left a change half made; repair failed: %s",
@@ -452,6 +630,16 @@ int fw_state_open(struct fw_state *st, enum fw_open how)
 	}
 	if (!err) {
 		err = open_maps(st);
+		if (err == -ERANGE && !write) {
+			/* Another build's limits: the rules can still be read (save). */
+			err = check_meta(st, &stale);
+			if (!err && !stale) {
+				st->exists = true;
+				return read_tables(st);
+			}
+			close_maps(st);
+			return err;
+		}
 		if (!err)
 			err = check_meta(st, &stale);
 		if (err)
@@ -467,7 +655,9 @@ int fw_state_open(struct fw_state *st, enum fw_open how)
 		} else {
 			st->exists = true;
 			err = read_tables(st);
-			return err || !st->dirty ? err : repair(st, write);
+			if (!err && write)
+				ensure_lease(st);
+			return err || !st->dirty || !write ? err : repair(st);
 		}
 	}
 	if (!create)
@@ -537,8 +727,11 @@ int fw_state_set_policy(struct fw_state *st, __u32 slot, const struct fw_policy 
 /* Every slot's policies, pol[fw_key(slot, dir)]: what status shows. */
 int fw_state_read_policies(struct fw_state *st, struct fw_policy pol[FW_MAX_IFACES * FW_DIRS])
 {
-	int err = read_array(st->policy_fd, pol, FW_MAX_IFACES * FW_DIRS, sizeof(pol[0]));
+	int err;
 
+	if (st->foreign_ifaces)
+		return foreign_fail();
+	err = read_array(st->policy_fd, pol, FW_MAX_IFACES * FW_DIRS, sizeof(pol[0]));
 	return err ? fw_fail(err, "cannot read policy: %s", strerror(-err)) : 0;
 }
 
@@ -547,10 +740,13 @@ int fw_state_read_policies(struct fw_state *st, struct fw_policy pol[FW_MAX_IFAC
 int fw_state_read_counters(struct fw_state *st, __u32 slot, __u32 dir,
 			   struct fw_counter sums[FW_IDX_SUMS])
 {
-	struct fw_counters *percpu = calloc(st->ncpus, sizeof(*percpu));
+	struct fw_counters *percpu;
 	__u32 key = fw_key(slot, dir);
 	int err = 0;
 
+	if (st->foreign_ifaces)
+		return foreign_fail();
+	percpu = calloc(st->ncpus, sizeof(*percpu));
 	if (!percpu)
 		return fw_fail(-ENOMEM, "out of memory");
 	memset(sums, 0, sizeof(*sums) * FW_IDX_SUMS);
@@ -581,67 +777,13 @@ int fw_state_reset_counters(struct fw_state *st, __u32 slot)
 	return err;
 }
 
-/* Is some process, bind mount or runtime still holding netns `ino`? */
-static bool netns_alive(__u64 ino)
-{
-	static const char *const dirs[] = { "/run/netns", "/run/docker/netns",
-					    "/var/run/docker/netns" };
-	char path[300];
-	struct dirent *de;
-	struct stat sb;
-	bool alive = false;
-	DIR *d;
-
-	for (size_t i = 0; i < ARRAY_SIZE(dirs) && !alive; i++) {
-		d = opendir(dirs[i]);
-		while (d && !alive && (de = readdir(d))) {
-			snprintf(path, sizeof(path), "%s/%s", dirs[i], de->d_name);
-			alive = de->d_name[0] != '.' && !stat(path, &sb) && sb.st_ino == ino;
-		}
-		if (d)
-			closedir(d);
-	}
-	d = opendir("/proc");
-	while (d && !alive && (de = readdir(d))) {
-		snprintf(path, sizeof(path), "/proc/%s/ns/net", de->d_name);
-		alive = de->d_name[0] >= '1' && de->d_name[0] <= '9' && !stat(path, &sb) &&
-			sb.st_ino == ino;
-	}
-	if (d)
-		closedir(d);
-	return alive;
-}
-
-/* A TCX link whose device is gone reports ifindex 0. */
-static bool links_all_defunct(const char *dir)
-{
-	char path[1024];
-	struct dirent *de;
-	bool defunct = true;
-	DIR *d = opendir(dir);
-
-	while (d && defunct && (de = readdir(d))) {
-		struct bpf_link_info info = {};
-		__u32 len = sizeof(info);
-		int fd;
-
-		if (strncmp(de->d_name, "fw_tcx_", 7))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		fd = bpf_obj_get(path);
-		/* tcx.ifindex (newer uapi) sits where xdp.ifindex does. */
-		if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len) && info.xdp.ifindex)
-			defunct = false;
-		if (fd >= 0)
-			close(fd);
-	}
-	if (d)
-		closedir(d);
-	return defunct;
-}
-
-/* Removes the state of namespaces that are gone (their pinned links would
- * otherwise keep programs alive forever). Caller holds the lock. */
+/*
+ * Removes the state of namespaces that are gone (their pinned links would
+ * otherwise keep programs alive forever). Gone means proven gone: the
+ * namespace's lease reads netns_ino 0. Not finding the namespace from here
+ * (a bind mount elsewhere, another mount namespace's /run/netns) proves
+ * nothing, and a state with no lease is kept. Caller holds the lock.
+ */
 int fw_state_gc(struct fw_state *st)
 {
 	char base[256], dir[600];
@@ -657,9 +799,9 @@ int fw_state_gc(struct fw_state *st)
 		if (sscanf(de->d_name, "ns%llu", &ino) != 1 || ino == st->ns.ino)
 			continue;
 		snprintf(dir, sizeof(dir), "%s/%s", base, de->d_name);
-		if (netns_alive(ino) || !links_all_defunct(dir))
+		if (lease_dead(dir) != 1)
 			continue;
-		fw_info("removing state of vanished network namespace %llu", ino);
+		fw_info("removing state of destroyed network namespace %llu", ino);
 		if (!wipe_dir(dir))
 			removed++;
 	}
@@ -681,4 +823,44 @@ int fw_state_map_slot(struct fw_state *st, __u32 ifindex, __u32 value, __u32 exp
 	if (bpf_map_update_elem(st->slots_fd, &ifindex, &value, BPF_ANY))
 		return fw_fail(-errno, "cannot write slot map: %s", strerror(errno));
 	return 0;
+}
+
+/* The current namespace's rules with no lock: one lookup of the pinned
+ * fw_rules, checked like every map. A change under way may be seen half
+ * made or not at all; callers use it only to learn what to fetch early.
+ * Returns how many rules are in use (0 where there is no state). */
+int fw_state_peek_rules(struct fw_rule rules[FW_MAX_RULES])
+{
+	struct fw_state *st = calloc(1, sizeof(*st));
+	const struct map_want *w = NULL;
+	__u32 zero = 0, ifaces = 0;
+	int fd = -1, err, n = 0;
+
+	memset(rules, 0, sizeof(struct fw_ruleset));
+	if (!st)
+		return fw_fail(-ENOMEM, "out of memory");
+	for (size_t i = 0; i < ARRAY_SIZE(maps_want); i++)
+		if (!strcmp(maps_want[i].name, "fw_rules"))
+			w = &maps_want[i];
+	err = fw_netns_self(&st->ns);
+	if (!err) {
+		char path[600];
+
+		snprintf(st->dir, sizeof(st->dir), "%s/fwctl/ns%llu", BPFFS,
+			 (unsigned long long)st->ns.ino);
+		snprintf(path, sizeof(path), "%s/fw_rules", st->dir);
+		if (access(path, F_OK))
+			goto out; /* no state: no rules */
+		fd = map_get(st, "fw_rules");
+		err = fd < 0 ? fd : map_check(st, fd, w, &ifaces);
+	}
+	if (!err && bpf_map_lookup_elem(fd, &zero, rules))
+		err = fw_fail(-errno, "cannot read rules: %s", strerror(errno));
+	for (int i = 0; !err && i < FW_MAX_RULES; i++)
+		n += rules[i].target[0] != '\0';
+out:
+	if (fd >= 0)
+		close(fd);
+	free(st);
+	return err ? err : n;
 }

@@ -5,9 +5,12 @@
 #  - a state of another layout version is refused with a clear message and
 #    left untouched, by readers and writers alike;
 #  - the mark of a change under way, found set (as a killed fwctl leaves it),
-#    makes the next fwctl, even a `status`, enforce the stored rules again,
-#    checking the kernel and not only its own notes: an XDP program removed
-#    behind fwctl's back comes back, and fwctl says what it did.
+#    is left alone by a read (status never changes the kernel) and makes the
+#    next change enforce the stored rules again, checking the kernel and not
+#    only its own notes: an XDP program removed behind fwctl's back comes
+#    back, and fwctl says what it did;
+#  - a fwctl built with FW_MAX_IFACES=2048 on state made for 1024 says what
+#    to do, changes nothing, and can still save the rules.
 #
 #   fwtestlay:  lay0 <=veth=> lay0p
 # shellcheck disable=SC2317 # helpers run through assert()
@@ -77,15 +80,21 @@ xdp_id() {
 }
 assert xdp_attached "no XDP program on lay0 after block" test "$(xdp_id)" != 0
 # What a fwctl killed mid-change may leave: the mark set, the kernel not
-# running what the record says.
+# running what the record says. A read (status) leaves the kernel alone;
+# the next change repairs.
 ip -n "$NS" link set dev lay0 xdp off
 meta_put "$(with_byte "$orig" 4 01)"
 run fw -n "$NS" -j status
+assert read_no_repair "status changed the kernel (an XDP program is back on lay0)" \
+	test "$(xdp_id)" == 0
+assert read_mark_kept "status cleared the mark" test "$(meta_bytes | cut -d' ' -f5)" = 01
+run fw -n "$NS" block udp lay0
 repaired_said() {
 	[ "$RC" -eq 0 ] && grep -q "interrupted fwctl left a change half made; repaired" <<<"$ERR"
 }
-assert repair_reported "status did not repair and say so" repaired_said
+assert repair_reported "block did not repair and say so" repaired_said
 assert repair_reattached "lay0 has no XDP program after the repair" test "$(xdp_id)" != 0
+run fw -n "$NS" -j status
 status_names_it() {
 	[ "$(jq -r '.interfaces[0].xdp.prog_id' <<<"$OUT")" == "$(xdp_id)" ]
 }
@@ -94,5 +103,31 @@ assert repair_mark_cleared "the mark is still set after the repair" \
 	test "$(meta_bytes | cut -d' ' -f5)" = 00
 run fw -n "$NS" status
 assert repair_once "a second status repaired again: $ERR" test -z "$ERR"
+
+# --- a build for another number of interfaces (FW_MAX_IFACES) ----------------------
+
+B2=$T_TMP/b2048
+run make -s OUTPUT="$B2" FW_MAX_IFACES=2048 "$B2/fwctl"
+if [ "$RC" -ne 0 ]; then
+	t_fail build_2048 "cannot build fwctl with FW_MAX_IFACES=2048" "$(last_run)"
+else
+	save_want=$(fw -n "$NS" save)
+	guidance() {
+		T_DETAIL=$(last_run)
+		[ "$RC" -eq 1 ] && [ "$(wc -l <<<"$ERR")" -eq 1 ] &&
+			grep -q "was made for 1024 interfaces, this fwctl is built for 2048: run 'fwctl save > rules.conf; fwctl detach --all' with the fwctl that made it, then 'fwctl restore rules.conf' with this one" <<<"$ERR"
+	}
+	run "$B2/fwctl" -n "$NS" status
+	assert limits_status_guidance "status with a 2048 build: want exit 1 and what to do" guidance
+	run "$B2/fwctl" -n "$NS" block tcp lay0
+	assert limits_block_guidance "block with a 2048 build: want exit 1 and what to do" guidance
+	run "$B2/fwctl" -n "$NS" save
+	saves() {
+		T_DETAIL=$(last_run)
+		[ "$RC" -eq 0 ] && [ "$OUT" == "$save_want" ]
+	}
+	assert limits_save_works "save with a 2048 build does not print the rules" saves
+	assert limits_untouched "the 2048 build changed the state" test "$(fw -n "$NS" save)" == "$save_want"
+fi
 check detach_all fw -n "$NS" detach --all
 t_done
