@@ -62,9 +62,13 @@ static int xdp_detach_id(int ifindex, __u32 prog_id, __u8 mode)
 	LIBBPF_OPTS(bpf_xdp_attach_opts, o);
 	__u32 flags = XDP_FLAGS_REPLACE |
 		      (mode == FW_XDP_NATIVE ? XDP_FLAGS_DRV_MODE : XDP_FLAGS_SKB_MODE);
-	int fd = bpf_prog_get_fd_by_id(prog_id), err = 0;
 	struct fw_xdp_info cur;
+	int fd, err = 0;
 
+	/* Gone already (another tool removed it): nothing to move. */
+	if (!fw_xdp_query(ifindex, &cur) && cur.prog_id != prog_id && cur.other_id != prog_id)
+		return 0;
+	fd = bpf_prog_get_fd_by_id(prog_id);
 	if (fd < 0 && errno == EPERM) {
 		/* Getting an fd by id wants CAP_SYS_ADMIN: check the id by query
 		 * instead, then detach without REPLACE (a small race, no more). */
@@ -342,34 +346,50 @@ static int tc_attach_clsbpf_handle(int prog_fd, int ifindex, __u32 dir, __u32 ha
 	return bpf_tc_attach(&hook, &o);
 }
 
-static int tc_detach_clsbpf_handle(int ifindex, __u32 dir, __u32 handle)
+/* Before ABI 3's filters moved to priority 1, fwctl's sat at this one. */
+#define FW_TC_PRIO_OLD 0xf17e
+
+static int tc_detach_clsbpf_prio(int ifindex, __u32 dir, __u32 handle, __u32 prio)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
 		    .attach_point = dir == FW_DIR_IN ? BPF_TC_INGRESS : BPF_TC_EGRESS);
-	LIBBPF_OPTS(bpf_tc_opts, o, .handle = handle, .priority = FW_TC_PRIO);
+	LIBBPF_OPTS(bpf_tc_opts, o, .handle = handle, .priority = prio);
 	int err = bpf_tc_detach(&hook, &o);
 
 	return err == -ENOENT || err == -ENODEV || err == -EINVAL ? 0 : err;
 }
 
+static int tc_detach_clsbpf_handle(int ifindex, __u32 dir, __u32 handle)
+{
+	return tc_detach_clsbpf_prio(ifindex, dir, handle, FW_TC_PRIO);
+}
+
 /* Our filter under whichever of its handles it has (FW_TC_HANDLE when new):
- * replaced in place, so the hook is never without it. */
+ * replaced in place, so the hook is never without it. One left by an older
+ * fwctl at its old priority goes once ours is in place. */
 static int tc_attach_clsbpf(int prog_fd, int ifindex, __u32 dir)
 {
 	struct fw_tc_hook h;
 	__u32 handle = FW_TC_HANDLE;
+	int err;
 
-	if (!fw_tc_hook_read(ifindex, dir, true, 0, &h) && h.prog_id)
+	if (!fw_tc_hook_read(ifindex, dir, true, 0, &h) && h.prog_id && h.prio == FW_TC_PRIO)
 		handle = h.handle;
-	return tc_attach_clsbpf_handle(prog_fd, ifindex, dir, handle);
+	err = tc_attach_clsbpf_handle(prog_fd, ifindex, dir, handle);
+	if (!err && h.prog_id && h.prio == FW_TC_PRIO_OLD)
+		err = tc_detach_clsbpf_prio(ifindex, dir, FW_TC_HANDLE, FW_TC_PRIO_OLD);
+	return err;
 }
 
-/* Either handle: a fwctl killed mid-overtake may leave both. */
+/* Either handle (a fwctl killed mid-overtake may leave both), and the old
+ * priority's. */
 static int tc_detach_clsbpf(int ifindex, __u32 dir)
 {
 	int err = tc_detach_clsbpf_handle(ifindex, dir, FW_TC_HANDLE);
 
-	return err ? err : tc_detach_clsbpf_handle(ifindex, dir, FW_TC_HANDLE + 1);
+	if (!err)
+		err = tc_detach_clsbpf_handle(ifindex, dir, FW_TC_HANDLE + 1);
+	return err ? err : tc_detach_clsbpf_prio(ifindex, dir, FW_TC_HANDLE, FW_TC_PRIO_OLD);
 }
 
 /*
