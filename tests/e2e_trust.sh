@@ -107,7 +107,7 @@ st_is() {
 	why=$(reasons "$ifn")
 	if [ "$got" != "$want" ]; then
 		t_fail "$name" "status says $ifn${dir:+ $dir} is '$got', want '$want'" \
-			"reasons: $why" "exit $SRC" "$(st "$ifn" .)"
+			"reasons: $why" "exit $SRC" "$(st "$ifn" . | jq -c .)"
 	elif [ -n "$re" ] && ! grep -qiE "$re" <<<"$why"; then
 		t_fail "$name" "reason for $ifn does not match /$re/" "reasons: $why"
 	else
@@ -166,13 +166,26 @@ drop_foreign() {
 		tc -n "$H" filter del dev "$1" egress prio "$p"
 	done
 }
-# veth_port NAME [INDEX]: a veth pair NAME <=> NAMEp in $H, NAME on docker0.
+# veth_port NAME [INDEX [XDP-MODE]]: a veth pair NAME <=> NAMEp in $H, NAME
+# on docker0; with XDP-MODE (xdpdrv, xdpgeneric) pass.o's XDP program on NAME,
+# set before it joins (the kernel refuses XDP under a bridge that has one).
 veth_port() {
 	local idx=()
 	[ -n "${2:-}" ] && idx=(index "$2")
 	ip -n "$H" link add "$1" "${idx[@]}" type veth peer name "$1p" &&
-		ip -n "$H" link set "$1p" up &&
-		ip -n "$H" link set "$1" master docker0 up
+		ip -n "$H" link set "$1p" up || return 1
+	if [ -n "${3:-}" ]; then
+		ip -n "$H" link set dev "$1" "$3" obj "$PASS_O" sec xdp || return 1
+	fi
+	ip -n "$H" link set "$1" master docker0 up
+}
+# fresh RULE TARGET: no state, then `block RULE TARGET` with every hook in
+# place, so each part starts clean even where the part before failed.
+fresh() {
+	run fw -n "$H" detach --all
+	run fw -n "$H" block "$1" "$2"
+	[ "$RC" -eq 0 ] && hooks_whole vethc2 && return 0
+	t_fail "fresh_$2" "cannot start the next part clean" "$(last_run)" "$T_DETAIL"
 }
 
 # --- 1. hooks removed behind fwctl's back (a port rule: nothing else on the path)
@@ -229,14 +242,18 @@ assert xdp_off_restored_blocks "echo requests from c2 reach the host after the r
 	blocked "$C2" "$BR_IP4" "$H"
 
 # Another XDP program replaces fwctl's behind its back.
+fresh icmp vethc2
+fwid=$(xdp_id vethc2)
 ip -force -n "$H" link set dev vethc2 xdpdrv obj "$PASS_O" sec xdp
+assert replaced_setup "pass.o did not replace fwctl's XDP program on vethc2" \
+	test "$(xdp_id vethc2)" != "$fwid" -a "$(xdp_id vethc2)" != 0
 get_status
 status_exit replaced_exit3 3
 st_is replaced_not_enforced vethc2 in not-enforced 'replac|another|foreign|not fwctl'
 ip -n "$H" link set dev vethc2 xdp off
-run fw -n "$H" block icmp vethc2
 
 # --- 2. read-only commands leave the kernel alone -----------------------------
+fresh icmp vethc2
 tc -n "$H" qdisc del dev vethc2 clsact
 ip -n "$H" link set dev vethc2 xdp off
 for c in "status" "-j status" "stats" "-j stats" "stats --prometheus" "save"; do
@@ -252,6 +269,7 @@ check readonly_reblock fw -n "$H" block icmp vethc2
 assert readonly_then_restored "block did not restore both hooks of vethc2" hooks_whole vethc2
 
 # --- 3. a foreign filter at prio 1 runs first -----------------------------------
+fresh icmp vethc2
 tc -n "$H" filter add dev vethc2 egress prio 1 bpf da obj "$PASS_O" sec tc
 assert prio1_bypass "no echo request reached c2 past the foreign prio-1 filter (test broken?)" \
 	passes "$H" "${C_IP4[2]}" "$C2"
@@ -266,7 +284,7 @@ get_status
 status_exit prio1_restored_exit0 0
 st_is prio1_restored_enforced vethc2 out enforced
 drop_foreign vethc2
-run fw -n "$H" block icmp vethc2
+fresh icmp vethc2
 
 # A foreign filter with no priority: the kernel puts it after fwctl's.
 tc -n "$H" filter add dev vethc2 egress bpf da obj "$PASS_O" sec tc
@@ -276,9 +294,9 @@ assert noprio_blocks "echo requests reach c2 with a no-priority foreign filter" 
 get_status
 st_is noprio_enforced vethc2 out enforced
 drop_foreign vethc2
-check unblock_port fw -n "$H" unblock icmp vethc2
 
 # --- 4. the bridge rule: drift on its ports, repaired by re-running it ----------
+run fw -n "$H" detach --all
 check block_bridge fw -n "$H" block icmp docker0
 get_status
 status_exit bridge_exit0 0
@@ -357,7 +375,7 @@ check unblock_tcp fw -n "$H" unblock tcp docker0
 # 6b, 6c: another tool's XDP program on a port, native and generic.
 for mode in xdpdrv xdpgeneric; do
 	n=vforn
-	if ! veth_port $n || ! ip -n "$H" link set dev $n "$mode" obj "$PASS_O" sec xdp; then
+	if ! veth_port $n "" "$mode"; then
 		t_fail "foreign_${mode}_port" "cannot set up a port with a foreign XDP program"
 		ip -n "$H" link del $n 2>/dev/null
 		continue
