@@ -130,7 +130,9 @@ status_ok() {
 # cpu_ticks PID: utime + stime of PID so far, in clock ticks.
 cpu_ticks() {
 	# The command name in field 2 may hold spaces: count from after its ')'.
-	sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'
+	local t
+	t=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | awk '{ print $12 + $13 }')
+	echo "${t:-0}"
 }
 
 check block_bridge fw -n "$H" block icmp docker0
