@@ -309,22 +309,26 @@ prom() {
 }
 expect_eq prom_enforced_out 1 "$(prom vethc3 out)" "$(grep fwctl_enforced <<<"$OUT" | head -20)"
 expect_eq prom_enforced_in 1 "$(prom vethc3 in)"
+# The kernel refuses XDP changes on a port under a bridge that has XDP
+# ("upper device already has a program"): the bridge's own XDP is what drifts.
 tc -n "$H" qdisc del dev vethc3 clsact
-ip -n "$H" link set dev vethc1 xdp off
+ip -n "$H" link set dev docker0 xdp off
 run fw -n "$H" stats --prometheus
 expect_eq prom_not_enforced_out 0 "$(prom vethc3 out)" "$(grep fwctl_enforced <<<"$OUT" | head -20)"
-expect_eq prom_not_enforced_in 0 "$(prom vethc1 in)"
+expect_eq prom_not_enforced_in 0 "$(prom docker0 in)"
 expect_eq prom_still_enforced 1 "$(prom vethc2 out)"
 get_status
 status_exit bridge_drift_exit3 3
 st_is bridge_drift_c3 vethc3 out not-enforced 'missing'
-st_is bridge_drift_c1 vethc1 in not-enforced 'missing'
+st_is bridge_drift_docker0 docker0 in not-enforced 'missing'
 st_is bridge_drift_c2 vethc2 "" enforced
 check bridge_reblock fw -n "$H" block icmp docker0
 for ifn in vethc1 vethc2 vethc3; do
 	assert "bridge_restored_$ifn" "re-running block docker0 left $ifn's hooks missing" \
 		hooks_whole "$ifn"
 done
+assert bridge_restored_docker0 "re-running block docker0 left docker0 without XDP" \
+	test "$(xdp_id docker0)" != 0
 get_status
 status_exit bridge_restored_exit0 0
 assert bridge_restored_c2c "c1 -> c3 echo requests reach c3 after the repair" \
@@ -396,8 +400,8 @@ for mode in xdpdrv xdpgeneric; do
 	st_is "foreign_${mode}_others" vethc3 "" enforced
 	assert "foreign_${mode}_no_interrupted" "status or save warns of an interrupted fwctl" \
 		no_interrupted
-	# A port added meanwhile is still covered by the next change.
-	ip -n "$H" link set dev vethc3 xdp off
+	# Another port's drift is still repaired by the next change.
+	tc -n "$H" qdisc del dev vethc3 clsact
 	run fw -n "$H" block udp docker0
 	assert "foreign_${mode}_others_repaired" "a change with $n present did not repair vethc3" \
 		hooks_whole vethc3
