@@ -4,7 +4,8 @@
 # drift.sh - how long a hook removed behind fwctl's back stays missing while
 # `fwctl watch` runs (issue 13: "watch repairs drift within 1 s").
 #
-#   fwbdrifthost: docker0 (bridge, `fwctl block icmp docker0`, `fwctl watch`)
+#   fwbdrifthost: docker0 (bridge), `fwctl block icmp vethcI` on every port,
+#                 `fwctl watch`
 #                   +-- vethc1 <=> vethp1
 #                   ...
 #                   +-- vethcN <=> vethpN    (the peers stay in the namespace:
@@ -89,7 +90,11 @@ ip netns add "$HOST" || die "cannot add $HOST"
 	done
 } >"$TMP/up.batch"
 ip -n "$HOST" -b "$TMP/up.batch" >/dev/null || die "cannot build the ports"
-"$FWCTL" -q -n "$HOST" block icmp docker0 || die "fwctl block failed"
+# Port rules, not a bridge rule: the kernel refuses any XDP change on a port
+# under a bridge that has XDP, so `xdp off` on a port could not drift.
+for ((i = 1; i <= PORTS; i++)); do
+	"$FWCTL" -q -n "$HOST" block icmp "vethc$i" || die "fwctl block on vethc$i failed"
+done
 "$FWCTL" -n "$HOST" watch >"$TMP/watch.log" 2>&1 &
 WATCH=$!
 sleep 0.5
