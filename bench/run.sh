@@ -4,7 +4,8 @@
 # run.sh - fwctl's benchmarks: `make bench` (QUICK=1 for about 2 minutes).
 #
 # Every part runs interleaved, round by round (prog_cost, every live case,
-# the control plane at every N, the exposure window, then the next round),
+# the control plane at every N, the exposure window, drift repair, then the
+# next round),
 # so a change in the machine's load spreads over all of them alike:
 #   prog_cost  BPF_PROG_TEST_RUN cost of fwctl's programs beside trivial ones
 #              and xdp-filter's (build/bench/prog_cost, one round per call),
@@ -15,10 +16,13 @@
 #              unblock, status, stats latency (bench/ctl.sh, bench/ctl_time.c)
 #   exposure   a new port's window before `fwctl watch` enforces its rules
 #              (bench/exposure.sh, a share of the ports each round)
+#   drift      a hook taken away behind fwctl's back (clsact deleted, XDP
+#              off) until `fwctl watch` has it back (bench/drift.sh, 20
+#              ports, a share of the events each round)
 # then, once, any other bench/*.sh (their own figures, kept in the results).
 # Results go to bench/results/<date-time>/: live.tsv, prog_cost.tsv,
-# prog_stages.tsv, prog_scale.tsv, ctl.tsv, exposure.tsv (raw, one row per run, call or
-# port), *_summary.tsv (min, median, max, ratios), summary.txt (the tables
+# prog_stages.tsv, prog_scale.tsv, ctl.tsv, exposure.tsv, drift.tsv (raw, one row per
+# run, call, port or event), *_summary.tsv (min, median, max, ratios), summary.txt (the tables
 # printed at the end), bench.png, timing.tsv (seconds per part and round).
 # Benchmarks print figures and never judge them: the exit status is 0 unless
 # something broke (a part crashed, a counter disagreed with what was sent).
@@ -26,7 +30,8 @@
 # Environment: QUICK=1; OUTPUT (build folder) and FWCTL as for make;
 # BENCH_ROUNDS, BENCH_PACKETS, BENCH_CASES (space-separated live case names),
 # BENCH_CTL_N (interface counts of the control plane and the program-cost
-# curve), BENCH_EXPOSURE_PORTS (ports per round), CTL_FWCTL (the fwctl the
+# curve), BENCH_EXPOSURE_PORTS (ports per round), BENCH_DRIFT_EVENTS (drift
+# events per round), CTL_FWCTL (the fwctl the
 # control plane and exposure parts time, e.g. one built with
 # `make OUTPUT=/tmp/b FW_MAX_IFACES=1024`) override the defaults;
 # BENCH_DOCS=1 also copies the chart to docs/bench.png and the tables into
@@ -57,6 +62,7 @@ if [ $quick = 1 ]; then
 	BUDGET=150
 	CTL_N=${BENCH_CTL_N:-1 10 100}
 	EXP_PORTS=${BENCH_EXPOSURE_PORTS:-10}
+	DRIFT_EVENTS=${BENCH_DRIFT_EVENTS:-7}
 	CTL_QUICK=1
 else
 	# About 9 minutes on a quiet 2-core machine; every run lasts >= 2 s.
@@ -68,6 +74,7 @@ else
 	# 200: where issue 7 states the status/stats goal.
 	CTL_N=${BENCH_CTL_N:-1 10 100 200 1000}
 	EXP_PORTS=${BENCH_EXPOSURE_PORTS:-12}
+	DRIFT_EVENTS=${BENCH_DRIFT_EVENTS:-10}
 	CTL_QUICK=0
 fi
 # The program-cost curve: fewer runs per call, one call per N and round.
@@ -147,6 +154,7 @@ machine() {
 	echo "load        $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min, at the start)"
 	echo "ctl         N = ${CTL_NS[*]}; $CTL_FWCTL, FW_MAX_IFACES $(ctl_build_limit "$CTL_FWCTL")"
 	echo "exposure    $EXP_PORTS ports per round"
+	echo "drift       $DRIFT_EVENTS events per round on $DRIFT_PORTS ports"
 	echo "prog_scale  $PC_SCALE_REPEAT runs per call (prog_cost -i N, where prog_cost offers it)"
 	echo "netns       $(find /run/netns -mindepth 1 -maxdepth 1 2>/dev/null | wc -l) in /run/netns" \
 		"(other users' too), $(pgrep -c -x fwctl) fwctl processes running, at the start"
@@ -269,6 +277,29 @@ exposure_round() {
 		"$BENCH_TMP/exp.out" >>"$EXP_TSV"
 	if [ "$st" -ne 0 ]; then
 		b_log "bench: exposure round $r failed (exit $st): $(tail -1 "$BENCH_TMP/exp.out")"
+		return 1
+	fi
+}
+
+# --- drift -------------------------------------------------------------------
+# bench/drift.sh -v with a share of the events each round; its per-event
+# lines ("  vethc7    clsact-del restored     12.3 ms") become drift.tsv rows.
+DRIFT_PORTS=20
+DRIFT_TSV=$RES/drift.tsv
+drift_round() {
+	local r=$1 st
+	FWCTL=$CTL_FWCTL timeout -k 5 120 bash bench/drift.sh -n "$DRIFT_PORTS" \
+		-k "$DRIFT_EVENTS" -v >"$BENCH_TMP/drift.out" 2>&1
+	st=$?
+	{
+		echo "== round $r (exit $st)"
+		cat "$BENCH_TMP/drift.out"
+	} >>"$RES/drift.log"
+	awk -v OFS='\t' -v r="$r" '$1 ~ /^vethc[0-9]+$/ && $3 == "restored" {
+			print r, $1, $2, $4, $4 == "-" ? "missed" : "ok" }' \
+		"$BENCH_TMP/drift.out" >>"$DRIFT_TSV"
+	if [ "$st" -ne 0 ]; then
+		b_log "bench: drift round $r failed (exit $st): $(tail -1 "$BENCH_TMP/drift.out")"
 		return 1
 	fi
 }
@@ -490,6 +521,37 @@ summarize_exposure() {
 		}' "$EXP_TSV" >"$RES/exposure_summary.tsv"
 }
 
+# drift_summary.tsv: the time a taken hook stays missing under watch, over
+# every event of every round, all kinds together and per kind.
+summarize_drift() {
+	[ -s "$DRIFT_TSV" ] && [ "$(wc -l <"$DRIFT_TSV")" -gt 1 ] || return 0
+	awk -F'\t' -v OFS='\t' '
+		function sort(a, n,   i, j, t) {
+			for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j-1] + 0 > a[j] + 0; j--) {
+				t = a[j]; a[j] = a[j-1]; a[j-1] = t }
+		}
+		function row(name, events, missed, a, n) {
+			if (!n) { print name, events + 0, missed + 0, "-", "-", "-", "-", 1000; return }
+			sort(a, n)
+			printf "%s\t%d\t%d\t%.1f\t%.1f\t%.1f\t%.1f\t1000\n", name, events, missed,
+			       a[1], n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2,
+			       a[(int(0.9 * n) + 1 > n) ? n : int(0.9 * n) + 1], a[n]
+		}
+		NR == 1 { next }
+		{ ev++; kev[$3]++; if (!($3 in seen)) { seen[$3] = 1; kinds[++nk] = $3 } }
+		$5 != "ok" { mi++; kmi[$3]++; next }
+		{ n++; all[n] = $4; kn[$3]++; k[$3, kn[$3]] = $4 }
+		END {
+			print "drift", "events", "missed", "ms_min", "ms_median", "ms_p90", "ms_max", "goal_ms"
+			row("all", ev, mi, all, n)
+			for (i = 1; i <= nk; i++) {
+				split("", a)
+				for (j = 1; j <= kn[kinds[i]]; j++) a[j] = k[kinds[i], j]
+				row(kinds[i], kev[kinds[i]], kmi[kinds[i]], a, kn[kinds[i]])
+			}
+		}' "$DRIFT_TSV" >"$RES/drift_summary.tsv"
+}
+
 # prog_scale_summary.tsv: program cost at N covered interfaces, min/median/
 # max over rounds, and the median against the same program's at the
 # smallest N (flat: 1.00).
@@ -597,6 +659,9 @@ report() {
 	[ -s "$RES/exposure_summary.tsv" ] && awk -F'\t' '$1 == "created->enforced" {
 		printf "  exposure under watch: median %s ms, p90 %s ms, max %s ms over %d ports, %d missed (goal median <= %s ms)\n",
 		       $5, $6, $7, $2, $3, $8 }' "$RES/exposure_summary.tsv"
+	[ -s "$RES/drift_summary.tsv" ] && awk -F'\t' '$1 == "all" {
+		printf "  drift repaired by watch: median %s ms, p90 %s ms, max %s ms over %d events, %d missed (goal every one <= %s ms)\n",
+		       $5, $6, $7, $2, $3, $8 }' "$RES/drift_summary.tsv"
 	return 0
 }
 
@@ -637,6 +702,16 @@ report_ctl() {
 			BEGIN { printf "%-18s %5s %6s %6s %7s %6s %7s %5s\n", "window", "ports",
 				"missed", "min", "median", "p90", "max", "goal" }' \
 			"$RES/exposure_summary.tsv"
+		echo
+	fi
+	if [ -s "$RES/drift_summary.tsv" ]; then
+		echo "drift repair under fwctl watch (bench/drift.sh, $DRIFT_PORTS ports): a port's clsact"
+		echo "deleted or its XDP turned off, until the hook is back, ms (missed: not back in 3 s)"
+		awk -F'\t' 'NR == 1 { next }
+			{ printf "%-18s %6s %6s %6s %7s %6s %7s %5s\n", $1, $2, $3, $4, $5, $6, $7, $8 }
+			BEGIN { printf "%-18s %6s %6s %6s %7s %6s %7s %5s\n", "drift", "events",
+				"missed", "min", "median", "p90", "max", "goal" }' \
+			"$RES/drift_summary.tsv"
 		echo
 	fi
 	if [ -s "$RES/prog_scale_summary.tsv" ]; then
@@ -773,6 +848,7 @@ finish() {
 	summarize_prog_cost
 	summarize_ctl
 	summarize_exposure
+	summarize_drift
 	summarize_pc_scale
 	summarize_stages
 	report >"$RES/summary_main.txt"
@@ -804,6 +880,7 @@ if [ -x "$PROG_COST" ] && "$PROG_COST" -h 2>&1 | grep -qE -- '(^|[[ ])-a[] ]'; t
 fi
 echo "$CTL_HEADER" >"$RES/ctl.tsv"
 printf 'round\tport\tjoined_ms\tenforced_ms\tingress\tstatus\n' >"$EXP_TSV"
+printf 'round\tport\tkind\trestored_ms\tstatus\n' >"$DRIFT_TSV"
 printf 'round\tpart\tseconds\n' >"$RES/timing.tsv"
 pc_scale_check
 if [ -n "$PCS_SKIP" ]; then
@@ -870,6 +947,8 @@ for r in $(seq "$ROUNDS"); do
 	done
 	printf ' exposure' >&2
 	timed exposure exposure_round "$r" || status=1
+	printf ' drift' >&2
+	timed drift drift_round "$r" || status=1
 	echo >&2
 	round_s=$(($(date +%s) - now))
 done
@@ -878,7 +957,7 @@ echo "load-end    $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min, after the rounds
 
 if [ $quick = 0 ]; then
 	for part in bench/*.sh; do
-		case ${part##*/} in run.sh | lib.sh | live.sh | ctl.sh | exposure.sh) continue ;; esac
+		case ${part##*/} in run.sh | lib.sh | live.sh | ctl.sh | exposure.sh | drift.sh) continue ;; esac
 		b_log "bench: ${part##*/} (once, its own figures: $RES/${part##*/}.txt)"
 		FWCTL=$FWCTL timeout -k 5 240 bash "$part" >"$RES/${part##*/}.txt" 2>&1 || {
 			b_log "bench: ${part##*/} failed, see $RES/${part##*/}.txt"
