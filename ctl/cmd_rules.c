@@ -238,6 +238,24 @@ static int sweep_orphans(const struct fw_state *st, const char *only)
 	return err;
 }
 
+/* Container targets are resolved through Docker before the state lock is
+ * taken: a slow or hung Docker then holds up no other fwctl. The stored
+ * rules are read without the lock; one added meanwhile is resolved under it. */
+static void prefetch_containers(const char *target)
+{
+	struct fw_rule *rules = calloc(FW_MAX_RULES + 1, sizeof(*rules));
+	int n;
+
+	if (!rules)
+		return;
+	n = fw_state_peek_rules(rules) < 0 ? 0 : FW_MAX_RULES;
+	if (target && fw_target_kind(target) != FW_TARGET_IFACE)
+		snprintf(rules[n++].target, sizeof(rules[0].target), "%s", target);
+	fw_containers_prefetch(rules, n);
+	fw_err_clear();
+	free(rules);
+}
+
 static int do_change(struct fw_rule_opts *o)
 {
 	struct fw_attach_req req = { .force = o->force };
@@ -256,6 +274,7 @@ static int do_change(struct fw_rule_opts *o)
 	err = fw_links_load(&links, &nlinks);
 	if (err)
 		goto out_free;
+	prefetch_containers(o->target);
 	/* Attach and block need the target now; detach and unblock may name
 	 * one that is gone, by its rule. */
 	if (!o->all && (o->what == FW_ATTACH || o->what == FW_BLOCK)) {

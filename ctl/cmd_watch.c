@@ -130,6 +130,13 @@ static int resync_here(void *arg)
 
 	if (!st)
 		return fw_fail(-ENOMEM, "out of memory");
+	/* Docker asked afresh each time (a container may have restarted),
+	 * before the lock, within its time bound. */
+	fw_containers_forget();
+	err = fw_state_peek_rules(st->rules);
+	if (err > 0)
+		fw_containers_prefetch(st->rules, FW_MAX_RULES);
+	fw_err_clear();
 	err = fw_state_open(st, FW_OPEN_UPDATE);
 	if (!err && st->exists) {
 		bool partial;
