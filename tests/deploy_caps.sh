@@ -56,11 +56,14 @@ check caps_save lim "$BOUND" "$FWCTL" -n "$H" save "$T_TMP/saved.conf"
 printf 'block icmp docker0\nblock gre vethc1 --dir out\n' >"$T_TMP/rules.conf"
 check caps_restore_check lim "$BOUND" "$FWCTL" restore --check "$T_TMP/rules.conf"
 check caps_restore lim "$BOUND" "$FWCTL" -q -n "$H" restore "$T_TMP/rules.conf"
+# It logs that it started, and nothing else: the rules are in place already,
+# so there is nothing to do and nothing to complain about.
 run lim "$BOUND" timeout 3 "$FWCTL" -n "$H" watch
-if [ "$RC" -eq 124 ] && [ -z "$ERR" ]; then
+if [ "$RC" -eq 124 ] && ! grep -qv '^fwctl: watch [^ ]*: started$' <<<"$ERR"; then
 	t_ok caps_watch
 else
-	t_fail caps_watch "watch should run until stopped, quietly" "$(last_run)"
+	t_fail caps_watch "watch should run until stopped, with nothing to do or report" \
+		"$(last_run)"
 fi
 run lim "$BOUND" "$FWCTL" doctor
 full=$("$FWCTL" doctor 2>&1 | awk '{ print $1, $2 }')
