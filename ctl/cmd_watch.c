@@ -126,7 +126,7 @@ static int resync_here(void *arg)
 {
 	struct fw_scope *scope = arg;
 	struct fw_state *st = calloc(1, sizeof(*st));
-	int err;
+	int err, e;
 
 	if (!st)
 		return fw_fail(-ENOMEM, "out of memory");
@@ -141,12 +141,11 @@ static int resync_here(void *arg)
 	if (!err && st->exists) {
 		bool partial;
 
+		/* Done, failures included: watch undoes nothing, so no change is
+		 * left half made (the next resync checks it all again). */
 		err = fw_apply(st, NULL, scope, &partial);
-		if (!err || partial) {
-			int e = fw_state_mark(st, false);
-
-			err = err ? err : e;
-		}
+		e = fw_state_mark(st, false);
+		err = err ? err : e;
 	}
 	if (!err && st->exists)
 		err = fw_programs_ready(st);

@@ -296,12 +296,13 @@ static bool listed(const int *idx, int n, int ifindex)
  * what differs (a hook removed, a filter ahead of ours). An interface that
  * cannot be covered is reported and skipped: every other one is still done.
  * Returns 0, or the first hard error; *partial is set when only some
- * interfaces failed (fw_err() names them).
+ * interfaces failed (fw_err() names them) and others were enforced.
  */
 int fw_apply(struct fw_state *st, const struct fw_attach_req *opt, struct fw_scope *scope,
 	     bool *partial)
 {
 	struct failures fails = { .scope = scope };
+	int done = 0; /* interfaces enforced */
 	struct fw_link *links = NULL;
 	struct fw_want *w = NULL;
 	struct fw_policy *cur = calloc(FW_MAX_IFACES * FW_DIRS, sizeof(*cur));
@@ -386,6 +387,8 @@ int fw_apply(struct fw_state *st, const struct fw_attach_req *opt, struct fw_sco
 				continue;
 			if (enforce(st, &w[i], opt, &ours, verify, cur, links, nlinks))
 				failed(&fails, l);
+			else
+				done++;
 		}
 out:
 	/* Bridges moved aside for their ports go back on XDP, error or not. */
@@ -403,8 +406,11 @@ out:
 	free(sel);
 	free(w);
 	free(links);
+	/* Some interfaces done, others not: the rules hold where they can. Not
+	 * one done (a program the kernel refuses fails them all): a failure of
+	 * the change, which the caller undoes. */
 	if (!err && fails.n) {
-		*partial = true;
+		*partial = done > 0;
 		err = fw_fail(-EIO, "%s%s", fails.msg, fails.n > 4 ? "; ..." : "");
 	}
 	return err;
