@@ -65,6 +65,7 @@ int fw_netns_enter(const char *spec);
 int fw_netns_open(const char *spec);
 int fw_netns_run(int nsfd, int (*fn)(void *arg), void *arg);
 int fw_netns_self(struct fw_netns *ns);
+extern unsigned int fw_netns_moves; /* setns() calls so far */
 
 /* links.c: interfaces in the current netns, through rtnetlink. */
 struct fw_xdp_info {
@@ -82,9 +83,13 @@ struct fw_link {
 	struct fw_xdp_info xdp; /* what the kernel runs there, as dumped */
 };
 int fw_links_load(struct fw_link **links, int *n);
+int fw_link_get(const char *name, int ifindex, struct fw_link *out);
+bool fw_ifindex_exists(int ifindex);
+int fw_links_around(const char *name, struct fw_link **links, int *n);
 const struct fw_link *fw_link_by_name(const struct fw_link *l, int n, const char *name);
 const struct fw_link *fw_link_by_index(const struct fw_link *l, int n, int ifindex);
 int fw_netns_id(int nsfd);
+int fw_nl_route(void);
 int fw_tc_filter_count(int ifindex, __u32 parent);
 int fw_xdp_query(int ifindex, struct fw_xdp_info *info);
 

@@ -6,6 +6,10 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
+#include <sys/ioctl.h>
+#include <net/if.h>
+#include <sys/stat.h>
+#include <stddef.h>
 #include <net/if_arp.h>
 #include <netlink/netlink.h>
 #include <netlink/msg.h>
@@ -94,21 +98,27 @@ static void link_parse(const struct nlmsghdr *nh, struct fw_link *l)
  * RTM_GETLINK dump without statistics: what every command needs to know of
  * the topology and of what the kernel runs, in one round of reads.
  */
-int fw_links_load(struct fw_link **links, int *n)
+static int links_dump(int master, struct fw_link **links, int *n)
 {
 	struct {
 		struct nlmsghdr nh;
 		struct ifinfomsg ifi;
 		struct rtattr ext;
 		__u32 mask;
+		struct rtattr master_attr;
+		__u32 master;
 	} req = {
-		.nh = { .nlmsg_len = sizeof(req),
+		.nh = { .nlmsg_len = master ? sizeof(req) : offsetof(typeof(req), master_attr),
 			.nlmsg_type = RTM_GETLINK,
 			.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
 			.nlmsg_seq = 1 },
 		.ifi = { .ifi_family = AF_UNSPEC },
 		.ext = { .rta_len = RTA_LENGTH(sizeof(__u32)), .rta_type = IFLA_EXT_MASK },
 		.mask = RTEXT_FILTER_SKIP_STATS,
+		/* The kernel fills only the links of this master (a filtered
+		 * dump): the others cost it no namespace-id scan. */
+		.master_attr = { .rta_len = RTA_LENGTH(sizeof(__u32)), .rta_type = IFLA_MASTER },
+		.master = master,
 	};
 	static char buf[65536] __attribute__((aligned(NLMSG_ALIGNTO)));
 	struct fw_link *out = NULL, *grown;
@@ -163,6 +173,103 @@ int fw_links_load(struct fw_link **links, int *n)
 	return 0;
 }
 
+int fw_links_load(struct fw_link **links, int *n)
+{
+	return links_dump(0, links, n);
+}
+
+/*
+ * The links one change can touch, for a change of an interface's rule: the
+ * interface and its bridge, or a bridge and its ports. Returns 1 with them
+ * in *links, or 0 where only every link will do (no such interface: its
+ * rule may still cover what is gone), or -errno.
+ */
+int fw_links_around(const char *name, struct fw_link **links, int *n)
+{
+	struct fw_link t, up, *ports = NULL, *all;
+	int np = 0, err;
+
+	err = fw_link_get(name, 0, &t);
+	if (err)
+		return err == -ENODEV ? 0 : err;
+	if (!strcmp(t.kind, "bridge")) {
+		err = links_dump(t.ifindex, &ports, &np);
+		if (err)
+			return err;
+	} else if (t.master && !fw_link_get(NULL, t.master, &up)) {
+		ports = &up;
+		np = 1;
+	}
+	all = calloc(np + 1, sizeof(*all));
+	if (all) {
+		all[0] = t;
+		memcpy(all + 1, ports, np * sizeof(*all));
+	}
+	if (ports != &up)
+		free(ports);
+	if (!all)
+		return -ENOMEM;
+	*links = all;
+	*n = np + 1;
+	return 1;
+}
+
+/* Is there an interface with this index? SIOCGIFNAME on the namespace's
+ * kept socket: no socket per question (if_indextoname makes one each). */
+bool fw_ifindex_exists(int ifindex)
+{
+	struct ifreq ifr = { .ifr_ifindex = ifindex };
+	int fd = fw_nl_route();
+
+	return fd < 0 || !ioctl(fd, SIOCGIFNAME, &ifr) || errno != ENODEV;
+}
+
+/* One interface, by name (name set) or index: one RTM_GETLINK, not a dump
+ * of them all. -ENODEV when there is none. */
+int fw_link_get(const char *name, int ifindex, struct fw_link *out)
+{
+	struct {
+		struct nlmsghdr nh;
+		struct ifinfomsg ifi;
+		struct rtattr ext;
+		__u32 mask;
+		struct rtattr name_attr;
+		char name[IFNAMSIZ];
+	} req = {
+		.nh = { .nlmsg_type = RTM_GETLINK, .nlmsg_flags = NLM_F_REQUEST },
+		.ifi = { .ifi_family = AF_UNSPEC, .ifi_index = name ? 0 : ifindex },
+		.ext = { .rta_len = RTA_LENGTH(sizeof(__u32)), .rta_type = IFLA_EXT_MASK },
+		.mask = RTEXT_FILTER_SKIP_STATS,
+		.name_attr = { .rta_len = RTA_LENGTH(IFNAMSIZ), .rta_type = IFLA_IFNAME },
+	};
+	static char buf[32768] __attribute__((aligned(NLMSG_ALIGNTO)));
+	struct nlmsghdr *nh = (struct nlmsghdr *)buf;
+	static __u32 seq;
+	int fd = fw_nl_route(), len;
+
+	if (name && strlen(name) >= IFNAMSIZ)
+		return -ENODEV;
+	if (name)
+		snprintf(req.name, sizeof(req.name), "%s", name);
+	req.nh.nlmsg_len = name ? sizeof(req) : offsetof(typeof(req), name_attr);
+	req.nh.nlmsg_seq = ++seq;
+	if (fd < 0)
+		return fd;
+	if (send(fd, &req, req.nh.nlmsg_len, 0) < 0)
+		return -errno;
+	do
+		len = recv(fd, buf, sizeof(buf), 0);
+	while (len > 0 && NLMSG_OK(nh, (unsigned)len) && nh->nlmsg_seq != seq);
+	if (len <= 0 || !NLMSG_OK(nh, (unsigned)len))
+		return len < 0 ? -errno : -EIO;
+	if (nh->nlmsg_type == NLMSG_ERROR)
+		return ((struct nlmsgerr *)NLMSG_DATA(nh))->error ?: -EIO;
+	if (nh->nlmsg_type != RTM_NEWLINK)
+		return -EIO;
+	link_parse(nh, out);
+	return 0;
+}
+
 const struct fw_link *fw_link_by_name(const struct fw_link *l, int n, const char *name)
 {
 	for (int i = 0; i < n; i++)
@@ -179,38 +286,71 @@ const struct fw_link *fw_link_by_index(const struct fw_link *l, int n, int ifind
 	return NULL;
 }
 
-static int nsid_reply(struct nl_msg *msg, void *arg)
+/*
+ * A NETLINK_ROUTE socket of the current network namespace, kept for the
+ * whole call: a status of a thousand ports asks hundreds of small questions.
+ * A socket answers for the namespace it was made in, so a thread that moved
+ * (watch visits several) gets a new one.
+ */
+int fw_nl_route(void)
 {
-	struct nlattr *tb[NETNSA_MAX + 1];
+	static unsigned int made_at;
+	static int fd = -1;
 
-	if (!nlmsg_parse(nlmsg_hdr(msg), sizeof(struct rtgenmsg), tb, NETNSA_MAX, NULL) &&
-	    tb[NETNSA_NSID])
-		*(int *)arg = (int32_t)nla_get_u32(tb[NETNSA_NSID]);
-	return NL_OK;
+	if (fd >= 0 && made_at == fw_netns_moves)
+		return fd;
+	if (fd >= 0)
+		close(fd);
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd < 0)
+		return -errno;
+	made_at = fw_netns_moves;
+	return fd;
 }
 
 /* The id the current namespace gives the namespace behind nsfd (what a
  * veth's IFLA_LINK_NETNSID says), or -1 if it gave it none. */
 int fw_netns_id(int nsfd)
 {
-	struct rtgenmsg hdr = { .rtgen_family = AF_UNSPEC };
-	struct nl_sock *sk = nl_socket_alloc();
-	struct nl_msg *msg = NULL;
-	int nsid = -1;
+	struct {
+		struct nlmsghdr nh;
+		struct rtgenmsg g;
+		char pad[3];
+		struct rtattr fd_attr;
+		__u32 fd;
+	} req = {
+		.nh = { .nlmsg_len = sizeof(req),
+			.nlmsg_type = RTM_GETNSID,
+			.nlmsg_flags = NLM_F_REQUEST },
+		.g = { .rtgen_family = AF_UNSPEC },
+		.fd_attr = { .rta_len = RTA_LENGTH(sizeof(__u32)), .rta_type = NETNSA_FD },
+		.fd = nsfd,
+	};
+	char buf[256] __attribute__((aligned(NLMSG_ALIGNTO)));
+	struct nlmsghdr *nh = (struct nlmsghdr *)buf;
+	static __u32 seq;
+	int fd = fw_nl_route(), len, alen;
 
-	if (!sk || nl_connect(sk, NETLINK_ROUTE))
-		goto out;
-	msg = nlmsg_alloc_simple(RTM_GETNSID, NLM_F_REQUEST);
-	if (!msg || nlmsg_append(msg, &hdr, sizeof(hdr), NLMSG_ALIGNTO) ||
-	    nla_put_u32(msg, NETNSA_FD, nsfd))
-		goto out;
-	nl_socket_modify_cb(sk, NL_CB_VALID, NL_CB_CUSTOM, nsid_reply, &nsid);
-	if (nl_send_auto(sk, msg) >= 0)
-		nl_recvmsgs_default(sk);
-out:
-	nlmsg_free(msg);
-	nl_socket_free(sk);
-	return nsid;
+	_Static_assert(offsetof(typeof(req), fd_attr) ==
+			       NLMSG_LENGTH(NLMSG_ALIGN(sizeof(struct rtgenmsg))),
+		       "attributes start aligned");
+	if (fd < 0)
+		return -1;
+	req.nh.nlmsg_seq = ++seq;
+	if (send(fd, &req, sizeof(req), 0) < 0)
+		return -1;
+	do
+		len = recv(fd, buf, sizeof(buf), 0);
+	while (len > 0 && NLMSG_OK(nh, (unsigned)len) && nh->nlmsg_seq != seq);
+	if (len <= 0 || !NLMSG_OK(nh, (unsigned)len) || nh->nlmsg_type != RTM_NEWNSID)
+		return -1;
+	alen = nh->nlmsg_len - NLMSG_LENGTH(NLMSG_ALIGN(sizeof(struct rtgenmsg)));
+	for (struct rtattr *a = (struct rtattr *)((char *)NLMSG_DATA(nh) +
+						  NLMSG_ALIGN(sizeof(struct rtgenmsg)));
+	     RTA_OK(a, alen); a = RTA_NEXT(a, alen))
+		if (a->rta_type == NETNSA_NSID)
+			return *(__s32 *)RTA_DATA(a);
+	return -1;
 }
 
 /* The XDP state in one RTM_NEWLINK message. */

@@ -12,6 +12,9 @@
 #include <unistd.h>
 #include "fwctl.h"
 
+/* Bumped at every setns(): sockets kept per namespace know to renew. */
+unsigned int fw_netns_moves;
+
 #ifndef SO_NETNS_COOKIE
 #define SO_NETNS_COOKIE 71
 #endif
@@ -58,6 +61,7 @@ int fw_netns_enter(const char *spec)
 
 	if (fd < 0)
 		return fd;
+	fw_netns_moves++;
 	if (setns(fd, CLONE_NEWNET) < 0) {
 		err = -errno;
 		if (err == -EINVAL)
@@ -78,12 +82,14 @@ int fw_netns_run(int nsfd, int (*fn)(void *arg), void *arg)
 
 	if (self < 0)
 		return fw_fail(-errno, "cannot open own network namespace: %s", strerror(errno));
+	fw_netns_moves++;
 	if (setns(nsfd, CLONE_NEWNET)) {
 		err = fw_fail(-errno, "cannot enter network namespace: %s", strerror(errno));
 		close(self);
 		return err;
 	}
 	err = fn(arg);
+	fw_netns_moves++;
 	if (setns(self, CLONE_NEWNET) && !err)
 		err = fw_fail(-errno, "cannot return to own network namespace: %s",
 			      strerror(errno));
@@ -122,6 +128,17 @@ int fw_netns_self(struct fw_netns *ns)
 		return 0;
 	}
 	snprintf(ns->name, sizeof(ns->name), "ns:%llu", (unsigned long long)ns->ino);
+	/* The name -n gave, when it is one: no scan of every name there. */
+	if (fw_opts.netns && !strchr(fw_opts.netns, '/') && fw_opts.netns[0] != '.' &&
+	    strlen(fw_opts.netns) < 200) {
+		char path[512];
+
+		snprintf(path, sizeof(path), "%s/%s", NETNS_RUN_DIR, fw_opts.netns);
+		if (ino_of(path) == ns->ino) {
+			snprintf(ns->name, sizeof(ns->name), "%s", fw_opts.netns);
+			return 0;
+		}
+	}
 	dir = opendir(NETNS_RUN_DIR);
 	if (!dir)
 		return 0;

@@ -302,7 +302,8 @@ int fw_apply(struct fw_state *st, const struct fw_attach_req *opt, struct fw_sco
 	     bool *partial)
 {
 	struct failures fails = { .scope = scope };
-	int done = 0; /* interfaces enforced */
+	int done = 0;	      /* interfaces enforced */
+	int partial_view = 0; /* links holds only those around the target */
 	struct fw_link *links = NULL;
 	struct fw_want *w = NULL;
 	struct fw_policy *cur = calloc(FW_MAX_IFACES * FW_DIRS, sizeof(*cur));
@@ -313,7 +314,15 @@ int fw_apply(struct fw_state *st, const struct fw_attach_req *opt, struct fw_sco
 	*partial = false;
 	if (scope)
 		scope->nfailed = 0;
-	err = fw_links_load(&links, &nlinks);
+	/* A change of one interface's rule needs only what is around it: a
+	 * dump of every link costs the kernel a scan of its namespace ids per
+	 * link, 14 ms at a thousand containers. */
+	if (scope && !scope->all && scope->target &&
+	    fw_target_kind(scope->target) == FW_TARGET_IFACE)
+		partial_view = fw_links_around(scope->target, &links, &nlinks);
+	if (partial_view < 0)
+		return fw_fail(partial_view, "cannot list interfaces: %s", strerror(-partial_view));
+	err = partial_view ? 0 : fw_links_load(&links, &nlinks);
 	if (err)
 		return err;
 	/* Until the caller marks it done, a kill leaves this to be repaired. */
@@ -353,6 +362,10 @@ int fw_apply(struct fw_state *st, const struct fw_attach_req *opt, struct fw_sco
 		if (!ifc->ifindex)
 			continue;
 		l = fw_link_by_index(links, nlinks, ifc->ifindex);
+		/* Outside the view: not this change's to judge, unless it is
+		 * gone (one ioctl, no namespace-id scan as a link dump has). */
+		if (!l && partial_view && fw_ifindex_exists(ifc->ifindex))
+			continue;
 		if ((k < FW_MAX_IFACES) != (l && !strcmp(l->kind, "bridge")))
 			continue;
 		for (int i = 0; l && i < nw; i++)

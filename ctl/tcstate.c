@@ -16,17 +16,6 @@
 #define FW_BPF_TCX_INGRESS 46
 #define FW_BPF_TCX_EGRESS  47
 
-/* One netlink socket for every dump of a call: hundreds of interfaces
- * would otherwise cost a socket each. */
-static int nl_fd = -1;
-
-static int nl_sock(void)
-{
-	if (nl_fd < 0)
-		nl_fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-	return nl_fd < 0 ? -errno : nl_fd;
-}
-
 /* Sends a dump request and hands every reply of type `type` to fn. */
 static int nl_dump(void *req, size_t len, __u16 type,
 		   void (*fn)(const struct nlmsghdr *nh, void *arg), void *arg)
@@ -34,7 +23,7 @@ static int nl_dump(void *req, size_t len, __u16 type,
 	static char buf[65536] __attribute__((aligned(NLMSG_ALIGNTO)));
 	struct nlmsghdr *rq = req;
 	static __u32 seq;
-	int fd = nl_sock(), n, err = 0;
+	int fd = fw_nl_route(), n, err = 0;
 	bool done = false;
 
 	if (fd < 0)
