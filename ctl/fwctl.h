@@ -53,6 +53,7 @@ bool fw_policy_test(const struct fw_policy *p, unsigned int n);
 void fw_policy_set(struct fw_policy *p, unsigned int n);
 bool fw_policy_empty(const struct fw_policy *p);
 int fw_policy_format(const struct fw_policy *p, char *buf, size_t len);
+int fw_policy_format_from(const struct fw_policy *p, unsigned int *next, char *buf, size_t len);
 json_t *fw_policy_json(const struct fw_policy *p);
 
 /* netns.c: which network namespace we act in, and its identity. */
@@ -326,11 +327,12 @@ struct fw_rule_opts {
 #define FW_RULESET_MAX_WORDS 16
 /* Bad lines of a ruleset named one by one before the rest are counted. */
 #define FW_RULESET_MAX_ERRORS 20
-/* A rule line as fwctl writes it: every protocol named, any target quoted. */
-#define FW_RULE_LINE_LEN 4096
+/* A rule line as fwctl writes it (a long protocol set takes several). */
+#define FW_RULE_LINE_LEN  (FW_RULESET_MAX_LINE + 1)
+#define FW_RULE_MAX_LINES 8
 int fw_ruleset_split(const char *line, size_t len, char *buf, char **words, int max);
 int fw_ruleset_quote(const char *word, char *buf, size_t len);
-int fw_rule_lines(const struct fw_rule *r, char lines[2][FW_RULE_LINE_LEN]);
+int fw_rule_lines(const struct fw_rule *r, char lines[FW_RULE_MAX_LINES][FW_RULE_LINE_LEN]);
 int fw_ruleset_line(const char *line, size_t len, struct fw_rule *rules, int *nrules);
 int fw_ruleset_read(FILE *f, const char *path, struct fw_rule *rules);
 json_t *fw_rules_changes(const struct fw_rule *old, const struct fw_rule *new);

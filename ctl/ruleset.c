@@ -354,37 +354,63 @@ static int rule_line(char *buf, size_t len, const char *verb, const char *protos
 	return n < (int)len ? 0 : -ENOSPC;
 }
 
-/* The lines `save` writes for rule r (1 or 2), without newlines. */
-int fw_rule_lines(const struct fw_rule *r, char lines[2][FW_RULE_LINE_LEN])
+/* "block" lines for the protocols of p, as few as the line limit allows. */
+static int block_lines(char lines[FW_RULE_MAX_LINES][FW_RULE_LINE_LEN], int *n,
+		       const struct fw_policy *p, const char *target, const char *opts)
 {
-	char in[FW_RULE_LINE_LEN], out[FW_RULE_LINE_LEN], opts[128];
+	char t[FW_NAME_TEXT_LEN + 2], protos[FW_RULE_LINE_LEN];
+	unsigned int next = 0;
+	int fixed, err;
+
+	if (fw_ruleset_quote(target, t, sizeof(t)))
+		return -ENOSPC;
+	/* "block " PROTOS OPTS " -- " TARGET, at most. */
+	fixed = strlen("block  -- ") + strlen(t) + strlen(opts);
+	if (fixed >= FW_RULESET_MAX_LINE)
+		return -ENOSPC;
+	while (next < 256) {
+		err = fw_policy_format_from(p, &next, protos, FW_RULESET_MAX_LINE - fixed + 1);
+		if (err)
+			return err;
+		if (!protos[0])
+			break;
+		if (*n == FW_RULE_MAX_LINES)
+			return -ENOSPC;
+		err = rule_line(lines[(*n)++], FW_RULE_LINE_LEN, "block", protos, target, opts);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* The lines `save` writes for rule r (1 to FW_RULE_MAX_LINES), without
+ * newlines; returns how many. */
+int fw_rule_lines(const struct fw_rule *r, char lines[FW_RULE_MAX_LINES][FW_RULE_LINE_LEN])
+{
 	const char *mode = mode_opt[r->mode < 3 ? r->mode : 0];
 	const char *hook = r->hook == FW_HOOK_TC ? " --hook tc" : "";
 	const char *strict_in = r->blocked[FW_DIR_IN].flags & FW_POLICY_STRICT ? " --strict" : "";
 	const char *strict_out = r->blocked[FW_DIR_OUT].flags & FW_POLICY_STRICT ? " --strict" : "";
 	bool has_in = !fw_policy_empty(&r->blocked[FW_DIR_IN]);
 	bool has_out = !fw_policy_empty(&r->blocked[FW_DIR_OUT]);
+	char opts[128];
 	int n = 0, err = 0;
 
-	if (fw_policy_format(&r->blocked[FW_DIR_IN], in, sizeof(in)) ||
-	    fw_policy_format(&r->blocked[FW_DIR_OUT], out, sizeof(out)))
-		return -ENOSPC;
 	if (!has_in && !has_out) {
 		snprintf(opts, sizeof(opts), "%s%s", mode, hook);
 		err = rule_line(lines[n++], FW_RULE_LINE_LEN, "attach", "", r->target, opts);
 	} else if (!memcmp(&r->blocked[FW_DIR_IN], &r->blocked[FW_DIR_OUT],
 			   sizeof(r->blocked[0]))) {
 		snprintf(opts, sizeof(opts), "%s%s%s", mode, hook, strict_in);
-		err = rule_line(lines[n++], FW_RULE_LINE_LEN, "block", in, r->target, opts);
+		err = block_lines(lines, &n, &r->blocked[FW_DIR_IN], r->target, opts);
 	} else {
 		if (has_in) {
 			snprintf(opts, sizeof(opts), " --dir in%s%s%s", mode, hook, strict_in);
-			err = rule_line(lines[n++], FW_RULE_LINE_LEN, "block", in, r->target, opts);
+			err = block_lines(lines, &n, &r->blocked[FW_DIR_IN], r->target, opts);
 		}
 		if (has_out && !err) {
 			snprintf(opts, sizeof(opts), " --dir out%s%s%s", mode, hook, strict_out);
-			err = rule_line(lines[n++], FW_RULE_LINE_LEN, "block", out, r->target,
-					opts);
+			err = block_lines(lines, &n, &r->blocked[FW_DIR_OUT], r->target, opts);
 		}
 	}
 	return err ? err : n;
@@ -526,12 +552,13 @@ static const struct fw_rule *rule_of(const struct fw_rule *rules, const char *ta
 
 static void diff_lines(const struct fw_rule *a, const struct fw_rule *b, char sign, json_t *out)
 {
-	char(*la)[FW_RULE_LINE_LEN] = calloc(4, FW_RULE_LINE_LEN), (*lb)[FW_RULE_LINE_LEN];
+	char(*la)[FW_RULE_LINE_LEN] = calloc(2 * FW_RULE_MAX_LINES, FW_RULE_LINE_LEN);
+	char(*lb)[FW_RULE_LINE_LEN];
 	int na = 0, nb = 0;
 
 	if (!la)
 		return;
-	lb = la + 2;
+	lb = la + FW_RULE_MAX_LINES;
 	if (a)
 		na = fw_rule_lines(a, la);
 	if (b)
@@ -607,7 +634,8 @@ int fw_rules_diff(const struct fw_rule *old, const struct fw_rule *new, const ch
  * comment naming the namespace. */
 int fw_ruleset_write(FILE *f, const struct fw_rule *rules, const char *netns)
 {
-	char(*lines)[FW_RULE_LINE_LEN] = calloc(2, FW_RULE_LINE_LEN), ns[FW_NAME_TEXT_LEN];
+	char(*lines)[FW_RULE_LINE_LEN] = calloc(FW_RULE_MAX_LINES, FW_RULE_LINE_LEN);
+	char ns[FW_NAME_TEXT_LEN];
 	time_t now = time(NULL);
 	char when[64];
 	int n, err = 0;

@@ -316,6 +316,42 @@ static void test_roundtrip(void)
 	free(rules);
 }
 
+/* Every protocol on a long quoted target: lines within the limit, and the
+ * same rule back from them. */
+static void test_long_set(void)
+{
+	struct fw_rule *r = calloc(2 * FW_MAX_RULES, sizeof(*r)), *back = r + FW_MAX_RULES;
+	char *text = NULL, why[600], *line, *save = NULL;
+	size_t len = 0, longest = 0;
+	FILE *f;
+	int err, lines = 0;
+
+	snprintf(r[0].target, sizeof(r[0].target), "netns:%s",
+		 "\xff\xfe\xfd\xfc\xfb\xfa\xf9\xf8\xf7\xf6\xf5\xf4\xf3\xf2\xf1\xf0"
+		 "\xef\xee\xed\xec\xeb\xea\xe9\xe8\xe7\xe6\xe5\xe4\xe3\xe2\xe1\xe0");
+	memset(&r[0].blocked[FW_DIR_IN], 0xff, sizeof(r[0].blocked[0]));
+	r[0].blocked[FW_DIR_IN].flags = FW_POLICY_STRICT;
+	fw_policy_set(&r[0].blocked[FW_DIR_OUT], 6);
+	r[0].mode = FW_MODE_GENERIC;
+	r[0].hook = FW_HOOK_TC;
+	f = open_memstream(&text, &len);
+	err = fw_ruleset_write(f, r, "host");
+	fclose(f);
+	err = err ? err : read_text(text, len, back, why, sizeof(why));
+	CHECK("long_set/read_back", !err && !memcmp(&r[0], &back[0], sizeof(r[0])),
+	      "expected every protocol back, got %d (%s)", err, why);
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		lines++;
+		if (strlen(line) > longest)
+			longest = strlen(line);
+	}
+	CHECK("long_set/within_limit", longest <= FW_RULESET_MAX_LINE && lines >= 3,
+	      "expected lines of at most %d characters, got %zu in %d lines", FW_RULESET_MAX_LINE,
+	      longest, lines);
+	free(text);
+	free(r);
+}
+
 int main(void)
 {
 	struct fw_rule *rules = calloc(FW_MAX_RULES, sizeof(*rules));
@@ -328,6 +364,7 @@ int main(void)
 	test_diff();
 	test_names();
 	test_roundtrip();
+	test_long_set();
 	free(rules);
 	return fails ? 1 : 0;
 }
