@@ -1,11 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /* cmd_rules.c - attach, detach, block, unblock: change the rules, then make
- * the kernel enforce them; on any failure put the old rules back. */
+ * the kernel enforce them; on any failure put the old rules back. Parsing,
+ * the change and the commit are ruleset.c's. */
 #include <errno.h>
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include "fwctl.h"
 
 /* Which rule, if any, still blocks protocols on a port through its bridge. */
