@@ -33,21 +33,26 @@ static json_t *row_json(struct fw_state *st, const struct fw_status_row *r, cons
 	/* The kernel's word, not our notes: is our program there? */
 	bool xdp = l && r->seen.xdp;
 	const struct fw_enf *w = worst(r);
+	json_t *row;
 
-	return json_pack(
-		"{s:s, s:i, s:s, s:s, s:o, s:s, s:{s:b, s:s, s:i}, "
+	row = json_pack(
+		"{s:o, s:i, s:o, s:s, s:o, s:s, s:{s:b, s:s, s:i}, "
 		"s:{s:b, s:b, s:s}, s:{s:o, s:o}, s:{s:b, s:b}, s:s, s:o, s:{s:o, s:o}}",
-		"ifname", r->ifname, "ifindex", r->ifindex, "netns", st->ns.name, "kind",
-		l ? l->kind : "gone", "container", fw_view_container(v, r->ifindex), "hook",
-		ifc->tc_in_prog_id ? "tc" : "xdp", "xdp", "attached", xdp, "mode",
-		mode_name[xdp ? l->xdp.mode : FW_XDP_NONE], "prog_id", xdp ? l->xdp.prog_id : 0,
-		"tc", "egress", r->seen.tc[FW_DIR_OUT], "ingress", r->seen.tc[FW_DIR_IN], "kind",
-		tc_name[ifc->tc_kind], "blocked", "in", fw_policy_json(&want[FW_DIR_IN]), "out",
-		fw_policy_json(&want[FW_DIR_OUT]), "strict", "in",
-		!!(want[FW_DIR_IN].flags & FW_POLICY_STRICT), "out",
+		"ifname", fw_name_json(r->ifname), "ifindex", r->ifindex, "netns",
+		fw_name_json(st->ns.name), "kind", l ? l->kind : "gone", "container",
+		fw_view_container(v, r->ifindex), "hook", ifc->tc_in_prog_id ? "tc" : "xdp", "xdp",
+		"attached", xdp, "mode", mode_name[xdp ? l->xdp.mode : FW_XDP_NONE], "prog_id",
+		xdp ? l->xdp.prog_id : 0, "tc", "egress", r->seen.tc[FW_DIR_OUT], "ingress",
+		r->seen.tc[FW_DIR_IN], "kind", tc_name[ifc->tc_kind], "blocked", "in",
+		fw_policy_json(&want[FW_DIR_IN]), "out", fw_policy_json(&want[FW_DIR_OUT]),
+		"strict", "in", !!(want[FW_DIR_IN].flags & FW_POLICY_STRICT), "out",
 		!!(want[FW_DIR_OUT].flags & FW_POLICY_STRICT), "state", fw_enf_name(w->state),
 		"reason", w->state == FW_ENFORCED ? json_null() : json_string(w->reason),
 		"directions", "in", enf_json(&r->e[FW_DIR_IN]), "out", enf_json(&r->e[FW_DIR_OUT]));
+	/* A name that is not UTF-8 comes escaped, with its bytes beside it. */
+	if (row)
+		fw_json_set_name(row, "ifname", r->ifname);
+	return row;
 }
 
 /* An orphan: fwctl's program where no state records one. */
@@ -56,19 +61,23 @@ static json_t *orphan_json(struct fw_state *st, const struct fw_orphan *o, const
 	static const char why[] = "orphaned: fwctl's program runs here but no state records "
 				  "it; 'fwctl detach' of this interface removes it";
 	const struct fw_link *l = o->link;
+	json_t *row;
 
-	return json_pack("{s:s, s:i, s:s, s:s, s:o, s:s, s:{s:b, s:s, s:i}, s:{s:b, s:b, s:s}, "
-			 "s:{s:[], s:[]}, s:{s:b, s:b}, s:s, s:s, s:{s:{s:s, s:s}, s:{s:s, s:s}}, "
-			 "s:b}",
-			 "ifname", l->name, "ifindex", l->ifindex, "netns", st->ns.name, "kind",
-			 l->kind, "container", fw_view_container(v, l->ifindex), "hook",
-			 o->tc[FW_DIR_IN] ? "tc" : "xdp", "xdp", "attached", o->xdp != 0, "mode",
-			 mode_name[o->xdp ? l->xdp.mode : FW_XDP_NONE], "prog_id", o->xdp, "tc",
-			 "egress", o->tc[FW_DIR_OUT] != 0, "ingress", o->tc[FW_DIR_IN] != 0, "kind",
-			 "cls_bpf", "blocked", "in", "out", "strict", "in", false, "out", false,
-			 "state", "degraded", "reason", why, "directions", "in", "state",
-			 "degraded", "reason", why, "out", "state", "degraded", "reason", why,
-			 "orphan", true);
+	row = json_pack("{s:o, s:i, s:o, s:s, s:o, s:s, s:{s:b, s:s, s:i}, s:{s:b, s:b, s:s}, "
+			"s:{s:[], s:[]}, s:{s:b, s:b}, s:s, s:s, s:{s:{s:s, s:s}, s:{s:s, s:s}}, "
+			"s:b}",
+			"ifname", fw_name_json(l->name), "ifindex", l->ifindex, "netns",
+			fw_name_json(st->ns.name), "kind", l->kind, "container",
+			fw_view_container(v, l->ifindex), "hook", o->tc[FW_DIR_IN] ? "tc" : "xdp",
+			"xdp", "attached", o->xdp != 0, "mode",
+			mode_name[o->xdp ? l->xdp.mode : FW_XDP_NONE], "prog_id", o->xdp, "tc",
+			"egress", o->tc[FW_DIR_OUT] != 0, "ingress", o->tc[FW_DIR_IN] != 0, "kind",
+			"cls_bpf", "blocked", "in", "out", "strict", "in", false, "out", false,
+			"state", "degraded", "reason", why, "directions", "in", "state", "degraded",
+			"reason", why, "out", "state", "degraded", "reason", why, "orphan", true);
+	if (row)
+		fw_json_set_name(row, "ifname", l->name);
+	return row;
 }
 
 static json_t *rules_json(struct fw_state *st)
@@ -81,11 +90,14 @@ static json_t *rules_json(struct fw_state *st)
 
 		if (!r->target[0])
 			continue;
-		json_array_append_new(arr,
-				      json_pack("{s:s, s:o, s:o, s:s, s:s}", "target", r->target,
-						"in", fw_policy_json(&r->blocked[0]), "out",
-						fw_policy_json(&r->blocked[1]), "mode",
-						mode[r->mode], "hook", r->hook ? "tc" : "xdp"));
+		json_t *rule = json_pack(
+			"{s:o, s:o, s:o, s:s, s:s}", "target", fw_name_json(r->target), "in",
+			fw_policy_json(&r->blocked[0]), "out", fw_policy_json(&r->blocked[1]),
+			"mode", mode[r->mode], "hook", r->hook ? "tc" : "xdp");
+
+		if (rule)
+			fw_json_set_name(rule, "target", r->target);
+		json_array_append_new(arr, rule);
 	}
 	return arr;
 }
@@ -102,8 +114,20 @@ static void join(json_t *arr, char *buf, size_t len)
 		snprintf(buf, len, "-");
 }
 
+/* The interface's name for a terminal; one that is not UTF-8 is escaped
+ * in the document already. */
+static const char *text_name(json_t *ifc, char *buf, size_t len)
+{
+	const char *name = json_string_value(json_object_get(ifc, "ifname"));
+
+	if (!name || json_object_get(ifc, "ifname_hex"))
+		return name;
+	return fw_name_escape(name, buf, len);
+}
+
 static void print_text(json_t *doc)
 {
+	char name[FW_NAME_TEXT_LEN];
 	json_t *ifs = json_object_get(doc, "interfaces"), *ifc;
 	int cw = strlen("CONTAINER");
 	size_t i;
@@ -139,7 +163,7 @@ static void print_text(json_t *doc)
 		join(json_object_get(blocked, "in"), in, sizeof(in));
 		join(json_object_get(blocked, "out"), out, sizeof(out));
 		printf("%-16s %-8s %-*s %-5s %-8s %-8s %-13s %-12s %-20s %s\n",
-		       json_string_value(json_object_get(ifc, "ifname")),
+		       text_name(ifc, name, sizeof(name)),
 		       json_string_value(json_object_get(ifc, "kind")), cw, ctr ? ctr : "-",
 		       json_string_value(json_object_get(ifc, "hook")),
 		       json_string_value(json_object_get(xdp, "mode")), prog, tcs,
@@ -154,20 +178,20 @@ static void print_text(json_t *doc)
 			json_string_value(json_object_get(json_object_get(dirs, "in"), "reason"));
 		const char *out =
 			json_string_value(json_object_get(json_object_get(dirs, "out"), "reason"));
-		const char *name = json_string_value(json_object_get(ifc, "ifname"));
+		const char *ifname = text_name(ifc, name, sizeof(name));
 
 		if (in && out && !strcmp(in, out)) {
-			printf("%s: %s: %s\n", name,
+			printf("%s: %s: %s\n", ifname,
 			       json_string_value(json_object_get(ifc, "state")), in);
 			continue;
 		}
 		if (in)
-			printf("%s in: %s: %s\n", name,
+			printf("%s in: %s: %s\n", ifname,
 			       json_string_value(
 				       json_object_get(json_object_get(dirs, "in"), "state")),
 			       in);
 		if (out)
-			printf("%s out: %s: %s\n", name,
+			printf("%s out: %s: %s\n", ifname,
 			       json_string_value(
 				       json_object_get(json_object_get(dirs, "out"), "state")),
 			       out);
@@ -235,7 +259,7 @@ int cmd_status(int argc, char **argv)
 		json_array_append_new(ifs, row_json(st, &rows[i], &v));
 	for (int i = 0; i < norphans; i++)
 		json_array_append_new(ifs, orphan_json(st, &orphans[i], &v));
-	json_object_set_new(doc, "netns", json_string(st->ns.name));
+	fw_json_set_name(doc, "netns", st->ns.name);
 	json_object_set_new(doc, "rules", st->exists ? rules_json(st) : json_array());
 	json_object_set_new(doc, "enforced", json_boolean(!broken));
 	json_object_set_new(doc, "interrupted", json_boolean(st->exists && st->dirty));

@@ -53,6 +53,7 @@ bool fw_policy_test(const struct fw_policy *p, unsigned int n);
 void fw_policy_set(struct fw_policy *p, unsigned int n);
 bool fw_policy_empty(const struct fw_policy *p);
 int fw_policy_format(const struct fw_policy *p, char *buf, size_t len);
+int fw_policy_format_from(const struct fw_policy *p, unsigned int *next, char *buf, size_t len);
 json_t *fw_policy_json(const struct fw_policy *p);
 
 /* netns.c: which network namespace we act in, and its identity. */
@@ -304,7 +305,7 @@ int fw_status_rows(struct fw_state *st, const struct fw_view *v, const struct fw
 json_t *fw_view_container(const struct fw_view *v, int ifindex);
 const struct fw_link *fw_view_link(const struct fw_view *v, int ifindex);
 
-/* cmd_rules.c: one rule change, as parsed from a command line. */
+/* ruleset.c: rules as text and back, changes to them, and their commit. */
 enum fw_change {
 	FW_ATTACH,
 	FW_DETACH,
@@ -323,17 +324,42 @@ struct fw_rule_opts {
 	bool all;
 	bool strict;  /* no anti-lockout exemptions */
 	bool upgrade; /* attach --upgrade: swap in this build's programs */
+	bool dry_run; /* block, unblock: show the change, make none */
 };
+/* A ruleset line holds at most this many characters (bytes) before its
+ * newline, and this many words. */
+#define FW_RULESET_MAX_LINE  1024
+#define FW_RULESET_MAX_WORDS 16
+/* Bad lines of a ruleset named one by one before the rest are counted. */
+#define FW_RULESET_MAX_ERRORS 20
+/* A rule line as fwctl writes it (a long protocol set takes several). */
+#define FW_RULE_LINE_LEN  (FW_RULESET_MAX_LINE + 1)
+#define FW_RULE_MAX_LINES 8
+int fw_ruleset_split(const char *line, size_t len, char *buf, char **words, int max);
+int fw_ruleset_quote(const char *word, char *buf, size_t len);
+int fw_rule_lines(const struct fw_rule *r, char lines[FW_RULE_MAX_LINES][FW_RULE_LINE_LEN]);
+int fw_ruleset_line(const char *line, size_t len, struct fw_rule *rules, int *nrules);
+int fw_ruleset_read(FILE *f, const char *path, struct fw_rule *rules);
+json_t *fw_rules_changes(const struct fw_rule *old, const struct fw_rule *new);
+int fw_rules_diff(const struct fw_rule *old, const struct fw_rule *new, const char *netns);
 int fw_rule_parse(int argc, char **argv, struct fw_rule_opts *o);
 void fw_rule_change(struct fw_rule *r, const struct fw_rule_opts *o);
 int fw_rules_commit(struct fw_state *st, const struct fw_rule *old, const struct fw_attach_req *req,
 		    const char *target);
 int fw_state_drop_if_empty(struct fw_state *st);
+int fw_ruleset_write(FILE *f, const struct fw_rule *rules, const char *netns);
 
 /* output.c */
 void fw_json_print(json_t *doc);
 const char *fw_human_count(__u64 v, char *buf, size_t len);
 const char *fw_human_bytes(__u64 v, char *buf, size_t len);
+/* Names (interfaces, namespaces, targets) are bytes, not always UTF-8. */
+#define FW_NAME_TEXT_LEN (4 * FW_TARGET_LEN + 1) /* any target, every byte "\\xNN" */
+size_t fw_utf8_char(const char *s);
+bool fw_utf8_valid(const char *s);
+const char *fw_name_escape(const char *name, char *buf, size_t len);
+json_t *fw_name_json(const char *name);
+void fw_json_set_name(json_t *obj, const char *key, const char *name);
 
 /* Commands: argc/argv start at the command's name. */
 int cmd_attach(int argc, char **argv);

@@ -151,6 +151,29 @@ bool fw_policy_empty(const struct fw_policy *p)
 	return !(p->blocked[0] | p->blocked[1] | p->blocked[2] | p->blocked[3]);
 }
 
+/* As many of p's protocols from *next on as fit in len (with the NUL), in
+ * fw_policy_format()'s form; *next becomes the first one left out, 256 when
+ * none is. Ruleset lines have a length limit: a long set takes several. */
+int fw_policy_format_from(const struct fw_policy *p, unsigned int *next, char *buf, size_t len)
+{
+	size_t off = 0, l;
+	char name[32];
+
+	if (!len)
+		return -ENOSPC;
+	buf[0] = '\0';
+	for (; *next < 256; (*next)++) {
+		if (!fw_policy_test(p, *next))
+			continue;
+		fw_proto_name(*next, name, sizeof(name));
+		l = strlen(name) + (off ? 1 : 0);
+		if (off + l >= len)
+			return off ? 0 : -ENOSPC;
+		off += snprintf(buf + off, len - off, "%s%s", off ? "," : "", name);
+	}
+	return 0;
+}
+
 /* "icmp,udp" in save/restore and status order: by protocol number. */
 int fw_policy_format(const struct fw_policy *p, char *buf, size_t len)
 {

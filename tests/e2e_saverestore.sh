@@ -7,6 +7,8 @@
 #
 #   fwtestsavhost: docker0 172.31.X.1 --+-- vethc1 == eth0 .11 (fwtestsavc1)
 #                                       +-- vethc2 == eth0 .12 (fwtestsavc2)
+#                  v#1 == pv1, -v2 == pv2, v<0xff> == pv3      (names to quote)
+#                  vab 192.0.2.1/30 == eth0 .2 ("a b": a namespace with a space)
 # shellcheck disable=SC2317 # helpers run through assert()
 # shellcheck source=tests/lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -105,5 +107,107 @@ done
 wait "$flood"
 expect_eq restore_no_gap_exit 0 "$fails"
 expect_eq restore_no_gap 0 "$(grep -c ' bytes from ' "$T_TMP/flood")" "$(tail -3 "$T_TMP/flood")"
+
+# --- names the kernel allows and the format must keep -------------------------
+# `#` (a comment outside quotes), a leading `-` (an option), a byte that is not
+# UTF-8, and a namespace named with a space, as a netns: target.
+ODD=$'v\xff'
+AB="a b"
+T_BARE+=("$AB")
+ip netns del "$AB" 2>/dev/null
+run bash -c "ip netns add '$AB' &&
+	ip -n $H link add 'v#1' type veth peer name pv1 &&
+	ip -n $H link add name -v2 type veth peer name pv2 &&
+	ip -n $H link add \$'v\\xff' type veth peer name pv3 &&
+	ip -n $H link add vab type veth peer name eth0 netns '$AB' &&
+	for l in 'v#1' -v2 \$'v\\xff' pv1 pv2 pv3 vab; do ip -n $H link set \"\$l\" up || exit; done &&
+	ip -n $H addr add 192.0.2.1/30 dev vab &&
+	ip -n '$AB' link set eth0 up && ip -n '$AB' link set lo up &&
+	ip -n '$AB' addr add 192.0.2.2/30 dev eth0"
+if [ "$RC" -ne 0 ]; then
+	t_fail odd_names_topology "cannot make the interfaces and namespace" "$(last_run)"
+	t_done
+fi
+assert odd_ns_baseline "host cannot ping namespace 'a b' before any rule" ping_ok "$H" 192.0.2.2
+check odd_block_hash fw -n "$H" block icmp 'v#1'
+check odd_block_dash fw -n "$H" block udp --dir out -- -v2
+check odd_block_byte fw -n "$H" block gre,udp "$ODD" --dir in
+check odd_block_netns fw -n "$H" block icmp "netns:$AB"
+assert odd_ns_blocked "ping into namespace 'a b' answered with icmp blocked" \
+	ping_none "$H" 192.0.2.2
+
+# Status shows the name that is not UTF-8, escaped, with its bytes.
+run fw -n "$H" -j status
+expect_eq status_json_not_utf8 'v\xff 76ff gre,udp' \
+	"$(json "$OUT" '.interfaces[] | select(.ifname_hex == "76ff") |
+		"\(.ifname) \(.ifname_hex) \(.blocked.in | sort | join(","))"')" "$(last_run)"
+run fw -n "$H" status
+if grep -qE '^v\\xff +' <<<"$OUT"; then
+	t_ok status_text_not_utf8
+else
+	t_fail status_text_not_utf8 "want a row for v\\xff" "$(last_run)"
+fi
+
+run fw -n "$H" save "$T_TMP/odd.rules"
+SAVED=$(cat "$T_TMP/odd.rules" 2>/dev/null)
+if [ "$RC" -eq 0 ] && grep -qxF 'block icmp "v#1"' <<<"$SAVED" &&
+	grep -qxF 'block udp --dir out -- -v2' <<<"$SAVED" &&
+	grep -qxF 'block udp,gre "v\xff" --dir in' <<<"$SAVED" &&
+	grep -qxF 'block icmp "netns:a b"' <<<"$SAVED"; then
+	t_ok odd_save_quoted
+else
+	t_fail odd_save_quoted "want the names quoted, -v2 after --" "$(last_run)" "$SAVED"
+fi
+before=$(enforced)
+before_rules=$(fw -n "$H" -j status | jq -cS '.rules | sort_by(.target)')
+check odd_detach_all fw -n "$H" detach --all
+expect_eq odd_detached "[]" "$(enforced)"
+check odd_restore fw -n "$H" restore "$T_TMP/odd.rules"
+expect_eq odd_same_state "$before" "$(enforced)"
+expect_eq odd_same_rules "$before_rules" \
+	"$(fw -n "$H" -j status | jq -cS '.rules | sort_by(.target)')"
+expect_eq odd_same_save "$(rules "$SAVED")" "$(rules "$(fw -n "$H" save)")"
+assert odd_ns_blocked_again "ping into namespace 'a b' answered after restore" \
+	ping_none "$H" 192.0.2.2
+
+# --- every bad line, the diff restore would make, dry runs ---------------------
+printf '%s\n' 'block bogus vethc1' 'block icmp vethc1' 'frob vethc2' \
+	"block udp vethc1 # $(printf 'x%.0s' {1..1100})" >"$T_TMP/bad3.rules"
+printf 'block icmp vethc1\0block udp vethc2\n' >>"$T_TMP/bad3.rules"
+before=$(enforced)
+run fw -n "$H" restore --check "$T_TMP/bad3.rules"
+if [ "$RC" -eq 2 ] && grep -q 'bad3.rules:1: unknown protocol' <<<"$ERR" &&
+	grep -q 'bad3.rules:3: ' <<<"$ERR" && grep -q 'bad3.rules:4: line longer' <<<"$ERR" &&
+	grep -q 'bad3.rules:5: NUL byte' <<<"$ERR" && grep -q '4 bad lines' <<<"$ERR" &&
+	! grep -q 'bad3.rules:2:' <<<"$ERR"; then
+	t_ok check_every_bad_line
+else
+	t_fail check_every_bad_line "want lines 1, 3, 4, 5 named and exit 2" "$(last_run)"
+fi
+cat >"$T_TMP/next.rules" <<'RULES'
+block udp,gre vethc1 --dir out
+block icmp "v#1"
+RULES
+fw -n "$H" restore "$T_TMP/next.rules" >/dev/null 2>&1
+sed -i 's/^block udp,gre vethc1 --dir out$/block udp vethc1 --dir out/' "$T_TMP/next.rules"
+echo 'block tcp "netns:a b" --dir in' >>"$T_TMP/next.rules"
+before=$(enforced)
+run fw -n "$H" restore --check "$T_TMP/next.rules"
+expect_eq check_prints_diff "0|- block udp,gre vethc1 --dir out|+ block udp vethc1 --dir out|+ block tcp \"netns:a b\" --dir in" \
+	"$RC|$(printf '%s' "$OUT" | paste -sd'|')" "$(last_run)"
+expect_eq check_diff_changes_nothing "$before" "$(enforced)"
+
+run fw -n "$H" block gre vethc2 --dry-run
+expect_eq dry_run_block "0|+ block gre vethc2" "$RC|$(printf '%s' "$OUT" | paste -sd'|')" \
+	"$(last_run)"
+run fw -n "$H" unblock udp vethc1 --dir out --dry-run
+expect_eq dry_run_unblock "0|- block udp,gre vethc1 --dir out|+ block gre vethc1 --dir out" \
+	"$RC|$(printf '%s' "$OUT" | paste -sd'|')" "$(last_run)"
+expect_eq dry_run_changes_nothing "$before" "$(enforced)"
+pins=$(ls /sys/fs/bpf/fwctl/ 2>&1)
+run fw -n "$AB" block icmp eth0 --dry-run
+expect_eq dry_run_no_state "0|+ block icmp eth0|$pins" \
+	"$RC|$(printf '%s' "$OUT" | paste -sd'|')|$(ls /sys/fs/bpf/fwctl/ 2>&1)" "$(last_run)"
+expect_exit 2 dry_run_not_attach fw -n "$H" attach vethc2 --dry-run
 
 t_done
