@@ -24,9 +24,10 @@ static const struct command commands[] = {
 	{ "detach", cmd_detach, "TARGET | --all",
 	  "remove programs, links and state of TARGET (or all)" },
 	{ "block", cmd_block,
-	  "PROTO[,PROTO...] TARGET [--dir in|out|both] [--strict] [--mode M] [--hook H] [--force]",
+	  "PROTO[,PROTO...] TARGET [--dir in|out|both] [--strict] [--mode M] [--hook H] [--force]\n"
+	  "              [--dry-run]",
 	  "drop these IP protocols on TARGET" },
-	{ "unblock", cmd_unblock, "PROTO[,PROTO...]|all TARGET [--dir in|out|both]",
+	{ "unblock", cmd_unblock, "PROTO[,PROTO...]|all TARGET [--dir in|out|both] [--dry-run]",
 	  "stop dropping them" },
 	{ "stats", cmd_stats, "[TARGET] [--watch SECONDS [--count N]] [--reset] [--prometheus]",
 	  "passed and dropped packets and bytes" },

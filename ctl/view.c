@@ -60,7 +60,7 @@ json_t *fw_view_container(const struct fw_view *v, int ifindex)
 {
 	for (int i = 0; i < v->n; i++)
 		if (v->links[i].ifindex == ifindex && v->names[i][0])
-			return json_string(v->names[i]);
+			return fw_name_json(v->names[i]);
 	return json_null();
 }
 

@@ -203,8 +203,8 @@ _fwctl() {
 	case $cmd in
 	attach) opts='--mode --hook --force --upgrade' ;;
 	detach) opts='--all' ;;
-	block) opts='--dir --strict --mode --hook --force' ;;
-	unblock) opts='--dir' ;;
+	block) opts='--dir --strict --mode --hook --force --dry-run' ;;
+	unblock) opts='--dir --dry-run' ;;
 	stats) opts='--watch --count --reset --prometheus' ;;
 	restore) opts='--check' ;;
 	watch) opts='--netns --metrics-file --metrics-interval' ;;
