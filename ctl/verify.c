@@ -145,8 +145,8 @@ static void verify_uncovered(const struct fw_state *st, const struct fw_link *l,
 		    FW_MAX_IFACES);
 	} else {
 		set(e, FW_NOT_ENFORCED, FW_GAP_UNCOVERED,
-		    "not covered yet: appeared while no 'fwctl watch' ran; any changing "
-		    "command covers it");
+		    "not covered yet: appeared while no 'fwctl watch' ran; a change of "
+		    "the rule that covers it (or of all rules) covers it");
 	}
 }
 
@@ -262,8 +262,10 @@ int fw_status_rows(struct fw_state *st, const struct fw_view *v, const struct fw
 		memset(r->e, 0, sizeof(r->e));
 		r->e[0].state = FW_DEGRADED;
 		snprintf(r->e[0].reason, sizeof(r->e[0].reason), "%s",
-			 r->link ? "no rule covers it; the next change releases it"
-				 : "interface is gone; the next change releases its slot");
+			 r->link ? "no rule covers it; 'fwctl watch' or the next change "
+				   "of all rules releases it"
+				 : "interface is gone; 'fwctl watch', a change of its bridge's "
+				   "rule or of all rules releases its slot");
 		r->e[1] = r->e[0];
 		n++;
 	}
