@@ -19,10 +19,12 @@
 /* Fractional intervals are allowed down to this, for tests and tight loops. */
 #define WATCH_MIN_S 0.1
 #define WATCH_MAX_S 3600.0
-/* Default table widths: every row fits 80 columns unless a count or an
- * interface name outgrows them. */
-#define IFACE_W_MAX 22
-#define IFACE_W_MIN 5
+/* Default tables fit 80 columns: the columns after IFACE and CONTAINER
+ * take 58; a container name is cut (with '~') to what is left, but never
+ * below the width of its title. */
+#define TABLE_W		80
+#define FIXED_W		58
+#define CONTAINER_W_MIN 9
 
 struct stats_opts {
 	const char *target;
@@ -301,48 +303,65 @@ static json_t *snap_json(const struct fw_stats_snap *s, bool with_rates)
 
 /* --- tables ----------------------------------------------------------------- */
 
-/* "vethc1 [web]", cut to width with a trailing '~' when it does not fit. */
-static const char *iface_cell(const struct srow *r, int width, char *buf, size_t len)
-{
-	int n = r->container[0] ? snprintf(buf, len, "%s [%s]", r->ifname, r->container)
-				: snprintf(buf, len, "%s", r->ifname);
+/* The IFACE column as wide as the longest name; a CONTAINER column only
+ * where some interface belongs to one, within what 80 columns leave. */
+struct widths {
+	int iface;
+	int container; /* 0: no such column */
+};
 
-	if (n > width && width > 1 && width < (int)len) {
-		buf[width - 1] = '~';
-		buf[width] = '\0';
-	}
-	return buf;
-}
-
-static int iface_width(const struct fw_stats_snap *s, int cap)
+static struct widths col_widths(const struct fw_stats_snap *s)
 {
-	int w = IFACE_W_MIN;
+	struct widths w = { .iface = strlen("IFACE") };
+	int room;
 
 	for (int i = 0; i < s->n; i++) {
-		char cell[FW_IFNAME_LEN + FW_TARGET_LEN + 4];
-		int n = snprintf(cell, sizeof(cell), "%s%s%s%s", s->rows[i].ifname,
-				 s->rows[i].container[0] ? " [" : "", s->rows[i].container,
-				 s->rows[i].container[0] ? "]" : "");
+		int il = strlen(s->rows[i].ifname), cl = strlen(s->rows[i].container);
 
-		if (n > w)
-			w = n;
+		w.iface = il > w.iface ? il : w.iface;
+		w.container = cl > w.container ? cl : w.container;
 	}
-	return w > cap ? cap : w;
+	room = TABLE_W - FIXED_W - w.iface - 2;
+	if (w.container && w.container < CONTAINER_W_MIN)
+		w.container = CONTAINER_W_MIN;
+	if (w.container > room)
+		w.container = room > CONTAINER_W_MIN ? room : CONTAINER_W_MIN;
+	return w;
+}
+
+/* "IFACE CONTAINER " or "IFACE ", the container cut with '~' to fit. */
+static void iface_cols(char *buf, size_t len, const struct widths *w, const char *ifname,
+		       const char *container)
+{
+	int n = snprintf(buf, len, "%-*s ", w->iface, ifname);
+
+	if (w->container && n >= 0 && (size_t)n < len) {
+		int cl = strlen(container);
+
+		if (!container[0])
+			container = "-";
+		if (cl > w->container)
+			snprintf(buf + n, len - n, "%.*s~ ", w->container - 1, container);
+		else
+			snprintf(buf + n, len - n, "%-*s ", w->container, container);
+	}
 }
 
 /* Totals: one row per interface (by index), direction and protocol. */
 static void print_totals(const struct fw_stats_snap *s, bool human)
 {
-	int w = iface_width(s, IFACE_W_MAX);
+	struct widths w = col_widths(s);
+	char cols[2 * FW_TARGET_LEN];
 
-	printf("%-*s %-3s %-9s %11s %11s %11s %11s\n", w, "IFACE", "DIR", "PROTO", "PASSED",
-	       "PASS_BYTES", "DROPPED", "DROP_BYTES");
+	iface_cols(cols, sizeof(cols), &w, "IFACE", "CONTAINER");
+	printf("%s%-3s %-9s %10s %10s %10s %10s\n", cols, "DIR", "PROTO", "PASSED", "PASS_BYTES",
+	       "DROPPED", "DROP_BYTES");
 	for (int i = 0; i < s->n; i++) {
 		const struct srow *r = &s->rows[i];
-		char cell[IFACE_W_MAX + 64], name[32], a[24], b[24], c[24], d[24];
+		char name[32], a[24], b[24], c[24], d[24];
 
-		printf("%-*s %-3s %-9s %11s %11s %11s %11s\n", w,
-		       iface_cell(r, w, cell, sizeof(cell)), dir_name[r->dir],
+		iface_cols(cols, sizeof(cols), &w, r->ifname, r->container);
+		printf("%s%-3s %-9s %10s %10s %10s %10s\n", cols, dir_name[r->dir],
 		       idx_name(r->idx, name, sizeof(name)),
 		       fw_fmt_count(r->packets[FW_PASS], human, a, sizeof(a)),
 		       fw_fmt_bytes(r->bytes[FW_PASS], human, b, sizeof(b)),
@@ -372,22 +391,25 @@ static int by_drops(const void *a, const void *b)
 }
 
 /* One frame of rates: a header line, the column titles, then at most
- * max_rows rows (0: all). Lines are cut at cols (0: not at all). */
+ * max_rows rows (0: all). Lines are cut at width (0: not at all). */
 static void print_rates(const struct fw_stats_snap *s, const struct stats_opts *o, int max_rows,
-			int cols, const char *eol)
+			int width, const char *eol)
 {
 	char when[48], line[512];
-	int w = iface_width(s, 16), shown = 0, hidden = 0;
+	struct widths w = col_widths(s);
+	char cols[2 * FW_TARGET_LEN];
+	int shown = 0, hidden = 0;
 
 	snprintf(line, sizeof(line), "fwctl stats  %s  netns %s  every %g s",
 		 fw_iso8601(&s->real, false, when, sizeof(when)), s->netns, o->watch);
-	printf("%.*s%s", cols ? cols : (int)sizeof(line), line, eol);
-	snprintf(line, sizeof(line), "%-*s %-3s %-9s %9s %9s %11s %11s", w, "IFACE", "DIR", "PROTO",
+	printf("%.*s%s", width ? width : (int)sizeof(line), line, eol);
+	iface_cols(cols, sizeof(cols), &w, "IFACE", "CONTAINER");
+	snprintf(line, sizeof(line), "%s%-3s %-9s %9s %9s %11s %11s", cols, "DIR", "PROTO",
 		 "PASS/s", "DROP/s", "PASS_B/s", "DROP_B/s");
-	printf("%.*s%s", cols ? cols : (int)sizeof(line), line, eol);
+	printf("%.*s%s", width ? width : (int)sizeof(line), line, eol);
 	for (int i = 0; i < s->n; i++) {
 		const struct srow *r = &s->rows[i];
-		char cell[IFACE_W_MAX + 64], name[32], a[24], b[24], c[24], d[24];
+		char name[32], a[24], b[24], c[24], d[24];
 
 		if (!o->all && idle(r)) {
 			hidden++;
@@ -397,14 +419,14 @@ static void print_rates(const struct fw_stats_snap *s, const struct stats_opts *
 			hidden++;
 			continue;
 		}
-		snprintf(line, sizeof(line), "%-*s %-3s %-9s %9s %9s %11s %11s", w,
-			 iface_cell(r, w, cell, sizeof(cell)), dir_name[r->dir],
-			 idx_name(r->idx, name, sizeof(name)),
+		iface_cols(cols, sizeof(cols), &w, r->ifname, r->container);
+		snprintf(line, sizeof(line), "%s%-3s %-9s %9s %9s %11s %11s", cols,
+			 dir_name[r->dir], idx_name(r->idx, name, sizeof(name)),
 			 fw_fmt_rate(r->pps[FW_PASS], false, o->human, a, sizeof(a)),
 			 fw_fmt_rate(r->pps[FW_DROP], false, o->human, b, sizeof(b)),
 			 fw_fmt_rate(r->bps[FW_PASS], true, o->human, c, sizeof(c)),
 			 fw_fmt_rate(r->bps[FW_DROP], true, o->human, d, sizeof(d)));
-		printf("%.*s%s", cols ? cols : (int)sizeof(line), line, eol);
+		printf("%.*s%s", width ? width : (int)sizeof(line), line, eol);
 		shown++;
 	}
 	if (!shown)
