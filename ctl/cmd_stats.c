@@ -265,8 +265,7 @@ static void rates(struct fw_stats_snap *s, const struct fw_stats_snap *prev)
  * row's "rates" (per second, floating point). */
 static json_t *snap_json(const struct fw_stats_snap *s, bool with_rates)
 {
-	json_t *doc = json_pack("{s:s, s:[]}", "netns", s->netns, "interfaces");
-	json_t *ifs = json_object_get(doc, "interfaces"), *ifc = NULL, *rows = NULL;
+	json_t *doc = json_object(), *ifs = json_array(), *ifc = NULL, *rows = NULL;
 	int last = 0;
 
 	for (int i = 0; i < s->n; i++) {
@@ -275,10 +274,16 @@ static json_t *snap_json(const struct fw_stats_snap *s, bool with_rates)
 		json_t *row;
 
 		if (!ifc || r->ifindex != last) {
-			ifc = json_pack("{s:s, s:i, s:s, s:o, s:[]}", "ifname", r->ifname,
-					"ifindex", r->ifindex, "netns", s->netns, "container",
-					r->container[0] ? json_string(r->container) : json_null(),
-					"counters");
+			/* Names are bytes: escaped where not UTF-8 (with ifname_hex),
+			 * as status shows them. */
+			ifc = json_object();
+			fw_json_set_name(ifc, "ifname", r->ifname);
+			json_object_set_new(ifc, "ifindex", json_integer(r->ifindex));
+			json_object_set_new(ifc, "netns", fw_name_json(s->netns));
+			json_object_set_new(ifc, "container",
+					    r->container[0] ? fw_name_json(r->container)
+							    : json_null());
+			json_object_set_new(ifc, "counters", json_array());
 			json_array_append_new(ifs, ifc);
 			rows = json_object_get(ifc, "counters");
 			last = r->ifindex;
@@ -298,6 +303,8 @@ static json_t *snap_json(const struct fw_stats_snap *s, bool with_rates)
 					  r->pps[FW_DROP], "dropped_bytes", r->bps[FW_DROP]));
 		json_array_append_new(rows, row);
 	}
+	fw_json_set_name(doc, "netns", s->netns);
+	json_object_set_new(doc, "interfaces", ifs);
 	return doc;
 }
 
@@ -316,7 +323,9 @@ static struct widths col_widths(const struct fw_stats_snap *s)
 	int room;
 
 	for (int i = 0; i < s->n; i++) {
-		int il = strlen(s->rows[i].ifname), cl = strlen(s->rows[i].container);
+		char name[FW_NAME_TEXT_LEN];
+		int il = strlen(fw_name_escape(s->rows[i].ifname, name, sizeof(name)));
+		int cl = strlen(fw_name_escape(s->rows[i].container, name, sizeof(name)));
 
 		w.iface = il > w.iface ? il : w.iface;
 		w.container = cl > w.container ? cl : w.container;
@@ -329,21 +338,21 @@ static struct widths col_widths(const struct fw_stats_snap *s)
 	return w;
 }
 
-/* "IFACE CONTAINER " or "IFACE ", the container cut with '~' to fit. */
+/* "IFACE CONTAINER " or "IFACE ", names escaped where not UTF-8, the
+ * container cut with '~' to fit. */
 static void iface_cols(char *buf, size_t len, const struct widths *w, const char *ifname,
 		       const char *container)
 {
-	int n = snprintf(buf, len, "%-*s ", w->iface, ifname);
+	char in[FW_NAME_TEXT_LEN], cn[FW_NAME_TEXT_LEN];
+	int n = snprintf(buf, len, "%-*s ", w->iface, fw_name_escape(ifname, in, sizeof(in)));
 
 	if (w->container && n >= 0 && (size_t)n < len) {
-		int cl = strlen(container);
+		int cl = strlen(fw_name_escape(container[0] ? container : "-", cn, sizeof(cn)));
 
-		if (!container[0])
-			container = "-";
 		if (cl > w->container)
-			snprintf(buf + n, len - n, "%.*s~ ", w->container - 1, container);
+			snprintf(buf + n, len - n, "%.*s~ ", w->container - 1, cn);
 		else
-			snprintf(buf + n, len - n, "%-*s ", w->container, container);
+			snprintf(buf + n, len - n, "%-*s ", w->container, cn);
 	}
 }
 
@@ -351,7 +360,7 @@ static void iface_cols(char *buf, size_t len, const struct widths *w, const char
 static void print_totals(const struct fw_stats_snap *s, bool human)
 {
 	struct widths w = col_widths(s);
-	char cols[2 * FW_TARGET_LEN];
+	char cols[2 * FW_NAME_TEXT_LEN + 4];
 
 	iface_cols(cols, sizeof(cols), &w, "IFACE", "CONTAINER");
 	printf("%s%-3s %-9s %10s %10s %10s %10s\n", cols, "DIR", "PROTO", "PASSED", "PASS_BYTES",
@@ -395,13 +404,14 @@ static int by_drops(const void *a, const void *b)
 static void print_rates(const struct fw_stats_snap *s, const struct stats_opts *o, int max_rows,
 			int width, const char *eol)
 {
-	char when[48], line[512];
+	char when[48], line[1024], ns[FW_NAME_TEXT_LEN];
 	struct widths w = col_widths(s);
-	char cols[2 * FW_TARGET_LEN];
+	char cols[2 * FW_NAME_TEXT_LEN + 4];
 	int shown = 0, hidden = 0;
 
 	snprintf(line, sizeof(line), "fwctl stats  %s  netns %s  every %g s",
-		 fw_iso8601(&s->real, false, when, sizeof(when)), s->netns, o->watch);
+		 fw_iso8601(&s->real, false, when, sizeof(when)),
+		 fw_name_escape(s->netns, ns, sizeof(ns)), o->watch);
 	printf("%.*s%s", width ? width : (int)sizeof(line), line, eol);
 	iface_cols(cols, sizeof(cols), &w, "IFACE", "CONTAINER");
 	snprintf(line, sizeof(line), "%s%-3s %-9s %9s %9s %11s %11s", cols, "DIR", "PROTO",
@@ -598,6 +608,14 @@ static void prom_label(FILE *f, const char *name, const char *value, bool last)
 	fprintf(f, "\"%s", last ? "" : ",");
 }
 
+/* Label values are UTF-8: a name that is not is escaped as status shows it. */
+static void prom_name(FILE *f, const char *label, const char *name)
+{
+	char buf[FW_NAME_TEXT_LEN];
+
+	prom_label(f, label, fw_name_escape(name, buf, sizeof(buf)), false);
+}
+
 static void prom_counters(FILE *f, struct fw_stats_snap *const *snaps, int n, bool bytes)
 {
 	const char *metric = bytes ? "bytes" : "packets";
@@ -613,9 +631,9 @@ static void prom_counters(FILE *f, struct fw_stats_snap *const *snaps, int n, bo
 
 			for (int v = 0; v < FW_VERDICTS; v++) {
 				fprintf(f, "fwctl_%s_total{", metric);
-				prom_label(f, "netns", snaps[k]->netns, false);
-				prom_label(f, "ifname", r->ifname, false);
-				prom_label(f, "container", r->container, false);
+				prom_name(f, "netns", snaps[k]->netns);
+				prom_name(f, "ifname", r->ifname);
+				prom_name(f, "container", r->container);
 				prom_label(f, "proto", idx_name(r->idx, name, sizeof(name)), false);
 				prom_label(f, "direction", dir_name[r->dir], false);
 				prom_label(f, "verdict", verdict_name[v], true);
@@ -639,8 +657,8 @@ int fw_stats_prometheus_write(FILE *f, struct fw_stats_snap *const *snaps, int n
 			const struct erow *e = &snaps[k]->enf[i];
 
 			fputs("fwctl_enforced{", f);
-			prom_label(f, "netns", snaps[k]->netns, false);
-			prom_label(f, "ifname", e->ifname, false);
+			prom_name(f, "netns", snaps[k]->netns);
+			prom_name(f, "ifname", e->ifname);
 			prom_label(f, "direction", dir_name[e->dir], true);
 			fprintf(f, "} %d\n", e->enforced);
 		}
@@ -759,7 +777,7 @@ int cmd_stats(int argc, char **argv)
  * Read from the counters: no per-packet cost in the data plane. */
 static void print_drops(const struct fw_stats_snap *s, const struct fw_stats_snap *prev, bool human)
 {
-	char when[48], b[24], name[32];
+	char when[48], b[24], name[32], in[FW_NAME_TEXT_LEN], cn[FW_NAME_TEXT_LEN];
 
 	fw_iso8601(&s->real, true, when, sizeof(when));
 	for (int i = 0; i < s->n; i++) {
@@ -781,9 +799,10 @@ static void print_drops(const struct fw_stats_snap *s, const struct fw_stats_sna
 		idx_name(r->idx, name, sizeof(name));
 		if (fw_opts.json) {
 			json_t *doc = json_pack(
-				"{s:s, s:s, s:s, s:o, s:s, s:s, s:I, s:I}", "time", when, "netns",
-				s->netns, "ifname", r->ifname, "container",
-				r->container[0] ? json_string(r->container) : json_null(), "proto",
+				"{s:s, s:o, s:o, s:o, s:s, s:s, s:I, s:I}", "time", when, "netns",
+				fw_name_json(s->netns), "ifname", fw_name_json(r->ifname),
+				"container",
+				r->container[0] ? fw_name_json(r->container) : json_null(), "proto",
 				name, "direction", dir_name[r->dir], "dropped_packets",
 				(json_int_t)pk, "dropped_bytes", (json_int_t)by);
 
@@ -791,8 +810,9 @@ static void print_drops(const struct fw_stats_snap *s, const struct fw_stats_sna
 			json_decref(doc);
 			continue;
 		}
-		printf("%s %s%s%s%s %s %s dropped %llu packet%s (%s bytes)\n", when, r->ifname,
-		       r->container[0] ? " (" : "", r->container, r->container[0] ? ")" : "",
+		printf("%s %s%s%s%s %s %s dropped %llu packet%s (%s bytes)\n", when,
+		       fw_name_escape(r->ifname, in, sizeof(in)), r->container[0] ? " (" : "",
+		       fw_name_escape(r->container, cn, sizeof(cn)), r->container[0] ? ")" : "",
 		       dir_name[r->dir], name, (unsigned long long)pk, pk == 1 ? "" : "s",
 		       fw_fmt_bytes(by, human, b, sizeof(b)));
 	}
