@@ -1,21 +1,71 @@
 // SPDX-License-Identifier: GPL-2.0
 /* cmd_stats.c - passed and dropped packets and bytes per interface, direction
- * and protocol, summed over CPUs; --watch adds rates. */
+ * and protocol, summed over CPUs; --watch adds rates, measured over the time
+ * that really passed between two reads. One snapshot of typed rows feeds
+ * every output: the table, JSON, NDJSON, Prometheus and monitor. */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
 #include "fwctl.h"
+
+/* Fractional intervals are allowed down to this, for tests and tight loops. */
+#define WATCH_MIN_S 0.1
+#define WATCH_MAX_S 3600.0
+/* Default tables fit 80 columns: the columns after IFACE and CONTAINER
+ * take 58; a container name is cut (with '~') to what is left, but never
+ * below the width of its title. */
+#define TABLE_W		80
+#define FIXED_W		58
+#define CONTAINER_W_MIN 9
 
 struct stats_opts {
 	const char *target;
-	int watch;  /* seconds between redraws, 0: once */
-	long count; /* redraws under --watch, 0: until interrupted */
+	double watch; /* seconds between frames, 0: once */
+	long count;   /* frames under --watch, 0: until interrupted */
 	bool reset;
 	bool prometheus;
+	bool human; /* -H: 1.19k rather than 1190 */
+	bool all;   /* --watch: idle rows too */
+};
+
+/* One row: an interface, a direction, a kind of packet. */
+struct srow {
+	int ifindex;
+	char ifname[FW_IFNAME_LEN];
+	char container[FW_TARGET_LEN]; /* "" when none is known */
+	__u32 idx;		       /* protocol number or FW_IDX_* */
+	__u32 dir;
+	__u64 packets[FW_VERDICTS];
+	__u64 bytes[FW_VERDICTS];
+	/* Per second since the previous snapshot (--watch only). */
+	double pps[FW_VERDICTS];
+	double bps[FW_VERDICTS];
+};
+
+/* fwctl_enforced: each covered interface and direction, checked against
+ * the kernel as status does. */
+struct erow {
+	char ifname[FW_IFNAME_LEN];
+	__u32 dir;
+	bool enforced;
+};
+
+struct fw_stats_snap {
+	char netns[256];
+	struct srow *rows;
+	int n;
+	struct erow *enf;
+	int nenf;
+	double mono; /* CLOCK_MONOTONIC when read */
+	struct timespec real;
 };
 
 static volatile sig_atomic_t stop;
@@ -26,6 +76,7 @@ static void on_signal(int sig)
 }
 
 static const char *dir_name[FW_DIRS] = { "in", "out" };
+static const char *verdict_name[FW_VERDICTS] = { "passed", "dropped" };
 
 static const char *idx_name(__u32 idx, char *buf, size_t len)
 {
@@ -38,195 +89,7 @@ static const char *idx_name(__u32 idx, char *buf, size_t len)
 	return fw_proto_name(idx, buf, len);
 }
 
-/* One snapshot: {"interfaces": [...]} as in DESIGN.md. */
-/* doc.enforced[]: for fwctl_enforced, each covered interface and direction
- * checked against the kernel, as status does. */
-static int enforcement(struct fw_state *st, const struct fw_view *v, json_t *doc)
-{
-	struct fw_policy *pol = calloc(FW_MAX_IFACES * FW_DIRS, sizeof(*pol));
-	struct fw_status_row *rows = NULL;
-	json_t *arr = json_array();
-	bool broken;
-	int n, err;
-
-	err = pol ? fw_state_read_policies(st, pol) : fw_fail(-ENOMEM, "out of memory");
-	n = err ? err : fw_status_rows(st, v, pol, &rows, &broken);
-	for (int i = 0; i < n; i++)
-		for (int d = 0; d < FW_DIRS; d++)
-			json_array_append_new(
-				arr, json_pack("{s:s, s:s, s:s, s:b}", "netns", st->ns.name,
-					       "ifname", rows[i].ifname, "direction", dir_name[d],
-					       "enforced", rows[i].e[d].state != FW_NOT_ENFORCED));
-	json_object_set_new(doc, "enforced", arr);
-	free(rows);
-	free(pol);
-	return n < 0 ? n : 0;
-}
-
-static int snapshot(const struct stats_opts *o, json_t **out)
-{
-	struct fw_state *st = calloc(1, sizeof(*st));
-	struct fw_counter *sum = calloc(FW_IDX_SUMS, sizeof(*sum));
-	json_t *doc = json_pack("{s:[]}", "interfaces");
-	json_t *ifs = json_object_get(doc, "interfaces");
-	struct fw_view v = {};
-	int err;
-
-	if (!st || !sum) {
-		err = fw_fail(-ENOMEM, "out of memory");
-		goto out;
-	}
-	err = fw_state_open(st, o->reset ? FW_OPEN_WRITE : FW_OPEN_READ);
-	if (!err)
-		err = fw_view_open(&v, st, o->target);
-	if (err)
-		goto out;
-	for (__u32 s = 0; st->exists && s < FW_MAX_IFACES; s++) {
-		const struct fw_iface *ifc = &st->ifaces[s];
-		json_t *rows = json_array();
-
-		if (!ifc->ifindex || !fw_view_selects(&v, ifc->ifindex)) {
-			json_decref(rows);
-			continue;
-		}
-		for (__u32 d = 0; d < FW_DIRS && !err; d++) {
-			err = fw_state_read_counters(st, s, d, sum);
-			for (__u32 i = 0; i < FW_IDX_SUMS && !err; i++) {
-				const struct fw_counter *c = &sum[i];
-				char name[32];
-
-				if (!c->packets[FW_PASS] && !c->packets[FW_DROP])
-					continue;
-				json_array_append_new(
-					rows,
-					json_pack("{s:s, s:o, s:s, s:I, s:I, s:I, s:I}", "proto",
-						  idx_name(i, name, sizeof(name)), "number",
-						  i < 256 ? json_integer(i) : json_null(),
-						  "direction", dir_name[d], "passed_packets",
-						  (json_int_t)c->packets[FW_PASS], "passed_bytes",
-						  (json_int_t)c->bytes[FW_PASS], "dropped_packets",
-						  (json_int_t)c->packets[FW_DROP], "dropped_bytes",
-						  (json_int_t)c->bytes[FW_DROP]));
-			}
-		}
-		json_array_append_new(
-			ifs, json_pack("{s:s, s:i, s:s, s:o, s:o}", "ifname", ifc->name, "ifindex",
-				       ifc->ifindex, "netns", st->ns.name, "container",
-				       fw_view_container(&v, ifc->ifindex), "counters", rows));
-		if (!err && o->reset)
-			err = fw_state_reset_counters(st, s);
-		if (err)
-			break;
-	}
-	if (!err && st->exists && o->prometheus)
-		err = enforcement(st, &v, doc);
-out:
-	fw_view_close(&v);
-	fw_state_close(st);
-	free(sum);
-	free(st);
-	if (err)
-		json_decref(doc);
-	else
-		*out = doc;
-	return err;
-}
-
-static __u64 field_of(json_t *row, const char *name)
-{
-	return json_integer_value(json_object_get(row, name));
-}
-
-/* The same row in the previous snapshot, for rates. */
-static json_t *prev_row(json_t *prev, json_t *ifc, json_t *row)
-{
-	json_t *pi, *pr;
-	size_t i, j;
-
-	json_array_foreach(json_object_get(prev, "interfaces"), i, pi)
-	{
-		if (!json_equal(json_object_get(pi, "ifindex"), json_object_get(ifc, "ifindex")))
-			continue;
-		json_array_foreach(json_object_get(pi, "counters"), j,
-				   pr) if (json_equal(json_object_get(pr, "proto"),
-						      json_object_get(row, "proto")) &&
-					   json_equal(json_object_get(pr, "direction"),
-						      json_object_get(row, "direction"))) return pr;
-	}
-	return NULL;
-}
-
-static void print_table(json_t *doc, json_t *prev, double secs)
-{
-	json_t *ifs = json_object_get(doc, "interfaces"), *ifc, *row;
-	bool rates = prev && secs > 0;
-	size_t i, j;
-	int rows = 0, cw = 0;
-
-	/* A CONTAINER column where some interface belongs to one, as wide as
-	 * the longest name. */
-	json_array_foreach(ifs, i, ifc)
-	{
-		const char *ctr = json_string_value(json_object_get(ifc, "container"));
-
-		if (ctr && (int)strlen(ctr) > cw)
-			cw = strlen(ctr);
-	}
-	if (cw && cw < (int)strlen("CONTAINER"))
-		cw = strlen("CONTAINER");
-	printf("%-16s ", "IFACE");
-	if (cw)
-		printf("%-*s ", cw, "CONTAINER");
-	printf("%-3s %-10s %12s %10s %12s %10s", "DIR", "PROTO", "PASSED", "BYTES", "DROPPED",
-	       "BYTES");
-	if (rates)
-		printf(" %10s %10s %10s", "PASS/s", "DROP/s", "BYTES/s");
-	putchar('\n');
-	json_array_foreach(ifs, i, ifc)
-	{
-		json_array_foreach(json_object_get(ifc, "counters"), j, row)
-		{
-			const char *ctr = json_string_value(json_object_get(ifc, "container"));
-			char a[16], b[16], c[16], d[16];
-
-			printf("%-16s ", json_string_value(json_object_get(ifc, "ifname")));
-			if (cw)
-				printf("%-*s ", cw, ctr ? ctr : "-");
-			printf("%-3s %-10s %12s %10s %12s %10s",
-			       json_string_value(json_object_get(row, "direction")),
-			       json_string_value(json_object_get(row, "proto")),
-			       fw_human_count(field_of(row, "passed_packets"), a, sizeof(a)),
-			       fw_human_bytes(field_of(row, "passed_bytes"), b, sizeof(b)),
-			       fw_human_count(field_of(row, "dropped_packets"), c, sizeof(c)),
-			       fw_human_bytes(field_of(row, "dropped_bytes"), d, sizeof(d)));
-			if (rates) {
-				json_t *p = prev_row(prev, ifc, row);
-				__u64 pp = p ? field_of(p, "passed_packets") : 0;
-				__u64 dp = p ? field_of(p, "dropped_packets") : 0;
-				__u64 by = p ? field_of(p, "passed_bytes") +
-							   field_of(p, "dropped_bytes")
-					     : 0;
-
-				printf(" %10s %10s %10s",
-				       fw_human_count((field_of(row, "passed_packets") - pp) / secs,
-						      a, sizeof(a)),
-				       fw_human_count((field_of(row, "dropped_packets") - dp) /
-							      secs,
-						      b, sizeof(b)),
-				       fw_human_bytes((field_of(row, "passed_bytes") +
-						       field_of(row, "dropped_bytes") - by) /
-							      secs,
-						      c, sizeof(c)));
-			}
-			putchar('\n');
-			rows++;
-		}
-	}
-	if (!rows)
-		printf("(no packets counted)\n");
-}
-
-static double now_s(void)
+static double mono_s(void)
 {
 	struct timespec ts;
 
@@ -234,47 +97,503 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static int watch(struct stats_opts *o)
+void fw_stats_free(struct fw_stats_snap *s)
 {
-	json_t *prev = NULL, *doc = NULL;
-	double t_prev = 0, t;
-	bool tty = isatty(STDOUT_FILENO);
-	int err = 0;
+	if (!s)
+		return;
+	free(s->rows);
+	free(s->enf);
+	free(s);
+}
 
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	for (long i = 0; !stop && (!o->count || i < o->count); i++) {
-		if (i) {
-			struct timespec ts = { .tv_sec = o->watch };
+static const char *container_of(const struct fw_view *v, int ifindex)
+{
+	for (int i = 0; i < v->n; i++)
+		if (v->links[i].ifindex == ifindex)
+			return v->names[i];
+	return "";
+}
 
-			while (!stop && nanosleep(&ts, &ts))
-				;
-			if (stop)
-				break;
-		}
-		err = snapshot(o, &doc);
-		if (err)
-			break;
-		t = now_s();
-		if (fw_opts.json) {
-			fw_json_print(doc);
-		} else {
-			if (tty)
-				printf("\033[H\033[2J");
-			print_table(doc, prev, t - t_prev);
-			if (!tty)
-				putchar('\n');
-			fflush(stdout);
-		}
-		json_decref(prev);
-		prev = doc;
-		t_prev = t;
+/* Interface index order, then direction, then protocol. */
+static int by_iface(const void *a, const void *b)
+{
+	const struct srow *x = a, *y = b;
+
+	if (x->ifindex != y->ifindex)
+		return x->ifindex < y->ifindex ? -1 : 1;
+	if (x->dir != y->dir)
+		return x->dir < y->dir ? -1 : 1;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+static int add_row(struct fw_stats_snap *s, int *cap, const struct srow *r)
+{
+	if (s->n == *cap) {
+		int ncap = *cap ? *cap * 2 : 64;
+		struct srow *p = realloc(s->rows, ncap * sizeof(*p));
+
+		if (!p)
+			return fw_fail(-ENOMEM, "out of memory");
+		s->rows = p;
+		*cap = ncap;
 	}
-	json_decref(prev);
+	s->rows[s->n++] = *r;
+	return 0;
+}
+
+static int enforcement(struct fw_state *st, const struct fw_view *v, struct fw_stats_snap *s)
+{
+	struct fw_policy *pol = calloc(FW_MAX_IFACES * FW_DIRS, sizeof(*pol));
+	struct fw_status_row *rows = NULL;
+	bool broken;
+	int n, err;
+
+	err = pol ? fw_state_read_policies(st, pol) : fw_fail(-ENOMEM, "out of memory");
+	n = err ? err : fw_status_rows(st, v, pol, &rows, &broken);
+	if (n > 0) {
+		s->enf = calloc(n * FW_DIRS, sizeof(*s->enf));
+		if (!s->enf)
+			n = fw_fail(-ENOMEM, "out of memory");
+	}
+	for (int i = 0; i < n; i++)
+		for (int d = 0; d < FW_DIRS; d++) {
+			struct erow *e = &s->enf[s->nenf++];
+
+			snprintf(e->ifname, sizeof(e->ifname), "%s", rows[i].ifname);
+			e->dir = d;
+			e->enforced = rows[i].e[d].state != FW_NOT_ENFORCED;
+		}
+	free(rows);
+	free(pol);
+	return n < 0 ? n : 0;
+}
+
+/* Reads the counters of the current namespace (and with enforce, what the
+ * kernel enforces); with reset, zeroes them after reading. */
+static int snapshot(const char *target, bool reset, bool enforce, struct fw_stats_snap **out)
+{
+	struct fw_state *st = calloc(1, sizeof(*st));
+	struct fw_counter *sum = calloc(FW_IDX_SUMS, sizeof(*sum));
+	struct fw_stats_snap *s = calloc(1, sizeof(*s));
+	struct fw_view v = {};
+	int err, cap = 0;
+
+	if (!st || !sum || !s) {
+		err = fw_fail(-ENOMEM, "out of memory");
+		goto out;
+	}
+	err = fw_state_open(st, reset ? FW_OPEN_WRITE : FW_OPEN_READ);
+	if (!err)
+		err = fw_view_open(&v, st, target);
+	if (err)
+		goto out;
+	snprintf(s->netns, sizeof(s->netns), "%s", st->ns.name);
+	for (__u32 slot = 0; st->exists && slot < FW_MAX_IFACES && !err; slot++) {
+		const struct fw_iface *ifc = &st->ifaces[slot];
+
+		if (!ifc->ifindex || !fw_view_selects(&v, ifc->ifindex))
+			continue;
+		for (__u32 d = 0; d < FW_DIRS && !err; d++) {
+			err = fw_state_read_counters(st, slot, d, sum);
+			for (__u32 i = 0; i < FW_IDX_SUMS && !err; i++) {
+				struct srow r = { .ifindex = ifc->ifindex, .idx = i, .dir = d };
+
+				if (!sum[i].packets[FW_PASS] && !sum[i].packets[FW_DROP])
+					continue;
+				snprintf(r.ifname, sizeof(r.ifname), "%s", ifc->name);
+				snprintf(r.container, sizeof(r.container), "%s",
+					 container_of(&v, ifc->ifindex));
+				memcpy(r.packets, sum[i].packets, sizeof(r.packets));
+				memcpy(r.bytes, sum[i].bytes, sizeof(r.bytes));
+				err = add_row(s, &cap, &r);
+			}
+		}
+		if (!err && reset)
+			err = fw_state_reset_counters(st, slot);
+	}
+	if (!err)
+		qsort(s->rows, s->n, sizeof(*s->rows), by_iface);
+	if (!err && st->exists && enforce)
+		err = enforcement(st, &v, s);
+	s->mono = mono_s();
+	clock_gettime(CLOCK_REALTIME, &s->real);
+out:
+	fw_view_close(&v);
+	fw_state_close(st);
+	free(sum);
+	free(st);
+	if (err)
+		fw_stats_free(s);
+	else
+		*out = s;
 	return err;
 }
 
-/* Prometheus label values: backslash, quote and newline escaped. */
+int fw_stats_take(const char *target, struct fw_stats_snap **out)
+{
+	return snapshot(target, false, true, out);
+}
+
+/* Rates of s against prev, over the time measured between the two reads. A
+ * row new since prev counts from zero; a counter that went backwards (reset
+ * meanwhile) too. */
+static void rates(struct fw_stats_snap *s, const struct fw_stats_snap *prev)
+{
+	double secs = s->mono - prev->mono;
+
+	for (int i = 0; i < s->n && secs > 0; i++) {
+		struct srow *r = &s->rows[i];
+		const struct srow *p = NULL;
+
+		for (int j = 0; j < prev->n && !p; j++)
+			if (prev->rows[j].ifindex == r->ifindex && prev->rows[j].idx == r->idx &&
+			    prev->rows[j].dir == r->dir)
+				p = &prev->rows[j];
+		for (int v = 0; v < FW_VERDICTS; v++) {
+			__u64 pk = p && p->packets[v] <= r->packets[v] ? p->packets[v] : 0;
+			__u64 by = p && p->bytes[v] <= r->bytes[v] ? p->bytes[v] : 0;
+
+			r->pps[v] = (r->packets[v] - pk) / secs;
+			r->bps[v] = (r->bytes[v] - by) / secs;
+		}
+	}
+}
+
+/* --- JSON ------------------------------------------------------------------ */
+
+/* {"netns": ..., "interfaces": [...]} as in DESIGN.md; with_rates adds each
+ * row's "rates" (per second, floating point). */
+static json_t *snap_json(const struct fw_stats_snap *s, bool with_rates)
+{
+	json_t *doc = json_object(), *ifs = json_array(), *ifc = NULL, *rows = NULL;
+	int last = 0;
+
+	for (int i = 0; i < s->n; i++) {
+		const struct srow *r = &s->rows[i];
+		char name[32];
+		json_t *row;
+
+		if (!ifc || r->ifindex != last) {
+			/* Names are bytes: escaped where not UTF-8 (with ifname_hex),
+			 * as status shows them. */
+			ifc = json_object();
+			fw_json_set_name(ifc, "ifname", r->ifname);
+			json_object_set_new(ifc, "ifindex", json_integer(r->ifindex));
+			json_object_set_new(ifc, "netns", fw_name_json(s->netns));
+			json_object_set_new(ifc, "container",
+					    r->container[0] ? fw_name_json(r->container)
+							    : json_null());
+			json_object_set_new(ifc, "counters", json_array());
+			json_array_append_new(ifs, ifc);
+			rows = json_object_get(ifc, "counters");
+			last = r->ifindex;
+		}
+		row = json_pack("{s:s, s:o, s:s, s:I, s:I, s:I, s:I}", "proto",
+				idx_name(r->idx, name, sizeof(name)), "number",
+				r->idx < 256 ? json_integer(r->idx) : json_null(), "direction",
+				dir_name[r->dir], "passed_packets", (json_int_t)r->packets[FW_PASS],
+				"passed_bytes", (json_int_t)r->bytes[FW_PASS], "dropped_packets",
+				(json_int_t)r->packets[FW_DROP], "dropped_bytes",
+				(json_int_t)r->bytes[FW_DROP]);
+		if (with_rates)
+			json_object_set_new(
+				row, "rates",
+				json_pack("{s:f, s:f, s:f, s:f}", "passed_packets", r->pps[FW_PASS],
+					  "passed_bytes", r->bps[FW_PASS], "dropped_packets",
+					  r->pps[FW_DROP], "dropped_bytes", r->bps[FW_DROP]));
+		json_array_append_new(rows, row);
+	}
+	fw_json_set_name(doc, "netns", s->netns);
+	json_object_set_new(doc, "interfaces", ifs);
+	return doc;
+}
+
+/* --- tables ----------------------------------------------------------------- */
+
+/* The IFACE column as wide as the longest name; a CONTAINER column only
+ * where some interface belongs to one, within what 80 columns leave. */
+struct widths {
+	int iface;
+	int container; /* 0: no such column */
+};
+
+static struct widths col_widths(const struct fw_stats_snap *s)
+{
+	struct widths w = { .iface = strlen("IFACE") };
+	int room;
+
+	for (int i = 0; i < s->n; i++) {
+		char name[FW_NAME_TEXT_LEN];
+		int il = strlen(fw_name_escape(s->rows[i].ifname, name, sizeof(name)));
+		int cl = strlen(fw_name_escape(s->rows[i].container, name, sizeof(name)));
+
+		w.iface = il > w.iface ? il : w.iface;
+		w.container = cl > w.container ? cl : w.container;
+	}
+	room = TABLE_W - FIXED_W - w.iface - 2;
+	if (w.container && w.container < CONTAINER_W_MIN)
+		w.container = CONTAINER_W_MIN;
+	if (w.container > room)
+		w.container = room > CONTAINER_W_MIN ? room : CONTAINER_W_MIN;
+	return w;
+}
+
+/* "IFACE CONTAINER " or "IFACE ", names escaped where not UTF-8, the
+ * container cut with '~' to fit. */
+static void iface_cols(char *buf, size_t len, const struct widths *w, const char *ifname,
+		       const char *container)
+{
+	char in[FW_NAME_TEXT_LEN], cn[FW_NAME_TEXT_LEN];
+	int n = snprintf(buf, len, "%-*s ", w->iface, fw_name_escape(ifname, in, sizeof(in)));
+
+	if (w->container && n >= 0 && (size_t)n < len) {
+		int cl = strlen(fw_name_escape(container[0] ? container : "-", cn, sizeof(cn)));
+
+		if (cl > w->container)
+			snprintf(buf + n, len - n, "%.*s~ ", w->container - 1, cn);
+		else
+			snprintf(buf + n, len - n, "%-*s ", w->container, cn);
+	}
+}
+
+/* Totals: one row per interface (by index), direction and protocol. */
+static void print_totals(const struct fw_stats_snap *s, bool human)
+{
+	struct widths w = col_widths(s);
+	char cols[2 * FW_NAME_TEXT_LEN + 4];
+
+	iface_cols(cols, sizeof(cols), &w, "IFACE", "CONTAINER");
+	printf("%s%-3s %-9s %10s %10s %10s %10s\n", cols, "DIR", "PROTO", "PASSED", "PASS_BYTES",
+	       "DROPPED", "DROP_BYTES");
+	for (int i = 0; i < s->n; i++) {
+		const struct srow *r = &s->rows[i];
+		char name[32], a[24], b[24], c[24], d[24];
+
+		iface_cols(cols, sizeof(cols), &w, r->ifname, r->container);
+		printf("%s%-3s %-9s %10s %10s %10s %10s\n", cols, dir_name[r->dir],
+		       idx_name(r->idx, name, sizeof(name)),
+		       fw_fmt_count(r->packets[FW_PASS], human, a, sizeof(a)),
+		       fw_fmt_bytes(r->bytes[FW_PASS], human, b, sizeof(b)),
+		       fw_fmt_count(r->packets[FW_DROP], human, c, sizeof(c)),
+		       fw_fmt_bytes(r->bytes[FW_DROP], human, d, sizeof(d)));
+	}
+	if (!s->n)
+		printf("(no packets counted)\n");
+}
+
+static bool idle(const struct srow *r)
+{
+	return r->pps[FW_PASS] == 0 && r->pps[FW_DROP] == 0;
+}
+
+/* Watching: the busiest drops first, then the most dropped in all, then
+ * interface order. */
+static int by_drops(const void *a, const void *b)
+{
+	const struct srow *x = a, *y = b;
+
+	if (x->pps[FW_DROP] != y->pps[FW_DROP])
+		return x->pps[FW_DROP] < y->pps[FW_DROP] ? 1 : -1;
+	if (x->packets[FW_DROP] != y->packets[FW_DROP])
+		return x->packets[FW_DROP] < y->packets[FW_DROP] ? 1 : -1;
+	return by_iface(a, b);
+}
+
+/* One frame of rates: a header line, the column titles, then at most
+ * max_rows rows (0: all). Lines are cut at width (0: not at all). */
+static void print_rates(const struct fw_stats_snap *s, const struct stats_opts *o, int max_rows,
+			int width, const char *eol)
+{
+	char when[48], line[1024], ns[FW_NAME_TEXT_LEN];
+	struct widths w = col_widths(s);
+	char cols[2 * FW_NAME_TEXT_LEN + 4];
+	int shown = 0, hidden = 0;
+
+	snprintf(line, sizeof(line), "fwctl stats  %s  netns %s  every %g s",
+		 fw_iso8601(&s->real, false, when, sizeof(when)),
+		 fw_name_escape(s->netns, ns, sizeof(ns)), o->watch);
+	printf("%.*s%s", width ? width : (int)sizeof(line), line, eol);
+	iface_cols(cols, sizeof(cols), &w, "IFACE", "CONTAINER");
+	snprintf(line, sizeof(line), "%s%-3s %-9s %9s %9s %11s %11s", cols, "DIR", "PROTO",
+		 "PASS/s", "DROP/s", "PASS_B/s", "DROP_B/s");
+	printf("%.*s%s", width ? width : (int)sizeof(line), line, eol);
+	for (int i = 0; i < s->n; i++) {
+		const struct srow *r = &s->rows[i];
+		char name[32], a[24], b[24], c[24], d[24];
+
+		if (!o->all && idle(r)) {
+			hidden++;
+			continue;
+		}
+		if (max_rows && shown == max_rows) {
+			hidden++;
+			continue;
+		}
+		iface_cols(cols, sizeof(cols), &w, r->ifname, r->container);
+		snprintf(line, sizeof(line), "%s%-3s %-9s %9s %9s %11s %11s", cols,
+			 dir_name[r->dir], idx_name(r->idx, name, sizeof(name)),
+			 fw_fmt_rate(r->pps[FW_PASS], false, o->human, a, sizeof(a)),
+			 fw_fmt_rate(r->pps[FW_DROP], false, o->human, b, sizeof(b)),
+			 fw_fmt_rate(r->bps[FW_PASS], true, o->human, c, sizeof(c)),
+			 fw_fmt_rate(r->bps[FW_DROP], true, o->human, d, sizeof(d)));
+		printf("%.*s%s", width ? width : (int)sizeof(line), line, eol);
+		shown++;
+	}
+	if (!shown)
+		printf("(no traffic in this interval)%s", eol);
+	if (hidden)
+		printf("(%d %s not shown%s)%s", hidden, hidden == 1 ? "row" : "rows",
+		       o->all ? "" : "; --all shows idle ones", eol);
+}
+
+/* --- the live view ----------------------------------------------------------- */
+
+static struct termios saved_tio;
+static bool tio_saved;
+
+static void term_restore(void)
+{
+	if (tio_saved) {
+		tcsetattr(STDIN_FILENO, TCSANOW, &saved_tio);
+		tio_saved = false;
+	}
+	/* cursor back, main screen back */
+	fputs("\033[?25h\033[?1049l", stdout);
+	fflush(stdout);
+}
+
+/* Full screen, no echo, keys one by one (q quits); undone on every way out
+ * that returns (signals only set stop). */
+static void term_setup(void)
+{
+	struct termios t;
+
+	if (isatty(STDIN_FILENO) && !tcgetattr(STDIN_FILENO, &saved_tio)) {
+		t = saved_tio;
+		t.c_lflag &= ~(ICANON | ECHO);
+		t.c_cc[VMIN] = 0;
+		t.c_cc[VTIME] = 0;
+		if (!tcsetattr(STDIN_FILENO, TCSANOW, &t))
+			tio_saved = true;
+	}
+	fputs("\033[?1049h\033[?25l\033[H\033[2J", stdout);
+	fflush(stdout);
+}
+
+/* Waits until deadline (monotonic); true when the user pressed q. */
+static bool wait_until(double deadline, bool keys)
+{
+	for (double now = mono_s(); !stop && now < deadline; now = mono_s()) {
+		struct pollfd p = { .fd = STDIN_FILENO, .events = POLLIN };
+		int ms = (deadline - now) * 1000 + 1;
+
+		if (!keys) {
+			struct timespec ts = {
+				.tv_sec = (time_t)(deadline - now),
+				.tv_nsec = ((deadline - now) - (time_t)(deadline - now)) * 1e9
+			};
+
+			nanosleep(&ts, NULL);
+			continue;
+		}
+		if (poll(&p, 1, ms) > 0 && (p.revents & POLLIN)) {
+			char c;
+
+			if (read(STDIN_FILENO, &c, 1) == 1 && (c == 'q' || c == 'Q'))
+				return true;
+			if (p.revents & (POLLHUP | POLLERR))
+				keys = false;
+		}
+	}
+	return false;
+}
+
+static void draw_screen(const struct fw_stats_snap *s, const struct stats_opts *o)
+{
+	struct winsize ws = {};
+	int rows = 24, cols = 80;
+
+	if (!ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) && ws.ws_row && ws.ws_col) {
+		rows = ws.ws_row;
+		cols = ws.ws_col;
+	}
+	/* Home, then each line erased to its end, then the rest of the screen:
+	 * no flicker and nothing scrolls. Lines: header, titles, rows, the
+	 * "not shown" line and the key help; the last screen line stays empty
+	 * so the cursor never pushes the screen up. */
+	fputs("\033[H", stdout);
+	print_rates(s, o, rows > 6 ? rows - 5 : 1, cols - 1, "\033[K\r\n");
+	printf("%.*s\033[K\033[J", cols - 1, "q quits");
+	fflush(stdout);
+}
+
+static int watch(struct stats_opts *o)
+{
+	bool tty = isatty(STDOUT_FILENO) && !fw_opts.json;
+	bool keys = tty && isatty(STDIN_FILENO);
+	struct fw_stats_snap *prev = NULL, *s = NULL;
+	char when[48];
+	double next;
+	int err;
+
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_signal);
+	err = snapshot(o->target, false, false, &prev);
+	if (err)
+		return err;
+	if (tty) {
+		term_setup();
+		printf("fwctl stats  netns %s  every %g s: measuring...\033[K\r\n", prev->netns,
+		       o->watch);
+		fflush(stdout);
+	}
+	next = prev->mono + o->watch;
+	for (long i = 0; !stop && (!o->count || i < o->count); i++) {
+		if (wait_until(next, keys) || stop)
+			break;
+		next += o->watch;
+		err = snapshot(o->target, false, false, &s);
+		if (err)
+			break;
+		rates(s, prev);
+		if (fw_opts.json) {
+			json_t *doc =
+				json_pack("{s:s, s:f, s:f}", "time",
+					  fw_iso8601(&s->real, true, when, sizeof(when)),
+					  "interval", o->watch, "elapsed", s->mono - prev->mono);
+			json_t *rows = snap_json(s, true);
+
+			json_object_update(doc, rows);
+			json_decref(rows);
+			fw_json_print(doc);
+			json_decref(doc);
+		} else if (tty) {
+			qsort(s->rows, s->n, sizeof(*s->rows), by_drops);
+			draw_screen(s, o);
+		} else {
+			qsort(s->rows, s->n, sizeof(*s->rows), by_drops);
+			print_rates(s, o, 0, 0, "\n");
+			putchar('\n');
+			fflush(stdout);
+		}
+		fw_stats_free(prev);
+		prev = s;
+		s = NULL;
+		/* Late (a slow read, a stopped process): start afresh rather
+		 * than drawing frames back to back. */
+		if (next < mono_s())
+			next = mono_s() + o->watch;
+	}
+	if (tty)
+		term_restore();
+	fw_stats_free(prev);
+	return err;
+}
+
+/* --- Prometheus --------------------------------------------------------------- */
+
+/* Label values: backslash, quote and newline escaped. */
 static void prom_label(FILE *f, const char *name, const char *value, bool last)
 {
 	fprintf(f, "%s=\"", name);
@@ -289,72 +608,87 @@ static void prom_label(FILE *f, const char *name, const char *value, bool last)
 	fprintf(f, "\"%s", last ? "" : ",");
 }
 
-static void prom_family(FILE *f, json_t *doc, const char *metric, const char *what,
-			const char *unit)
+/* Label values are UTF-8: a name that is not is escaped as status shows it. */
+static void prom_name(FILE *f, const char *label, const char *name)
 {
-	json_t *ifc, *row;
-	size_t i, j;
+	char buf[FW_NAME_TEXT_LEN];
+
+	prom_label(f, label, fw_name_escape(name, buf, sizeof(buf)), false);
+}
+
+static void prom_counters(FILE *f, struct fw_stats_snap *const *snaps, int n, bool bytes)
+{
+	const char *metric = bytes ? "bytes" : "packets";
 
 	fprintf(f,
 		"# HELP fwctl_%s_total %s seen by fwctl, by interface, protocol, direction "
 		"and verdict.\n# TYPE fwctl_%s_total counter\n",
-		metric, what, metric);
-	json_array_foreach(json_object_get(doc, "interfaces"), i, ifc)
-	{
-		json_array_foreach(json_object_get(ifc, "counters"), j, row)
-		{
-			for (int v = 0; v < FW_VERDICTS; v++) {
-				char field[32];
+		metric, bytes ? "Bytes (L2 frame lengths)" : "Packets", metric);
+	for (int k = 0; k < n; k++)
+		for (int i = 0; i < snaps[k]->n; i++) {
+			const struct srow *r = &snaps[k]->rows[i];
+			char name[32];
 
-				snprintf(field, sizeof(field), "%s_%s", v ? "dropped" : "passed",
-					 unit);
+			for (int v = 0; v < FW_VERDICTS; v++) {
 				fprintf(f, "fwctl_%s_total{", metric);
-				prom_label(f, "netns",
-					   json_string_value(json_object_get(ifc, "netns")), false);
-				prom_label(f, "ifname",
-					   json_string_value(json_object_get(ifc, "ifname")),
-					   false);
-				prom_label(f, "container",
-					   json_string_value(json_object_get(ifc, "container")),
-					   false);
-				prom_label(f, "proto",
-					   json_string_value(json_object_get(row, "proto")), false);
-				prom_label(f, "direction",
-					   json_string_value(json_object_get(row, "direction")),
-					   false);
-				prom_label(f, "verdict", v ? "dropped" : "passed", true);
-				fprintf(f, "} %llu\n", (unsigned long long)field_of(row, field));
+				prom_name(f, "netns", snaps[k]->netns);
+				prom_name(f, "ifname", r->ifname);
+				prom_name(f, "container", r->container);
+				prom_label(f, "proto", idx_name(r->idx, name, sizeof(name)), false);
+				prom_label(f, "direction", dir_name[r->dir], false);
+				prom_label(f, "verdict", verdict_name[v], true);
+				fprintf(f, "} %llu\n",
+					(unsigned long long)(bytes ? r->bytes[v] : r->packets[v]));
 			}
 		}
-	}
 }
 
-/* The text exposition format, for node_exporter's textfile collector. */
-int fw_stats_prometheus(FILE *f, const char *target)
+/* The text exposition format, for node_exporter's textfile collector: each
+ * family's HELP and TYPE once, then its samples from every namespace. */
+int fw_stats_prometheus_write(FILE *f, struct fw_stats_snap *const *snaps, int n)
 {
-	struct stats_opts o = { .target = target, .prometheus = true };
-	json_t *doc = NULL, *row;
-	int err = snapshot(&o, &doc);
-	size_t i;
-
-	if (err)
-		return err;
-	prom_family(f, doc, "packets", "Packets", "packets");
-	prom_family(f, doc, "bytes", "Bytes (L2 frame lengths)", "bytes");
+	prom_counters(f, snaps, n, false);
+	prom_counters(f, snaps, n, true);
 	fprintf(f, "# HELP fwctl_enforced 1 when the kernel enforces the rules of an interface "
 		   "and direction, as fwctl status checks it; 0 when not.\n"
 		   "# TYPE fwctl_enforced gauge\n");
-	json_array_foreach(json_object_get(doc, "enforced"), i, row)
-	{
-		fputs("fwctl_enforced{", f);
-		prom_label(f, "netns", json_string_value(json_object_get(row, "netns")), false);
-		prom_label(f, "ifname", json_string_value(json_object_get(row, "ifname")), false);
-		prom_label(f, "direction", json_string_value(json_object_get(row, "direction")),
-			   true);
-		fprintf(f, "} %d\n", json_is_true(json_object_get(row, "enforced")));
-	}
-	json_decref(doc);
+	for (int k = 0; k < n; k++)
+		for (int i = 0; i < snaps[k]->nenf; i++) {
+			const struct erow *e = &snaps[k]->enf[i];
+
+			fputs("fwctl_enforced{", f);
+			prom_name(f, "netns", snaps[k]->netns);
+			prom_name(f, "ifname", e->ifname);
+			prom_label(f, "direction", dir_name[e->dir], true);
+			fprintf(f, "} %d\n", e->enforced);
+		}
 	return ferror(f) ? -EIO : 0;
+}
+
+int fw_stats_prometheus(FILE *f, const char *target)
+{
+	struct fw_stats_snap *s = NULL;
+	int err = fw_stats_take(target, &s);
+
+	if (!err)
+		err = fw_stats_prometheus_write(f, &s, 1);
+	fw_stats_free(s);
+	return err;
+}
+
+/* --- commands ----------------------------------------------------------------- */
+
+/* Seconds, fractions allowed: "1", "0.5". */
+static int parse_secs(const char *cmd, const char *opt, const char *arg, double *out)
+{
+	char *end;
+	double v = strtod(arg, &end);
+
+	if (end == arg || *end || !(v >= WATCH_MIN_S && v <= WATCH_MAX_S))
+		return fw_usage("%s: bad %s '%s': seconds from %g to %g", cmd, opt, arg,
+				WATCH_MIN_S, WATCH_MAX_S);
+	*out = v;
+	return 0;
 }
 
 int cmd_stats(int argc, char **argv)
@@ -364,21 +698,22 @@ int cmd_stats(int argc, char **argv)
 						  { "reset", no_argument, NULL, 'r' },
 						  { "help", no_argument, NULL, 'h' },
 						  { "prometheus", no_argument, NULL, 'p' },
+						  { "human", no_argument, NULL, 'H' },
+						  { "all", no_argument, NULL, 'a' },
 						  {} };
 	struct stats_opts o = {};
-	json_t *doc = NULL;
+	struct fw_stats_snap *s = NULL;
 	char *end;
 	int c, err;
 
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":w:c:rhp", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":w:c:rhpHa", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'w':
-			o.watch = strtol(optarg, &end, 10);
-			if (*end || o.watch < 1 || o.watch > 3600)
-				return fw_usage("stats: bad --watch '%s': seconds from 1 to 3600",
-						optarg);
+			err = parse_secs("stats", "--watch", optarg, &o.watch);
+			if (err)
+				return err;
 			break;
 		case 'c':
 			o.count = strtol(optarg, &end, 10);
@@ -390,6 +725,12 @@ int cmd_stats(int argc, char **argv)
 			break;
 		case 'p':
 			o.prometheus = true;
+			break;
+		case 'H':
+			o.human = true;
+			break;
+		case 'a':
+			o.all = true;
 			break;
 		case 'h':
 			fw_usage_print(stdout, "stats");
@@ -406,67 +747,74 @@ int cmd_stats(int argc, char **argv)
 		o.target = argv[optind];
 	if (o.count && !o.watch)
 		return fw_usage("stats: --count goes with --watch");
+	if (o.all && !o.watch)
+		return fw_usage("stats: --all goes with --watch");
 	if (o.watch && o.reset)
 		return fw_usage("stats: --reset does not go with --watch");
-	if (o.prometheus && (o.watch || o.reset || fw_opts.json))
-		return fw_usage("stats: --prometheus goes alone (no --watch, --reset or -j)");
+	if (o.prometheus && (o.watch || o.reset || o.human || fw_opts.json))
+		return fw_usage("stats: --prometheus goes alone (no --watch, --reset, -H or -j)");
 	if (o.prometheus)
 		return fw_stats_prometheus(stdout, o.target);
 	if (o.watch)
 		return watch(&o);
-	err = snapshot(&o, &doc);
+	err = snapshot(o.target, o.reset, false, &s);
 	if (err)
 		return err;
-	if (fw_opts.json)
+	if (fw_opts.json) {
+		json_t *doc = snap_json(s, false);
+
 		fw_json_print(doc);
-	else
-		print_table(doc, NULL, 0);
-	json_decref(doc);
+		json_decref(doc);
+	} else {
+		print_totals(s, o.human);
+	}
+	fw_stats_free(s);
 	return 0;
 }
 
 /* monitor: drops as they happen, one line per interface, direction and
  * protocol per interval at most (so a flood cannot flood the terminal).
  * Read from the counters: no per-packet cost in the data plane. */
-static void print_drops(json_t *doc, json_t *prev)
+static void print_drops(const struct fw_stats_snap *s, const struct fw_stats_snap *prev, bool human)
 {
-	json_t *ifc, *row;
-	char when[16], b[16];
-	time_t now = time(NULL);
-	size_t i, j;
+	char when[48], b[24], name[32], in[FW_NAME_TEXT_LEN], cn[FW_NAME_TEXT_LEN];
 
-	strftime(when, sizeof(when), "%H:%M:%S", localtime(&now));
-	json_array_foreach(json_object_get(doc, "interfaces"), i, ifc)
-	{
-		json_array_foreach(json_object_get(ifc, "counters"), j, row)
-		{
-			json_t *p = prev_row(prev, ifc, row);
-			__u64 pk = field_of(row, "dropped_packets") -
-				   (p ? field_of(p, "dropped_packets") : 0);
-			__u64 by = field_of(row, "dropped_bytes") -
-				   (p ? field_of(p, "dropped_bytes") : 0);
-			const char *ctr = json_string_value(json_object_get(ifc, "container"));
+	fw_iso8601(&s->real, true, when, sizeof(when));
+	for (int i = 0; i < s->n; i++) {
+		const struct srow *r = &s->rows[i];
+		__u64 pk = r->packets[FW_DROP], by = r->bytes[FW_DROP];
 
-			if (!pk)
-				continue;
-			if (fw_opts.json) {
-				fw_json_print(json_pack(
-					"{s:s, s:O, s:O, s:O, s:O, s:I, s:I}", "time", when,
-					"ifname", json_object_get(ifc, "ifname"), "container",
-					json_object_get(ifc, "container"), "proto",
-					json_object_get(row, "proto"), "direction",
-					json_object_get(row, "direction"), "dropped_packets",
-					(json_int_t)pk, "dropped_bytes", (json_int_t)by));
-				continue;
+		for (int j = 0; j < prev->n; j++) {
+			const struct srow *p = &prev->rows[j];
+
+			if (p->ifindex == r->ifindex && p->idx == r->idx && p->dir == r->dir &&
+			    p->packets[FW_DROP] <= pk) {
+				pk -= p->packets[FW_DROP];
+				by -= p->bytes[FW_DROP] <= by ? p->bytes[FW_DROP] : by;
+				break;
 			}
-			printf("%s %s%s%s%s %s %s dropped %llu packet%s (%s)\n", when,
-			       json_string_value(json_object_get(ifc, "ifname")), ctr ? " (" : "",
-			       ctr ? ctr : "", ctr ? ")" : "",
-			       json_string_value(json_object_get(row, "direction")),
-			       json_string_value(json_object_get(row, "proto")),
-			       (unsigned long long)pk, pk == 1 ? "" : "s",
-			       fw_human_bytes(by, b, sizeof(b)));
 		}
+		if (!pk)
+			continue;
+		idx_name(r->idx, name, sizeof(name));
+		if (fw_opts.json) {
+			json_t *doc = json_pack(
+				"{s:s, s:o, s:o, s:o, s:s, s:s, s:I, s:I}", "time", when, "netns",
+				fw_name_json(s->netns), "ifname", fw_name_json(r->ifname),
+				"container",
+				r->container[0] ? fw_name_json(r->container) : json_null(), "proto",
+				name, "direction", dir_name[r->dir], "dropped_packets",
+				(json_int_t)pk, "dropped_bytes", (json_int_t)by);
+
+			fw_json_print(doc);
+			json_decref(doc);
+			continue;
+		}
+		printf("%s %s%s%s%s %s %s dropped %llu packet%s (%s bytes)\n", when,
+		       fw_name_escape(r->ifname, in, sizeof(in)), r->container[0] ? " (" : "",
+		       fw_name_escape(r->container, cn, sizeof(cn)), r->container[0] ? ")" : "",
+		       dir_name[r->dir], name, (unsigned long long)pk, pk == 1 ? "" : "s",
+		       fw_fmt_bytes(by, human, b, sizeof(b)));
 	}
 	fflush(stdout);
 }
@@ -475,28 +823,31 @@ int cmd_monitor(int argc, char **argv)
 {
 	static const struct option longopts[] = { { "interval", required_argument, NULL, 'i' },
 						  { "count", required_argument, NULL, 'c' },
+						  { "human", no_argument, NULL, 'H' },
 						  { "help", no_argument, NULL, 'h' },
 						  {} };
 	struct stats_opts o = { .watch = 1 };
-	json_t *prev = NULL, *doc = NULL;
+	struct fw_stats_snap *prev = NULL, *s = NULL;
+	double next;
 	int c, err = 0;
 	char *end;
 
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":i:c:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":i:c:Hh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'i':
-			o.watch = strtol(optarg, &end, 10);
-			if (*end || o.watch < 1 || o.watch > 3600)
-				return fw_usage(
-					"monitor: bad --interval '%s': seconds from 1 to 3600",
-					optarg);
+			err = parse_secs("monitor", "--interval", optarg, &o.watch);
+			if (err)
+				return err;
 			break;
 		case 'c':
 			o.count = strtol(optarg, &end, 10);
 			if (*end || o.count < 1)
 				return fw_usage("monitor: bad --count '%s'", optarg);
+			break;
+		case 'H':
+			o.human = true;
 			break;
 		case 'h':
 			fw_usage_print(stdout, "monitor");
@@ -515,23 +866,21 @@ int cmd_monitor(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	/* The first snapshot is the baseline: only new drops are shown. */
-	for (long i = 0; !stop && (!o.count || i <= o.count); i++) {
-		if (i) {
-			struct timespec ts = { .tv_sec = o.watch };
-
-			while (!stop && nanosleep(&ts, &ts))
-				;
-			if (stop)
-				break;
-		}
-		err = snapshot(&o, &doc);
+	err = snapshot(o.target, false, false, &prev);
+	next = prev ? prev->mono + o.watch : 0;
+	for (long i = 0; !err && !stop && (!o.count || i < o.count); i++) {
+		if (wait_until(next, false) || stop)
+			break;
+		next += o.watch;
+		err = snapshot(o.target, false, false, &s);
 		if (err)
 			break;
-		if (prev)
-			print_drops(doc, prev);
-		json_decref(prev);
-		prev = doc;
+		print_drops(s, prev, o.human);
+		fw_stats_free(prev);
+		prev = s;
+		if (next < mono_s())
+			next = mono_s() + o.watch;
 	}
-	json_decref(prev);
+	fw_stats_free(prev);
 	return err;
 }

@@ -14,7 +14,9 @@
 #include <limits.h>
 #include <time.h>
 #include <net/if.h>
+#include <fcntl.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <netlink/netlink.h>
 #include <netlink/msg.h>
@@ -232,32 +234,72 @@ static double next_retry(const struct watched *w)
 	return t;
 }
 
-static int prometheus_here(void *f)
+/* w[i] is a namespace w[0..i-1] already holds. */
+static bool same_netns(const struct watched *w, int i)
 {
-	return fw_stats_prometheus(f, NULL);
+	struct stat a, b;
+
+	if (fstat(w[i].nsfd, &a))
+		return false;
+	for (int j = 0; j < i; j++)
+		if (!fstat(w[j].nsfd, &b) && a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+			return true;
+	return false;
 }
 
-/* Writes every watched namespace's counters to path, atomically: readers
- * (node_exporter's textfile collector) see the old file or the new one. */
+static int snap_here(void *arg)
+{
+	return fw_stats_take(NULL, arg);
+}
+
+/* Writes every watched namespace's counters to path as one exposition,
+ * atomically: readers (node_exporter's textfile collector) see the old file
+ * or the new one. The temporary file is made by mkstemp (O_CREAT|O_EXCL) in
+ * the target's directory, so nothing planted there (a symlink in a
+ * world-writable directory) is followed or reused; it is synced before the
+ * rename. */
 static int write_metrics(struct watched *w, int nw, const char *path)
 {
+	struct fw_stats_snap *snaps[WATCH_MAX_NETNS] = {};
 	char tmp[PATH_MAX];
-	FILE *f;
-	int err = 0;
+	const char *slash = strrchr(path, '/');
+	FILE *f = NULL;
+	int err = 0, fd;
 
-	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, getpid());
-	f = fopen(tmp, "w");
-	if (!f)
-		return fw_fail(-errno, "cannot write '%s': %s", tmp, strerror(errno));
 	for (int i = 0; i < nw && !err; i++)
-		err = fw_netns_run(w[i].nsfd, prometheus_here, f);
+		err = fw_netns_run(w[i].nsfd, snap_here, &snaps[i]);
+	if (err)
+		goto out;
+	/* ".fwctl.prom.XXXXXX": node_exporter reads *.prom only. */
+	snprintf(tmp, sizeof(tmp), "%.*s.%s.XXXXXX", slash ? (int)(slash - path + 1) : 0, path,
+		 slash ? slash + 1 : path);
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0) {
+		err = fw_fail(-errno, "cannot write metrics next to '%s': %s", path,
+			      strerror(errno));
+		goto out;
+	}
+	/* Readable by a scraper running as another user, as before. */
+	if (fchmod(fd, 0644) || !(f = fdopen(fd, "w"))) {
+		err = fw_fail(-errno, "cannot write '%s': %s", tmp, strerror(errno));
+		close(fd);
+		unlink(tmp);
+		goto out;
+	}
+	err = fw_stats_prometheus_write(f, snaps, nw);
 	if ((fflush(f) || fsync(fileno(f))) && !err)
 		err = fw_fail(-errno, "cannot write '%s': %s", tmp, strerror(errno));
-	fclose(f);
+	else if (err)
+		err = fw_fail(err, "cannot write '%s': %s", tmp, strerror(-err));
+	if (fclose(f) && !err)
+		err = fw_fail(-errno, "cannot write '%s': %s", tmp, strerror(errno));
 	if (!err && rename(tmp, path))
 		err = fw_fail(-errno, "cannot rename to '%s': %s", path, strerror(errno));
 	if (err)
 		unlink(tmp);
+out:
+	for (int i = 0; i < nw; i++)
+		fw_stats_free(snaps[i]);
 	return err;
 }
 
@@ -335,8 +377,13 @@ int cmd_watch(int argc, char **argv)
 	}
 	if (optind < argc)
 		return fw_usage("watch: unexpected argument '%s'", argv[optind]);
-	if (!nw)
-		w[nw++].spec = fw_opts.netns ? fw_opts.netns : "(current)";
+	/* --netns adds to the namespace -n selected (or the caller's): it is
+	 * watched first, the others after it. */
+	if (nw == WATCH_MAX_NETNS)
+		return fw_usage("watch: at most %d namespaces", WATCH_MAX_NETNS - 1);
+	memmove(&w[1], &w[0], nw * sizeof(*w));
+	w[0] = (struct watched){ .spec = fw_opts.netns ? fw_opts.netns : "(current)" };
+	nw++;
 	fw_opts.log = true;
 
 	for (int i = 0; i < nw && !err; i++) {
@@ -344,6 +391,15 @@ int cmd_watch(int argc, char **argv)
 		if (err < 0)
 			break;
 		w[i].nsfd = err;
+		/* The same namespace named twice is watched once: its metrics
+		 * would otherwise be written twice, which no scraper accepts. */
+		if (same_netns(w, i)) {
+			close(w[i].nsfd);
+			memmove(&w[i], &w[i + 1], (nw - i - 1) * sizeof(*w));
+			nw--;
+			i--;
+			continue;
+		}
 		err = fw_netns_run(w[i].nsfd, subscribe_here, &w[i]);
 	}
 	if (err < 0)

@@ -360,6 +360,11 @@ bool fw_utf8_valid(const char *s);
 const char *fw_name_escape(const char *name, char *buf, size_t len);
 json_t *fw_name_json(const char *name);
 void fw_json_set_name(json_t *obj, const char *key, const char *name);
+struct timespec;
+const char *fw_iso8601(const struct timespec *ts, bool ms, char *buf, size_t len);
+const char *fw_fmt_count(__u64 v, bool human_units, char *buf, size_t len);
+const char *fw_fmt_bytes(__u64 v, bool human_units, char *buf, size_t len);
+const char *fw_fmt_rate(double per_s, bool bytes, bool human_units, char *buf, size_t len);
 
 /* Commands: argc/argv start at the command's name. */
 int cmd_attach(int argc, char **argv);
@@ -369,6 +374,13 @@ int cmd_unblock(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int fw_stats_prometheus(FILE *f, const char *target);
+/* Counters and enforcement of the current namespace, taken now; written
+ * together for several namespaces as one exposition (each family's HELP and
+ * TYPE once). */
+struct fw_stats_snap;
+int fw_stats_take(const char *target, struct fw_stats_snap **out);
+void fw_stats_free(struct fw_stats_snap *s);
+int fw_stats_prometheus_write(FILE *f, struct fw_stats_snap *const *snaps, int n);
 int cmd_watch(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
 int cmd_monitor(int argc, char **argv);

@@ -29,7 +29,8 @@ static const struct command commands[] = {
 	  "drop these IP protocols on TARGET" },
 	{ "unblock", cmd_unblock, "PROTO[,PROTO...]|all TARGET [--dir in|out|both] [--dry-run]",
 	  "stop dropping them" },
-	{ "stats", cmd_stats, "[TARGET] [--watch SECONDS [--count N]] [--reset] [--prometheus]",
+	{ "stats", cmd_stats,
+	  "[TARGET] [--watch SECONDS [--count N] [--all]] [--reset] [--prometheus] [--human]",
 	  "passed and dropped packets and bytes" },
 	{ "status", cmd_status, "[TARGET]", "what is attached where, blocking what" },
 	{ "save", cmd_save, "[FILE]", "print (or write) the whole ruleset in restore format" },
@@ -38,7 +39,7 @@ static const struct command commands[] = {
 	{ "watch", cmd_watch,
 	  "[--netns NETNS]... [--metrics-file FILE [--metrics-interval SECONDS]]",
 	  "stay in the foreground and keep rules applied as links come and go" },
-	{ "monitor", cmd_monitor, "[TARGET] [--interval SECONDS] [--count N]",
+	{ "monitor", cmd_monitor, "[TARGET] [--interval SECONDS] [--count N] [--human]",
 	  "show drops as they happen, at most one line per interface, direction and protocol per "
 	  "interval" },
 	{ "doctor", cmd_doctor, "", "what this host supports and what fwctl will do about it" },

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /* output.c - numbers for people, JSON for programs. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "fwctl.h"
 
 void fw_json_print(json_t *doc)
@@ -143,4 +145,54 @@ void fw_json_set_name(json_t *obj, const char *key, const char *name)
 		off += snprintf(hex + off, sizeof(hex) - off, "%02x", *s);
 	snprintf(k, sizeof(k), "%s_hex", key);
 	json_object_set_new(obj, k, json_string(hex));
+}
+
+/* Live views (stats --watch, monitor): times and rates. */
+
+/* "2026-12-05T03:55:01.123+00:00" (ms: with the milliseconds): ISO 8601
+ * with the local zone's offset, which readers need to compare lines written
+ * on different machines. */
+const char *fw_iso8601(const struct timespec *ts, bool ms, char *buf, size_t len)
+{
+	struct tm tm;
+	long off;
+	int n;
+
+	localtime_r(&ts->tv_sec, &tm);
+	off = tm.tm_gmtoff / 60;
+	n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (ms)
+		n += snprintf(buf + n, len - n, ".%03ld", ts->tv_nsec / 1000000);
+	snprintf(buf + n, len - n, "%c%02ld:%02ld", off < 0 ? '-' : '+', labs(off) / 60,
+		 labs(off) % 60);
+	return buf;
+}
+
+/* A count as people asked for it: exact, or with -H "1.19k". */
+const char *fw_fmt_count(__u64 v, bool human_units, char *buf, size_t len)
+{
+	if (human_units)
+		return fw_human_count(v, buf, len);
+	snprintf(buf, len, "%llu", (unsigned long long)v);
+	return buf;
+}
+
+const char *fw_fmt_bytes(__u64 v, bool human_units, char *buf, size_t len)
+{
+	if (human_units)
+		return fw_human_bytes(v, buf, len);
+	snprintf(buf, len, "%llu", (unsigned long long)v);
+	return buf;
+}
+
+/* A rate per second, rounded to the nearest whole number (4.99 is 5, not
+ * 4); under -H with units. */
+const char *fw_fmt_rate(double per_s, bool bytes, bool human_units, char *buf, size_t len)
+{
+	__u64 v = per_s > 0 ? (__u64)(per_s + 0.5) : 0;
+
+	if (human_units)
+		return bytes ? fw_human_bytes(v, buf, len) : fw_human_count(v, buf, len);
+	snprintf(buf, len, "%llu", (unsigned long long)v);
+	return buf;
 }

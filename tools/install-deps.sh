@@ -18,11 +18,13 @@ BUILD=(
 # The demo: namespaces, a bridge, busybox's httpd and ping, curl.
 DEMO=(iproute2 util-linux procps busybox-static curl)
 # The suite: the demo's tools, real Docker, the deploy checks, fuzzing, and
-# everything a test calls on the host (nc is netcat-openbsd; file is not used).
+# everything a test calls on the host (nc is netcat-openbsd; file is not used);
+# promtool (prometheus), node_exporter and valgrind check the metrics and leaks.
 TEST=(
 	"${DEMO[@]}" iptables nftables psmisc kmod jq libcap2-bin
 	man-db groff-base systemd python3 python3-yaml python3-scapy tmux strace
 	docker.io netcat-openbsd libclang-rt-14-dev xdp-tools
+	prometheus prometheus-node-exporter valgrind
 )
 # The benchmarks' peers (nft, iptables, tc, xdp-filter), traffic and the chart.
 BENCH=("${DEMO[@]}" nftables iptables xdp-tools netsniff-ng jq python3 gnuplot-nox)

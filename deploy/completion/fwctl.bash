@@ -205,10 +205,10 @@ _fwctl() {
 	detach) opts='--all' ;;
 	block) opts='--dir --strict --mode --hook --force --dry-run' ;;
 	unblock) opts='--dir --dry-run' ;;
-	stats) opts='--watch --count --reset --prometheus' ;;
+	stats) opts='--watch --count --reset --prometheus --human --all' ;;
 	restore) opts='--check' ;;
 	watch) opts='--netns --metrics-file --metrics-interval' ;;
-	monitor) opts='--interval --count' ;;
+	monitor) opts='--interval --count --human' ;;
 	esac
 	if [[ $cur == -* ]]; then
 		_fwctl_add "$opts --help" "$cur"
