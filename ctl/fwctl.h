@@ -91,6 +91,9 @@ const struct fw_link *fw_link_by_name(const struct fw_link *l, int n, const char
 const struct fw_link *fw_link_by_index(const struct fw_link *l, int n, int ifindex);
 int fw_netns_id(int nsfd);
 int fw_nl_route(void);
+struct nlmsghdr;
+int fw_nl_dump(void *req, size_t len, __u16 type, void (*fn)(const struct nlmsghdr *nh, void *arg),
+	       void *arg);
 int fw_tc_filter_count(int ifindex, __u32 parent);
 int fw_xdp_query(int ifindex, struct fw_xdp_info *info);
 

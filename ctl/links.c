@@ -98,6 +98,70 @@ static void link_parse(const struct nlmsghdr *nh, struct fw_link *l)
  * RTM_GETLINK dump without statistics: what every command needs to know of
  * the topology and of what the kernel runs, in one round of reads.
  */
+/* Sends a dump request on the namespace's kept socket and hands every reply
+ * of type `type` to fn: the one dump loop of links, qdiscs and filters. */
+int fw_nl_dump(void *req, size_t len, __u16 type, void (*fn)(const struct nlmsghdr *nh, void *arg),
+	       void *arg)
+{
+	static char buf[65536] __attribute__((aligned(NLMSG_ALIGNTO)));
+	struct nlmsghdr *rq = req;
+	static __u32 seq;
+	int fd = fw_nl_route(), n, err = 0;
+	bool done = false;
+
+	if (fd < 0)
+		return fd;
+	rq->nlmsg_seq = ++seq;
+	if (send(fd, req, len, 0) < 0)
+		return -errno;
+	while (!err && !done) {
+		n = recv(fd, buf, sizeof(buf), 0);
+		if (n <= 0)
+			return n ? -errno : -EIO;
+		for (struct nlmsghdr *nh = (struct nlmsghdr *)buf; NLMSG_OK(nh, (unsigned)n);
+		     nh = NLMSG_NEXT(nh, n)) {
+			if (nh->nlmsg_seq != seq)
+				continue;
+			if (nh->nlmsg_type == NLMSG_DONE) {
+				done = true;
+				break;
+			}
+			if (nh->nlmsg_type == NLMSG_ERROR) {
+				err = ((struct nlmsgerr *)NLMSG_DATA(nh))->error;
+				done = true;
+				break;
+			}
+			if (nh->nlmsg_type == type)
+				fn(nh, arg);
+		}
+	}
+	return err;
+}
+
+struct link_list {
+	struct fw_link *out;
+	int n, cap, err;
+};
+
+static void link_add(const struct nlmsghdr *nh, void *arg)
+{
+	struct link_list *l = arg;
+	struct fw_link *grown;
+
+	if (l->err)
+		return;
+	if (l->n == l->cap) {
+		l->cap = l->cap ? 2 * l->cap : 64;
+		grown = realloc(l->out, (l->cap + 1) * sizeof(*grown));
+		if (!grown) {
+			l->err = -ENOMEM;
+			return;
+		}
+		l->out = grown;
+	}
+	link_parse(nh, &l->out[l->n++]);
+}
+
 static int links_dump(int master, struct fw_link **links, int *n)
 {
 	struct {
@@ -120,56 +184,20 @@ static int links_dump(int master, struct fw_link **links, int *n)
 		.master_attr = { .rta_len = RTA_LENGTH(sizeof(__u32)), .rta_type = IFLA_MASTER },
 		.master = master,
 	};
-	static char buf[65536] __attribute__((aligned(NLMSG_ALIGNTO)));
-	struct fw_link *out = NULL, *grown;
-	int fd, len, err = 0, cap = 0, cnt = 0;
-	bool done = false;
+	struct link_list l = {};
+	int err = fw_nl_dump(&req, req.nh.nlmsg_len, RTM_NEWLINK, link_add, &l);
 
-	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-	if (fd < 0)
-		return fw_fail(-errno, "cannot list interfaces: %s", strerror(errno));
-	if (send(fd, &req, sizeof(req), 0) < 0)
-		err = -errno;
-	while (!err && !done) {
-		len = recv(fd, buf, sizeof(buf), 0);
-		if (len <= 0) {
-			err = len ? -errno : -EIO;
-			break;
-		}
-		for (struct nlmsghdr *nh = (struct nlmsghdr *)buf; NLMSG_OK(nh, (unsigned)len);
-		     nh = NLMSG_NEXT(nh, len)) {
-			if (nh->nlmsg_type == NLMSG_DONE) {
-				done = true;
-				break;
-			}
-			if (nh->nlmsg_type == NLMSG_ERROR) {
-				err = ((struct nlmsgerr *)NLMSG_DATA(nh))->error ?: -EIO;
-				break;
-			}
-			if (nh->nlmsg_type != RTM_NEWLINK)
-				continue;
-			if (cnt == cap) {
-				cap = cap ? 2 * cap : 64;
-				grown = realloc(out, (cap + 1) * sizeof(*out));
-				if (!grown) {
-					err = -ENOMEM;
-					break;
-				}
-				out = grown;
-			}
-			link_parse(nh, &out[cnt++]);
-		}
-	}
-	close(fd);
-	if (!err && !out)
-		out = calloc(1, sizeof(*out));
-	if (err || !out) {
-		free(out);
+	if (!err)
+		err = l.err;
+	if (!err && !l.out)
+		l.out = calloc(1, sizeof(*l.out));
+	if (err || !l.out) {
+		free(l.out);
 		return fw_fail(err ? err : -ENOMEM, "cannot list interfaces: %s",
 			       strerror(err ? -err : ENOMEM));
 	}
-	*links = out;
-	*n = cnt;
+	*links = l.out;
+	*n = l.n;
 	return 0;
 }
 

@@ -16,45 +16,6 @@
 #define FW_BPF_TCX_INGRESS 46
 #define FW_BPF_TCX_EGRESS  47
 
-/* Sends a dump request and hands every reply of type `type` to fn. */
-static int nl_dump(void *req, size_t len, __u16 type,
-		   void (*fn)(const struct nlmsghdr *nh, void *arg), void *arg)
-{
-	static char buf[65536] __attribute__((aligned(NLMSG_ALIGNTO)));
-	struct nlmsghdr *rq = req;
-	static __u32 seq;
-	int fd = fw_nl_route(), n, err = 0;
-	bool done = false;
-
-	if (fd < 0)
-		return fd;
-	rq->nlmsg_seq = ++seq;
-	if (send(fd, req, len, 0) < 0)
-		return -errno;
-	while (!err && !done) {
-		n = recv(fd, buf, sizeof(buf), 0);
-		if (n <= 0)
-			return n ? -errno : -EIO;
-		for (struct nlmsghdr *nh = (struct nlmsghdr *)buf; NLMSG_OK(nh, (unsigned)n);
-		     nh = NLMSG_NEXT(nh, n)) {
-			if (nh->nlmsg_seq != seq)
-				continue;
-			if (nh->nlmsg_type == NLMSG_DONE) {
-				done = true;
-				break;
-			}
-			if (nh->nlmsg_type == NLMSG_ERROR) {
-				err = ((struct nlmsgerr *)NLMSG_DATA(nh))->error;
-				done = true;
-				break;
-			}
-			if (nh->nlmsg_type == type)
-				fn(nh, arg);
-		}
-	}
-	return err;
-}
-
 struct clsact_set {
 	int *idx;
 	int n, cap;
@@ -96,7 +57,7 @@ int fw_clsact_list(int **ifindexes)
 		.t = { .tcm_family = AF_UNSPEC },
 	};
 	struct clsact_set s = {};
-	int err = nl_dump(&req, sizeof(req), RTM_NEWQDISC, clsact_one, &s);
+	int err = fw_nl_dump(&req, sizeof(req), RTM_NEWQDISC, clsact_one, &s);
 
 	if (err) {
 		free(s.idx);
@@ -227,6 +188,6 @@ int fw_tc_hook_read(int ifindex, __u32 dir, bool clsact, __u32 tcx_ours, struct 
 			 h->tcx_first);
 	}
 	if (clsact)
-		err = nl_dump(&req, sizeof(req), RTM_NEWTFILTER, filter_one, &w);
+		err = fw_nl_dump(&req, sizeof(req), RTM_NEWTFILTER, filter_one, &w);
 	return err == -ENODEV || err == -EINVAL || err == -ENOENT ? 0 : err;
 }

@@ -9,27 +9,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include "../../ctl/fwctl.h"
-
-struct fw_opts fw_opts = { .quiet = true };
-
-void fw_usage_print(FILE *f, const char *cmd)
-{
-	(void)f;
-	(void)cmd;
-}
-
-static int fails;
-
-#define CHECK(name, cond, fmt, ...)                                                                \
-	do {                                                                                       \
-		if (cond) {                                                                        \
-			printf("ok %s\n", name);                                                   \
-		} else {                                                                           \
-			printf("FAIL %s: " fmt "\n", name, __VA_ARGS__);                           \
-			fails++;                                                                   \
-		}                                                                                  \
-	} while (0)
+#include "ctl_check.h"
 
 /*   br0 (2, bridge) --+-- p1 (3) --+-- p2 (4) --+-- p3 (5);  lo (1);  solo (6) */
 static struct fw_link links[] = {

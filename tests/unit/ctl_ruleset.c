@@ -12,27 +12,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include <string.h>
-#include "../../ctl/fwctl.h"
-
-struct fw_opts fw_opts = { .quiet = true };
-
-void fw_usage_print(FILE *f, const char *cmd)
-{
-	(void)f;
-	(void)cmd;
-}
-
-static int fails;
-
-#define CHECK(name, cond, fmt, ...)                                                                \
-	do {                                                                                       \
-		if (cond) {                                                                        \
-			printf("ok %s\n", name);                                                   \
-		} else {                                                                           \
-			printf("FAIL %s: " fmt "\n", name, __VA_ARGS__);                           \
-			fails++;                                                                   \
-		}                                                                                  \
-	} while (0)
+#include "ctl_check.h"
 
 /* The words of line joined by '|', or "ERR: reason". */
 static const char *split(const char *line, size_t len, char *out, size_t outlen)

@@ -9,17 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "../../ctl/fwctl.h"
-
-struct fw_opts fw_opts = { .quiet = true };
-
-void fw_usage_print(FILE *f, const char *cmd)
-{
-	(void)f;
-	(void)cmd;
-}
-
-static int fails;
+#include "ctl_check.h"
 
 static void expect_str(const char *name, const char *want, const char *got)
 {
