@@ -25,7 +25,8 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 LIBS := libbpf libxdp libnl-3.0 libnl-route-3.0 jansson
-# libcurl: its headers only; ctl/docker.c opens it when Docker is first asked.
+# libcurl and libmicrohttpd: their headers only; ctl/docker.c and
+# ctl/metrics_http.c open them on first use.
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -MMD -MP \
 	  -I$(OUTPUT) -Ixdp -DFWCTL_VERSION='"$(VERSION)"'
@@ -39,7 +40,7 @@ ifneq ($(FW_MAX_IFACES),)
 CFLAGS += -DFW_MAX_IFACES=$(FW_MAX_IFACES)
 BPF_CFLAGS += -DFW_MAX_IFACES=$(FW_MAX_IFACES)
 endif
-PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(LIBS) libcurl 2>/dev/null)
+PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(LIBS) libcurl libmicrohttpd 2>/dev/null)
 PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(LIBS) 2>/dev/null) -lelf -lz
 
 BPF_SRCS := xdp/fw_xdp.bpf.c tc/fw_tc.bpf.c xdp/fw_lease.bpf.c

@@ -23,6 +23,7 @@
 #include <linux/rtnetlink.h>
 #include <linux/pkt_sched.h>
 #include "fwctl.h"
+#include "metrics_http.h"
 
 #define WATCH_MAX_NETNS 64
 /* Interfaces per namespace whose failures are remembered for backoff. */
@@ -252,44 +253,58 @@ static int snap_here(void *arg)
 	return fw_stats_take(NULL, arg);
 }
 
-/* Writes every watched namespace's counters to path as one exposition,
- * atomically: readers (node_exporter's textfile collector) see the old file
- * or the new one. The temporary file is made by mkstemp (O_CREAT|O_EXCL) in
- * the target's directory, so nothing planted there (a symlink in a
- * world-writable directory) is followed or reused; it is synced before the
- * rename. */
-static int write_metrics(struct watched *w, int nw, const char *path)
+/* Every watched namespace's counters as one exposition: what the metrics
+ * file holds and what GET /metrics answers. */
+struct exposed {
+	struct watched *w;
+	int nw;
+};
+
+static int expose(FILE *f, void *arg)
 {
 	struct fw_stats_snap *snaps[WATCH_MAX_NETNS] = {};
+	struct exposed *e = arg;
+	int err = 0;
+
+	for (int i = 0; i < e->nw && !err; i++)
+		err = fw_netns_run(e->w[i].nsfd, snap_here, &snaps[i]);
+	if (!err)
+		err = fw_stats_prometheus_write(f, snaps, e->nw);
+	for (int i = 0; i < e->nw; i++)
+		fw_stats_free(snaps[i]);
+	return err;
+}
+
+/* Writes the exposition to path atomically: readers (node_exporter's
+ * textfile collector) see the old file or the new one. The temporary file is
+ * made by mkstemp (O_CREAT|O_EXCL) in the target's directory, so nothing
+ * planted there (a symlink in a world-writable directory) is followed or
+ * reused; it is synced before the rename. */
+static int write_metrics(struct exposed *e, const char *path)
+{
 	char tmp[PATH_MAX];
 	const char *slash = strrchr(path, '/');
 	FILE *f = NULL;
 	int err = 0, fd;
 
-	for (int i = 0; i < nw && !err; i++)
-		err = fw_netns_run(w[i].nsfd, snap_here, &snaps[i]);
-	if (err)
-		goto out;
 	/* ".fwctl.prom.XXXXXX": node_exporter reads *.prom only. */
 	snprintf(tmp, sizeof(tmp), "%.*s.%s.XXXXXX", slash ? (int)(slash - path + 1) : 0, path,
 		 slash ? slash + 1 : path);
 	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		err = fw_fail(-errno, "cannot write metrics next to '%s': %s", path,
-			      strerror(errno));
-		goto out;
-	}
+	if (fd < 0)
+		return fw_fail(-errno, "cannot write metrics next to '%s': %s", path,
+			       strerror(errno));
 	/* Readable by a scraper running as another user, as before. */
 	if (fchmod(fd, 0644) || !(f = fdopen(fd, "w"))) {
 		err = fw_fail(-errno, "cannot write '%s': %s", tmp, strerror(errno));
 		close(fd);
 		unlink(tmp);
-		goto out;
+		return err;
 	}
-	err = fw_stats_prometheus_write(f, snaps, nw);
+	err = expose(f, e);
 	if ((fflush(f) || fsync(fileno(f))) && !err)
 		err = fw_fail(-errno, "cannot write '%s': %s", tmp, strerror(errno));
-	else if (err)
+	else if (err && !fw_err()[0])
 		err = fw_fail(err, "cannot write '%s': %s", tmp, strerror(-err));
 	if (fclose(f) && !err)
 		err = fw_fail(-errno, "cannot write '%s': %s", tmp, strerror(errno));
@@ -297,9 +312,6 @@ static int write_metrics(struct watched *w, int nw, const char *path)
 		err = fw_fail(-errno, "cannot rename to '%s': %s", path, strerror(errno));
 	if (err)
 		unlink(tmp);
-out:
-	for (int i = 0; i < nw; i++)
-		fw_stats_free(snaps[i]);
 	return err;
 }
 
@@ -330,23 +342,27 @@ static bool drain(struct watched *w)
 
 int cmd_watch(int argc, char **argv)
 {
-	static const struct option longopts[] = { { "netns", required_argument, NULL, 'n' },
-						  { "metrics-file", required_argument, NULL, 'm' },
-						  { "metrics-interval", required_argument, NULL,
-						    'i' },
-						  { "help", no_argument, NULL, 'h' },
-						  {} };
+	static const struct option longopts[] = {
+		{ "netns", required_argument, NULL, 'n' },
+		{ "metrics-file", required_argument, NULL, 'm' },
+		{ "metrics-interval", required_argument, NULL, 'i' },
+		{ "metrics-listen", required_argument, NULL, 'l' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
 	struct watched w[WATCH_MAX_NETNS] = {};
-	const char *metrics = NULL;
+	const char *metrics = NULL, *listen_on = NULL;
+	struct fw_http *http = NULL;
+	struct exposed exposed;
 	long interval = 15;
 	char *end;
-	struct pollfd pfd[WATCH_MAX_NETNS + 1];
+	struct pollfd pfd[WATCH_MAX_NETNS + 2];
 	int nw = 0, c, err = 0, sfd;
 	sigset_t sigs;
 
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":n:m:i:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":n:m:i:l:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
 			if (!optarg[0] || strlen(optarg) >= PATH_MAX - 32)
@@ -361,6 +377,18 @@ int cmd_watch(int argc, char **argv)
 					"to 86400",
 					optarg);
 			break;
+		case 'l': {
+			struct sockaddr_storage ss;
+			socklen_t len;
+			bool loopback;
+
+			/* Checked now: a usage error changes nothing. */
+			err = fw_http_addr_parse(optarg, &ss, &len, &loopback);
+			if (err)
+				return err;
+			listen_on = optarg;
+			break;
+		}
 		case 'n':
 			if (nw == WATCH_MAX_NETNS)
 				return fw_usage("watch: at most %d namespaces", WATCH_MAX_NETNS);
@@ -426,6 +454,16 @@ int cmd_watch(int argc, char **argv)
 	for (int i = 0; i < nw; i++)
 		pfd[i] = (struct pollfd){ .fd = nl_socket_get_fd(w[i].sk), .events = POLLIN };
 	pfd[nw] = (struct pollfd){ .fd = sfd, .events = POLLIN };
+	exposed = (struct exposed){ .w = w, .nw = nw };
+	/* Listening starts once every namespace is synced, so the first
+	 * scrape sees the rules applied. */
+	if (listen_on) {
+		err = fw_http_start(listen_on, expose, &exposed, &http);
+		if (err)
+			goto out;
+		fw_note("watch: serving /metrics on %s", listen_on);
+		pfd[nw + 1] = (struct pollfd){ .fd = fw_http_fd(http), .events = POLLIN };
+	}
 
 	for (double next = 0;;) {
 		double wake = 0, now = now_s();
@@ -433,7 +471,7 @@ int cmd_watch(int argc, char **argv)
 
 		if (metrics) {
 			if (now >= next) {
-				err = write_metrics(w, nw, metrics);
+				err = write_metrics(&exposed, metrics);
 				if (err) {
 					fprintf(stderr, "fwctl: %s\n", fw_err());
 					fw_err_clear();
@@ -450,13 +488,22 @@ int cmd_watch(int argc, char **argv)
 		}
 		if (wake)
 			timeout = wake > now ? (wake - now) * 1000 + 1 : 0;
-		if (poll(pfd, nw + 1, timeout) < 0) {
+		if (http) {
+			int t = fw_http_timeout_ms(http);
+
+			if (t >= 0 && (timeout < 0 || t < timeout))
+				timeout = t;
+		}
+		if (poll(pfd, nw + 1 + !!http, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
-			return fw_fail(-errno, "poll: %s", strerror(errno));
+			err = fw_fail(-errno, "poll: %s", strerror(errno));
+			goto out;
 		}
 		if (pfd[nw].revents)
 			break; /* SIGINT/SIGTERM: rules stay enforced */
+		if (http)
+			fw_http_serve(http); /* also ends idle connections */
 		now = now_s();
 		for (int i = 0; i < nw; i++) {
 			double due = next_retry(&w[i]);
@@ -473,10 +520,13 @@ int cmd_watch(int argc, char **argv)
 			}
 		}
 	}
+	err = 0;
+out:
+	fw_http_stop(http);
 	for (int i = 0; i < nw; i++) {
 		nl_socket_free(w[i].sk);
 		close(w[i].nsfd);
 	}
 	close(sfd);
-	return 0;
+	return err;
 }

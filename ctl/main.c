@@ -37,7 +37,8 @@ static const struct command commands[] = {
 	{ "restore", cmd_restore, "[--check] FILE",
 	  "replace the whole ruleset atomically (--check: only validate)" },
 	{ "watch", cmd_watch,
-	  "[--netns NETNS]... [--metrics-file FILE [--metrics-interval SECONDS]]",
+	  "[--netns NETNS]... [--metrics-file FILE [--metrics-interval SECONDS]]\n"
+	  "              [--metrics-listen ADDRESS:PORT]",
 	  "stay in the foreground and keep rules applied as links come and go" },
 	{ "monitor", cmd_monitor, "[TARGET] [--interval SECONDS] [--count N] [--human]",
 	  "show drops as they happen, at most one line per interface, direction and protocol per "

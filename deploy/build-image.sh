@@ -59,11 +59,14 @@ ln -s usr/lib64 "$rootfs/lib64"
 mkdir -p "$rootfs/var" && ln -s ../run "$rootfs/var/run"
 chmod 1777 "$rootfs/tmp"
 
-# Every library fwctl loads, at the path the loader looks for it; and
-# libcurl with its own, which fwctl opens (dlopen) for container: targets.
+# Every library fwctl loads, at the path the loader looks for it; and those
+# it opens (dlopen) with their own: libcurl for container: targets,
+# libmicrohttpd for watch --metrics-listen.
 curl_lib=$(ldconfig -p | awk '$1 == "libcurl.so.4" { print $NF; exit }')
 [ -n "$curl_lib" ] || die "libcurl.so.4 not found (apt-get install libcurl4)"
-libs=$( (echo "$curl_lib"; ldd "$fwctl" "$curl_lib") |
+mhd_lib=$(ldconfig -p | awk '$1 == "libmicrohttpd.so.12" { print $NF; exit }')
+[ -n "$mhd_lib" ] || die "libmicrohttpd.so.12 not found (apt-get install libmicrohttpd12)"
+libs=$( (echo "$curl_lib"; echo "$mhd_lib"; ldd "$fwctl" "$curl_lib" "$mhd_lib") |
 	awk '/=> \// { print $3 } /^\t\// { print $1 } /^\// && !/:$/ { print $1 }' | sort -u)
 [ -n "$libs" ] || die "ldd found no libraries for $fwctl"
 for lib in $libs; do

@@ -7,7 +7,8 @@
 #      nothing, and at start it ends the container so the error shows;
 #   2. swap in this image's BPF programs where older ones run (attach
 #      --upgrade), so a new image really deploys new code;
-#   3. run `fwctl watch` (and its metrics file, if asked for) until stopped;
+#   3. run `fwctl watch` (with its metrics file and /metrics, if asked for)
+#      until stopped;
 #   4. meanwhile, every FWCTL_RELOAD_SECONDS, compare the file's checksum and
 #      restore it when it changed. Kubelet updates a ConfigMap volume by
 #      swapping a symlink, which inotify on the file does not see; a checksum
@@ -16,7 +17,8 @@
 #
 # Environment: FWCTL_RULES (default /etc/fwctl/rules.conf), FWCTL_RELOAD_SECONDS
 # (default 10), FWCTL_METRICS_FILE (none), FWCTL_METRICS_INTERVAL (default 15),
-# FWCTL (default fwctl).
+# FWCTL_METRICS_LISTEN (ADDRESS:PORT to serve /metrics on; none), FWCTL
+# (default fwctl).
 set -u
 
 FWCTL=${FWCTL:-fwctl}
@@ -24,6 +26,7 @@ RULES=${FWCTL_RULES:-/etc/fwctl/rules.conf}
 RELOAD=${FWCTL_RELOAD_SECONDS:-10}
 METRICS=${FWCTL_METRICS_FILE:-}
 METRICS_INTERVAL=${FWCTL_METRICS_INTERVAL:-15}
+LISTEN=${FWCTL_METRICS_LISTEN:-}
 
 log() {
 	echo "fwctl-node: $*" >&2
@@ -70,11 +73,10 @@ reload() {
 	done
 }
 
-if [ -n "$METRICS" ]; then
-	$FWCTL watch --metrics-file "$METRICS" --metrics-interval "$METRICS_INTERVAL" &
-else
-	$FWCTL watch &
-fi
+set --
+[ -n "$METRICS" ] && set -- "$@" --metrics-file "$METRICS" --metrics-interval "$METRICS_INTERVAL"
+[ -n "$LISTEN" ] && set -- "$@" --metrics-listen "$LISTEN"
+$FWCTL watch "$@" &
 watch_pid=$!
 reload "$last" &
 reload_pid=$!

@@ -162,9 +162,17 @@ wait_blocked() {
 check node_starts "$DOCKER" run -d --name "$NODE" --network host --pid host --read-only \
 	"${CAPS[@]}" -v /sys/fs/bpf:/sys/fs/bpf -v /run/netns:/run/netns:ro \
 	-v "$D/docker.sock:/var/run/docker.sock:ro" -v "$CM:/etc/fwctl:ro" \
-	-e FWCTL_RELOAD_SECONDS=1 "$IMAGE"
+	-e FWCTL_RELOAD_SECONDS=1 -e FWCTL_METRICS_LISTEN=127.0.0.1:19471 "$IMAGE"
 wait_blocked node_restores_at_start out icmp
 assert node_blocks_ping "ping to the container still answered" ping_none "$NS" "$IP"
+# /metrics from the image: libmicrohttpd, opened at run time, is in it.
+served=$(in_ns "$NS" curl -sS -m 3 http://127.0.0.1:19471/metrics 2>&1)
+if grep -q '^# TYPE fwctl_packets_total counter' <<<"$served"; then
+	t_ok node_serves_metrics
+else
+	t_fail node_serves_metrics "no exposition on 127.0.0.1:19471/metrics" "$served" \
+		"$("$DOCKER" logs "$NODE" 2>&1 | tail -5)"
+fi
 
 configmap "block icmp,udp container:$WEB"
 wait_blocked node_reapplies_on_change out icmp,udp

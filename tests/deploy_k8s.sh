@@ -157,6 +157,29 @@ for name, ds in sorted(daemonsets.items()):
     metrics = env.get("FWCTL_METRICS_FILE")
     check(p + "metrics_dir_mounted", not metrics or os.path.dirname(metrics) in mounts,
           "FWCTL_METRICS_FILE %s is not on a mounted volume" % metrics)
+    # /metrics: the port fwctl listens on is the pod's and the annotation's,
+    # and $(HOST_IP) is defined before the variable that uses it.
+    listen = env.get("FWCTL_METRICS_LISTEN")
+    ann = ds["spec"]["template"]["metadata"].get("annotations") or {}
+    ports = {str(q.get("containerPort")) for q in c.get("ports", [])}
+    names = [e["name"] for e in c.get("env", [])]
+    why = ""
+    if listen:
+        port = listen.rsplit(":", 1)[-1]
+        host_ip = [e for e in c.get("env", []) if e["name"] == "HOST_IP"]
+        if not port.isdigit():
+            why = "FWCTL_METRICS_LISTEN %s has no port" % listen
+        elif port not in ports:
+            why = "FWCTL_METRICS_LISTEN port %s is not a containerPort %s" % (port, sorted(ports))
+        elif ann.get("prometheus.io/scrape") == "true" and ann.get("prometheus.io/port") != port:
+            why = "annotation prometheus.io/port %s, fwctl listens on %s" % (
+                ann.get("prometheus.io/port"), port)
+        elif "$(HOST_IP)" in listen and not (
+                host_ip and ((host_ip[0].get("valueFrom") or {}).get("fieldRef") or {}).get(
+                    "fieldPath") == "status.hostIP"
+                and names.index("HOST_IP") < names.index("FWCTL_METRICS_LISTEN")):
+            why = "$(HOST_IP) needs HOST_IP from status.hostIP defined before it"
+    check(p + "metrics_listen", not why, why)
     unused = sorted(set(vols) - {m["name"] for m in mounts.values()})
     dangling = sorted({m["name"] for m in mounts.values()} - set(vols))
     check(p + "volumes_used", not unused and not dangling,

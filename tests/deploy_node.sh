@@ -6,7 +6,7 @@
 # runs where no Docker engine does; deploy_image.sh runs it in the image):
 # restore at start, re-apply when a ConfigMap-style symlink swap changes the
 # file, keep the rules in force when the new file is bad, write the metrics
-# file, follow a port that joins the bridge later (fwctl watch), stop on
+# file and serve /metrics, follow a port that joins the bridge later (fwctl watch), stop on
 # SIGTERM with status 0 and the rules still enforced; refuse to start on a bad
 # file, changing nothing.
 #
@@ -17,7 +17,7 @@ source "$(dirname "$0")/lib.sh"
 
 require_root
 require_fwctl
-require_cmd busybox nsenter jq
+require_cmd busybox nsenter jq curl
 
 topo_up node 1
 CM=$T_TMP/configmap
@@ -41,7 +41,7 @@ configmap() {
 # the PID of "${NODE_CMD[@]}" & is the script's own.
 NODE_CMD=(nsenter --net="/run/netns/$H" env FWCTL="$FWCTL" FWCTL_RULES="$CM/rules.conf"
 	FWCTL_RELOAD_SECONDS=1 FWCTL_METRICS_FILE="$METRICS" FWCTL_METRICS_INTERVAL=1
-	busybox sh deploy/fwctl-node.sh)
+	FWCTL_METRICS_LISTEN=127.0.0.1:19470 busybox sh deploy/fwctl-node.sh)
 
 blocked() {
 	blocked_numbers "$("$FWCTL" -n "$H" -j status 2>/dev/null)" "$1" "$2"
@@ -98,6 +98,18 @@ if grep -qE '^fwctl_packets_total\{netns="[^"]+",ifname="docker0",.*verdict="dro
 	t_ok metrics_file
 else
 	t_fail metrics_file "no Prometheus text in $METRICS" "$(head -5 "$METRICS" 2>&1)"
+fi
+
+served=
+for _ in $(seq 1 20); do
+	served=$(in_ns "$H" curl -sS -m 2 http://127.0.0.1:19470/metrics 2>/dev/null) && break
+	sleep 0.5
+done
+if grep -qE '^fwctl_packets_total\{netns="[^"]+",ifname="docker0",.*verdict="dropped"\} [0-9]+$' \
+	<<<"$served"; then
+	t_ok metrics_served
+else
+	t_fail metrics_served "no Prometheus text on 127.0.0.1:19470/metrics" "$(tail -5 "$T_TMP/node.log")"
 fi
 
 kill -TERM "$NODE"

@@ -13,7 +13,7 @@ set -euo pipefail
 BUILD=(
 	gcc make pkg-config clang llvm bpftool libc6-dev
 	libbpf-dev libxdp-dev libnl-3-dev libnl-route-3-dev libelf-dev zlib1g-dev
-	libjansson-dev libcurl4-openssl-dev
+	libjansson-dev libcurl4-openssl-dev libmicrohttpd-dev
 )
 # The demo: namespaces, a bridge, busybox's httpd and ping, curl.
 DEMO=(iproute2 util-linux procps busybox-static curl)

@@ -9,7 +9,7 @@
 
 _fwctl_commands='attach detach block unblock stats status save restore watch monitor doctor help'
 # Options that take a value, so the next word is not a positional argument.
-_fwctl_valued='-n --netns --dir --mode --hook --watch --count --interval --metrics-file --metrics-interval'
+_fwctl_valued='-n --netns --dir --mode --hook --watch --count --interval --metrics-file --metrics-interval --metrics-listen'
 
 # Network namespace names, as `ip netns` sees them.
 _fwctl_netns_names() {
@@ -196,7 +196,7 @@ _fwctl() {
 		_fwctl_files "$cur"
 		return 0
 		;;
-	--watch | --count | --interval | --metrics-interval) return 0 ;;
+	--watch | --count | --interval | --metrics-interval | --metrics-listen) return 0 ;;
 	esac
 
 	local opts=''
@@ -207,7 +207,7 @@ _fwctl() {
 	unblock) opts='--dir --dry-run' ;;
 	stats) opts='--watch --count --reset --prometheus --human --all' ;;
 	restore) opts='--check' ;;
-	watch) opts='--netns --metrics-file --metrics-interval' ;;
+	watch) opts='--netns --metrics-file --metrics-interval --metrics-listen' ;;
 	monitor) opts='--interval --count --human' ;;
 	esac
 	if [[ $cur == -* ]]; then
