@@ -16,6 +16,51 @@ static const char *covering_bridge(struct fw_state *st, const struct fw_link *l,
 	return br && fw_rule_find(st, br->name) ? br->name : NULL;
 }
 
+/*
+ * unblock on a port or a container whose bridge's rule blocks some of the
+ * protocols: those become exceptions (o->except), in the target's own
+ * directions. Returns whether there are any.
+ */
+static bool find_excepts(struct fw_state *st, struct fw_rule_opts *o, const struct fw_link *links,
+			 int n)
+{
+	int *idx = calloc(n + 1, sizeof(*idx)), cnt = 0;
+	bool container = false, any = false;
+
+	memset(o->except, 0, sizeof(o->except));
+	if (!idx)
+		return false;
+	if (fw_target_kind(o->target) != FW_TARGET_IFACE) {
+		cnt = fw_target_resolve(o->target, links, n, idx, n, &container);
+	} else {
+		const struct fw_link *l = fw_link_by_name(links, n, o->target);
+
+		if (l && l->master)
+			idx[cnt++] = l->ifindex;
+	}
+	fw_err_clear();
+	for (int i = 0; i < cnt; i++) {
+		const struct fw_link *l = fw_link_by_index(links, n, idx[i]);
+		const struct fw_link *br =
+			l && l->master ? fw_link_by_index(links, n, l->master) : NULL;
+		const struct fw_rule *r = br ? fw_rule_find(st, br->name) : NULL;
+
+		for (int d = 0; r && d < FW_DIRS; d++) {
+			int td = container ? !d : d; /* the target's own terms */
+
+			if (!o->dirs[td])
+				continue;
+			for (int b = 0; b < 4; b++) {
+				o->except[td].blocked[b] |=
+					o->set.blocked[b] & r->blocked[d].blocked[b];
+				any |= o->except[td].blocked[b];
+			}
+		}
+	}
+	free(idx);
+	return any;
+}
+
 /* A container target with no port here yet is kept, and says so: a rule
  * that silently covers nothing would surprise. */
 static void warn_if_uncovered(const char *target, const struct fw_link *links, int n)
@@ -169,10 +214,18 @@ static int do_change(struct fw_rule_opts *o)
 		fw_rule_change(r, o);
 	} else {
 		const struct fw_link *l = fw_link_by_name(links, nlinks, o->target);
+		bool excepts = o->what == FW_UNBLOCK && find_excepts(st, o, links, nlinks);
 
 		r = fw_rule_find(st, o->target);
+		if (!r && excepts) {
+			r = fw_rule_add(st, o->target);
+			if (!r) {
+				err = -E2BIG;
+				goto out;
+			}
+		}
 		br = l ? covering_bridge(st, l, links, nlinks) : NULL;
-		if (br && (!r || o->what == FW_DETACH))
+		if (br && o->what == FW_DETACH)
 			fw_warn("%s is covered by the rule on bridge %s: change that rule to "
 				"change it",
 				o->target, br);
@@ -180,6 +233,11 @@ static int do_change(struct fw_rule_opts *o)
 			memset(r, 0, sizeof(*r));
 		else if (r)
 			fw_rule_change(r, o);
+		if (o->what == FW_UNBLOCK && !memcmp(old, st->rules, sizeof(st->rules)))
+			fw_warn(excepts ? "%s already passes %s over its bridge's rule; nothing "
+					  "changed"
+					: "no rule blocks %s on %s; nothing changed",
+				excepts ? o->target : o->protos, excepts ? o->protos : o->target);
 	}
 
 	if (o->dry_run) {

@@ -91,8 +91,10 @@ static json_t *rules_json(struct fw_state *st)
 		if (!r->target[0])
 			continue;
 		json_t *rule = json_pack(
-			"{s:o, s:o, s:o, s:s, s:s}", "target", fw_name_json(r->target), "in",
-			fw_policy_json(&r->blocked[0]), "out", fw_policy_json(&r->blocked[1]),
+			"{s:o, s:o, s:o, s:{s:o, s:o}, s:s, s:s}", "target",
+			fw_name_json(r->target), "in", fw_policy_json(&r->blocked[0]), "out",
+			fw_policy_json(&r->blocked[1]), "except", "in",
+			fw_policy_json(&r->excepted[0]), "out", fw_policy_json(&r->excepted[1]),
 			"mode", mode[r->mode], "hook", r->hook ? "tc" : "xdp");
 
 		if (rule)

@@ -210,7 +210,10 @@ int fw_programs_ready(struct fw_state *st);
 /* rules.c: rules as stated, and what each interface must enforce. */
 struct fw_want {
 	const struct fw_link *link;
-	struct fw_policy pol[FW_DIRS];
+	struct fw_policy pol[FW_DIRS]; /* what it enforces, all rules weighed */
+	/* Its own rules' blocks and exceptions, and its bridge's blocks: a
+	 * port's own rule wins over its bridge's (fw_wants). */
+	struct fw_policy own[FW_DIRS], excepted[FW_DIRS], inherited[FW_DIRS];
 	struct fw_attach_req req;
 	bool direct; /* named by a rule itself, not only through its bridge */
 };
@@ -328,6 +331,9 @@ struct fw_rule_opts {
 	bool strict;  /* no anti-lockout exemptions */
 	bool upgrade; /* attach --upgrade: swap in this build's programs */
 	bool dry_run; /* block, unblock: show the change, make none */
+	/* unblock: what becomes an exception to the bridge's rule (what it
+	 * blocks of set, in the target's directions); fw_rule_except(). */
+	struct fw_policy except[FW_DIRS];
 };
 /* A ruleset line holds at most this many characters (bytes) before its
  * newline, and this many words. */

@@ -43,19 +43,67 @@ static struct fw_want *want_get(struct fw_want *w, int *n, const struct fw_link 
 	return &w[(*n)++];
 }
 
+static void policy_or(struct fw_policy *to, const struct fw_policy *p)
+{
+	for (int i = 0; i < 4; i++)
+		to->blocked[i] |= p->blocked[i];
+	to->flags |= p->flags;
+}
+
 static void want_merge(struct fw_want *w, const struct fw_rule *r, bool direct)
 {
 	for (int d = 0; d < FW_DIRS; d++) {
-		for (int i = 0; i < 4; i++)
-			w->pol[d].blocked[i] |= r->blocked[d].blocked[i];
-		w->pol[d].flags |= r->blocked[d].flags;
+		policy_or(direct ? &w->own[d] : &w->inherited[d], &r->blocked[d]);
+		if (direct)
+			policy_or(&w->excepted[d], &r->excepted[d]);
 	}
-	/* An interface's own rule decides its mode and hook over its bridge's. */
+	/* An interface's own rule decides its mode and hook over its
+	 * bridge's; one that only holds exceptions leaves them. */
+	if (direct && !(r->flags & FW_RULE_OWN_HOOK))
+		return;
 	if (direct || !w->direct) {
 		w->req.mode = r->mode;
 		w->req.hook = r->hook;
 	}
 	w->direct |= direct;
+}
+
+/*
+ * The most specific target wins: a port enforces its own rules' blocks and
+ * its bridge's, less what its own rules except. The bridge device's own
+ * hooks see the host's traffic with every port (host -> port on its egress,
+ * port -> host on its ingress) before or after the port's hook does; they
+ * leave a protocol any port excepts to the ports' hooks, each of which
+ * still blocks it unless excepted: so an excepted port talks to the host,
+ * and to no port that blocks.
+ */
+static void wants_settle(struct fw_want *w, int n)
+{
+	for (int i = 0; i < n; i++)
+		for (int d = 0; d < FW_DIRS; d++) {
+			w[i].pol[d] = w[i].own[d];
+			for (int b = 0; b < 4; b++)
+				w[i].pol[d].blocked[b] |=
+					w[i].inherited[d].blocked[b] & ~w[i].excepted[d].blocked[b];
+			if (!fw_policy_empty(&w[i].inherited[d]))
+				w[i].pol[d].flags |= w[i].inherited[d].flags;
+			if (fw_policy_empty(&w[i].pol[d]))
+				w[i].pol[d].flags = 0;
+		}
+	for (int i = 0; i < n; i++) {
+		if (!w[i].link->master)
+			continue;
+		for (int j = 0; j < n; j++) {
+			if (w[j].link->ifindex != w[i].link->master)
+				continue;
+			for (int d = 0; d < FW_DIRS; d++) {
+				for (int b = 0; b < 4; b++)
+					w[j].pol[d].blocked[b] &= ~w[i].excepted[d].blocked[b];
+				if (fw_policy_empty(&w[j].pol[d]))
+					w[j].pol[d].flags = 0;
+			}
+		}
+	}
 }
 
 /*
@@ -117,6 +165,8 @@ static bool want_rule(struct fw_want *w, int *nw, const struct fw_rule *r,
 	if (container) {
 		flipped.blocked[FW_DIR_IN] = r->blocked[FW_DIR_OUT];
 		flipped.blocked[FW_DIR_OUT] = r->blocked[FW_DIR_IN];
+		flipped.excepted[FW_DIR_IN] = r->excepted[FW_DIR_OUT];
+		flipped.excepted[FW_DIR_OUT] = r->excepted[FW_DIR_IN];
 	}
 	for (int i = 0; i < cnt; i++) {
 		const struct fw_link *l = fw_link_by_index(links, n, idx[i]);
@@ -140,6 +190,7 @@ int fw_wants(struct fw_state *st, const struct fw_link *links, int n, struct fw_
 	for (int i = 0; i < FW_MAX_RULES; i++)
 		if (st->rules[i].target[0] && !want_rule(w, &nw, &st->rules[i], links, n))
 			*held = true;
+	wants_settle(w, nw);
 	*out = w;
 	return nw;
 }

@@ -147,22 +147,29 @@ int fw_rule_parse(int argc, char **argv, struct fw_rule_opts *o)
 	return 0;
 }
 
+/* Blocking a protocol ends its exception; unblocking it ends its block and
+ * makes the exception o->except names. */
 void fw_rule_change(struct fw_rule *r, const struct fw_rule_opts *o)
 {
 	for (int d = 0; d < FW_DIRS; d++) {
 		if (!o->dirs[d])
 			continue;
 		for (int i = 0; i < 4; i++) {
-			if (o->what == FW_BLOCK)
+			if (o->what == FW_BLOCK) {
 				r->blocked[d].blocked[i] |= o->set.blocked[i];
-			else
+				r->excepted[d].blocked[i] &= ~o->set.blocked[i];
+			} else {
 				r->blocked[d].blocked[i] &= ~o->set.blocked[i];
+				r->excepted[d].blocked[i] |= o->except[d].blocked[i];
+			}
 		}
 		if (o->strict)
 			r->blocked[d].flags |= FW_POLICY_STRICT;
 		if (fw_policy_empty(&r->blocked[d]))
 			r->blocked[d].flags = 0;
 	}
+	if (o->what == FW_ATTACH || o->what == FW_BLOCK)
+		r->flags |= FW_RULE_OWN_HOOK;
 	if (o->mode >= 0)
 		r->mode = o->mode;
 	if (o->hook >= 0)
@@ -354,8 +361,9 @@ static int rule_line(char *buf, size_t len, const char *verb, const char *protos
 	return n < (int)len ? 0 : -ENOSPC;
 }
 
-/* "block" lines for the protocols of p, as few as the line limit allows. */
-static int block_lines(char lines[FW_RULE_MAX_LINES][FW_RULE_LINE_LEN], int *n,
+/* verb ("block", "unblock") lines for the protocols of p, as few as the
+ * line limit allows. */
+static int proto_lines(char lines[FW_RULE_MAX_LINES][FW_RULE_LINE_LEN], int *n, const char *verb,
 		       const struct fw_policy *p, const char *target, const char *opts)
 {
 	char t[FW_NAME_TEXT_LEN + 2], protos[FW_RULE_LINE_LEN];
@@ -364,8 +372,8 @@ static int block_lines(char lines[FW_RULE_MAX_LINES][FW_RULE_LINE_LEN], int *n,
 
 	if (fw_ruleset_quote(target, t, sizeof(t)))
 		return -ENOSPC;
-	/* "block " PROTOS OPTS " -- " TARGET, at most. */
-	fixed = strlen("block  -- ") + strlen(t) + strlen(opts);
+	/* VERB " " PROTOS OPTS " -- " TARGET, at most. */
+	fixed = strlen(verb) + strlen("  -- ") + strlen(t) + strlen(opts);
 	if (fixed >= FW_RULESET_MAX_LINE)
 		return -ENOSPC;
 	while (next < 256) {
@@ -376,7 +384,7 @@ static int block_lines(char lines[FW_RULE_MAX_LINES][FW_RULE_LINE_LEN], int *n,
 			break;
 		if (*n == FW_RULE_MAX_LINES)
 			return -ENOSPC;
-		err = rule_line(lines[(*n)++], FW_RULE_LINE_LEN, "block", protos, target, opts);
+		err = rule_line(lines[(*n)++], FW_RULE_LINE_LEN, verb, protos, target, opts);
 		if (err)
 			return err;
 	}
@@ -393,25 +401,41 @@ int fw_rule_lines(const struct fw_rule *r, char lines[FW_RULE_MAX_LINES][FW_RULE
 	const char *strict_out = r->blocked[FW_DIR_OUT].flags & FW_POLICY_STRICT ? " --strict" : "";
 	bool has_in = !fw_policy_empty(&r->blocked[FW_DIR_IN]);
 	bool has_out = !fw_policy_empty(&r->blocked[FW_DIR_OUT]);
+	bool ex_in = !fw_policy_empty(&r->excepted[FW_DIR_IN]);
+	bool ex_out = !fw_policy_empty(&r->excepted[FW_DIR_OUT]);
 	char opts[128];
 	int n = 0, err = 0;
 
-	if (!has_in && !has_out) {
+	if (!has_in && !has_out && ((r->flags & FW_RULE_OWN_HOOK) || (!ex_in && !ex_out))) {
 		snprintf(opts, sizeof(opts), "%s%s", mode, hook);
 		err = rule_line(lines[n++], FW_RULE_LINE_LEN, "attach", "", r->target, opts);
 	} else if (!memcmp(&r->blocked[FW_DIR_IN], &r->blocked[FW_DIR_OUT],
 			   sizeof(r->blocked[0]))) {
 		snprintf(opts, sizeof(opts), "%s%s%s", mode, hook, strict_in);
-		err = block_lines(lines, &n, &r->blocked[FW_DIR_IN], r->target, opts);
-	} else {
+		err = proto_lines(lines, &n, "block", &r->blocked[FW_DIR_IN], r->target, opts);
+	} else if (has_in || has_out) {
 		if (has_in) {
 			snprintf(opts, sizeof(opts), " --dir in%s%s%s", mode, hook, strict_in);
-			err = block_lines(lines, &n, &r->blocked[FW_DIR_IN], r->target, opts);
+			err = proto_lines(lines, &n, "block", &r->blocked[FW_DIR_IN], r->target,
+					  opts);
 		}
 		if (has_out && !err) {
 			snprintf(opts, sizeof(opts), " --dir out%s%s%s", mode, hook, strict_out);
-			err = block_lines(lines, &n, &r->blocked[FW_DIR_OUT], r->target, opts);
+			err = proto_lines(lines, &n, "block", &r->blocked[FW_DIR_OUT], r->target,
+					  opts);
 		}
+	}
+	/* Exceptions, as stated: "unblock PROTOS TARGET [--dir D]". */
+	if (!err && ex_in && ex_out &&
+	    !memcmp(&r->excepted[FW_DIR_IN], &r->excepted[FW_DIR_OUT], sizeof(r->excepted[0]))) {
+		err = proto_lines(lines, &n, "unblock", &r->excepted[FW_DIR_IN], r->target, "");
+	} else {
+		if (!err && ex_in)
+			err = proto_lines(lines, &n, "unblock", &r->excepted[FW_DIR_IN], r->target,
+					  " --dir in");
+		if (!err && ex_out)
+			err = proto_lines(lines, &n, "unblock", &r->excepted[FW_DIR_OUT], r->target,
+					  " --dir out");
 	}
 	return err ? err : n;
 }
@@ -456,13 +480,21 @@ int fw_ruleset_line(const char *line, size_t len, struct fw_rule *rules, int *nr
 		o.what = FW_ATTACH;
 	} else if (!strcmp(argv[0], "block")) {
 		o.what = FW_BLOCK;
+	} else if (!strcmp(argv[0], "unblock")) {
+		o.what = FW_UNBLOCK; /* an exception to the target's bridge's rule */
 	} else {
-		err = fw_usage("'%s': a ruleset holds only attach and block lines", argv[0]);
+		err = fw_usage("'%s': a ruleset holds only attach, block and unblock lines",
+			       argv[0]);
 		goto out;
 	}
 	err = fw_rule_parse(argc, argv, &o);
 	if (!err && o.upgrade)
 		err = fw_usage("'--upgrade' does not belong in a ruleset");
+	if (!err && o.what == FW_UNBLOCK && !strcmp(o.protos, "all"))
+		err = fw_usage("'unblock all' does not belong in a ruleset: name the protocols");
+	for (int d = 0; !err && o.what == FW_UNBLOCK && d < FW_DIRS; d++)
+		if (o.dirs[d])
+			o.except[d] = o.set;
 	if (!err)
 		err = check_target(o.target);
 	if (err)

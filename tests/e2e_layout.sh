@@ -49,26 +49,29 @@ with_byte() {
 	echo "${b[*]}"
 }
 
+# The layout this fwctl writes, as --version says it, and the one before.
+ABI=$("$FWCTL" --version | sed -n 's/.*(ABI \([0-9]*\)).*/\1/p')
+OLD=$((ABI - 1))
 orig=$(meta_bytes)
 assert meta_readable "cannot read $META" test "$(wc -w <<<"$orig")" -eq 24
-assert meta_version_3 "fw_meta does not start with layout version 3: $orig" \
-	test "${orig:0:11}" = "03 00 00 00"
+assert meta_version "fw_meta does not start with layout version $ABI: $orig" \
+	test "${orig:0:11}" = "$(printf '%02x' "$ABI") 00 00 00"
 
 # --- another layout version -------------------------------------------------------
 
-meta_put "$(with_byte "$orig" 0 02)"
+meta_put "$(with_byte "$orig" 0 "$(printf %02x "$OLD")")"
 rules_before=$(bpftool -j map lookup pinned "$DIR/fw_rules" key 0 0 0 0 | jq -c .value)
 run fw -n "$NS" status
 refused() {
-	[ "$RC" -eq 1 ] && grep -q "layout version 2, this fwctl knows 3" <<<"$ERR" &&
+	[ "$RC" -eq 1 ] && grep -q "layout version $OLD, this fwctl knows $ABI" <<<"$ERR" &&
 		[ "$(wc -l <<<"$ERR")" -eq 1 ]
 }
-assert old_layout_status_refused "status on a version-2 state: want exit 1 and one line naming both versions" refused
+assert old_layout_status_refused "status on an older layout: want exit 1 and one line naming both versions" refused
 run fw -n "$NS" block udp lay0
-assert old_layout_block_refused "block on a version-2 state: want exit 1 and one line naming both versions" refused
+assert old_layout_block_refused "block on an older layout: want exit 1 and one line naming both versions" refused
 unchanged() {
 	[ "$(bpftool -j map lookup pinned "$DIR/fw_rules" key 0 0 0 0 | jq -c .value)" == "$rules_before" ] &&
-		[ "$(meta_bytes)" == "$(with_byte "$orig" 0 02)" ]
+		[ "$(meta_bytes)" == "$(with_byte "$orig" 0 "$(printf %02x "$OLD")")" ]
 }
 assert old_layout_untouched "the refused block changed the rules or fw_meta" unchanged
 meta_put "$orig"

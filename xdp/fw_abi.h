@@ -9,7 +9,7 @@
 #include <linux/types.h>
 
 /* Bumped whenever a pinned map's layout changes; fwctl refuses older state. */
-#define FW_ABI_VERSION 3
+#define FW_ABI_VERSION 4
 
 /* Interfaces one network namespace can cover. Each one costs two
  * struct fw_counters (2 x 1992 bytes) per possible CPU and two struct
@@ -151,14 +151,23 @@ struct fw_iface {
 	char name[FW_IFNAME_LEN];
 };
 
-/* One target's rule, as the user stated it. */
+/* One target's rule, as the user stated it. excepted[] holds exceptions
+ * (`unblock` on a port or container its bridge's rule covers): protocols
+ * the bridge's rule blocks that this target passes; the most specific
+ * target wins. For a container target both are in the container's terms. */
 struct fw_rule {
 	char target[FW_TARGET_LEN]; /* "": entry free */
 	struct fw_policy blocked[FW_DIRS];
-	__u8 mode; /* enum fw_mode_pref */
-	__u8 hook; /* enum fw_hook */
-	__u8 pad[6];
+	struct fw_policy excepted[FW_DIRS];
+	__u8 mode;  /* enum fw_mode_pref */
+	__u8 hook;  /* enum fw_hook */
+	__u8 flags; /* FW_RULE_* */
+	__u8 pad[5];
 };
+
+/* The rule was made by attach or block, so its mode and hook are the
+ * target's own; a rule of exceptions only leaves them to the bridge's. */
+#define FW_RULE_OWN_HOOK (1U << 0)
 
 /* fw_rules[0]: every rule of the namespace in one value, so that replacing
  * the ruleset is one map update: a killed fwctl leaves the old or the new. */

@@ -31,6 +31,7 @@ static void rule(struct fw_state *st, const char *target, int dir, int proto, in
 	if (dir != FW_DIR_IN)
 		fw_policy_set(&r->blocked[FW_DIR_OUT], proto);
 	r->hook = hook;
+	r->flags = FW_RULE_OWN_HOOK;
 }
 
 static const struct fw_want *want_of(const struct fw_want *w, int n, const char *name)
@@ -74,6 +75,67 @@ static void test_wants(struct fw_state *st)
 	      "expected p2's own hook tc, got hook %d", p2 ? p2->req.hook : -1);
 	CHECK("wants/bridge_direct", br && br->direct && br->req.hook == FW_HOOK_XDP,
 	      "expected br0 direct with hook xdp, got %s", br ? "other" : "nothing");
+	free(w);
+}
+
+/* Exceptions: the most specific target wins. br0 blocks icmp both ways and
+ * udp in; p1 excepts icmp (only), p2 excepts icmp out and blocks gre in. */
+static void test_exceptions(struct fw_state *st)
+{
+	const struct fw_want *p1, *p2, *p3, *br;
+	struct fw_want *w = NULL;
+	struct fw_rule *r;
+	bool held;
+	int n;
+
+	memset(st->rules, 0, sizeof(st->rules));
+	rule(st, "br0", FW_DIRS, 1, FW_HOOK_TC);
+	fw_policy_set(&fw_rule_find(st, "br0")->blocked[FW_DIR_IN], 17);
+	r = fw_rule_add(st, "p1");
+	fw_policy_set(&r->excepted[FW_DIR_IN], 1);
+	fw_policy_set(&r->excepted[FW_DIR_OUT], 1);
+	rule(st, "p2", FW_DIR_IN, 47, FW_HOOK_XDP);
+	fw_policy_set(&fw_rule_find(st, "p2")->excepted[FW_DIR_OUT], 1);
+	n = fw_wants(st, links, NLINKS, &w, &held);
+	br = want_of(w, n, "br0");
+	p1 = want_of(w, n, "p1");
+	p2 = want_of(w, n, "p2");
+	p3 = want_of(w, n, "p3");
+	CHECK("except/port_passes",
+	      p1 && !fw_policy_test(&p1->pol[FW_DIR_IN], 1) &&
+		      !fw_policy_test(&p1->pol[FW_DIR_OUT], 1) &&
+		      fw_policy_test(&p1->pol[FW_DIR_IN], 17),
+	      "expected p1: no icmp either way, udp in still, got %s", p1 ? "other" : "nothing");
+	CHECK("except/others_still_block",
+	      p3 && fw_policy_test(&p3->pol[FW_DIR_IN], 1) &&
+		      fw_policy_test(&p3->pol[FW_DIR_OUT], 1),
+	      "expected p3 icmp both ways, got %s", p3 ? "other" : "nothing");
+	CHECK("except/one_direction",
+	      p2 && fw_policy_test(&p2->pol[FW_DIR_IN], 1) &&
+		      !fw_policy_test(&p2->pol[FW_DIR_OUT], 1) &&
+		      fw_policy_test(&p2->pol[FW_DIR_IN], 47),
+	      "expected p2: icmp and gre in, no icmp out, got %s", p2 ? "other" : "nothing");
+	/* The host's traffic with p1 passes br0's own hooks; its traffic with
+	 * p3 still meets p3's. udp, excepted nowhere, stays on br0. */
+	CHECK("except/bridge_device_leaves_it_to_ports",
+	      br && !fw_policy_test(&br->pol[FW_DIR_IN], 1) &&
+		      !fw_policy_test(&br->pol[FW_DIR_OUT], 1) &&
+		      fw_policy_test(&br->pol[FW_DIR_IN], 17),
+	      "expected br0: no icmp, udp in, got %s", br ? "other" : "nothing");
+	CHECK("except/hook_stays_the_bridges",
+	      p1 && p1->req.hook == FW_HOOK_TC && !p1->direct && p2 && p2->req.hook == FW_HOOK_XDP,
+	      "expected p1 on br0's tc hook, p2 on its own xdp, got %d %d", p1 ? p1->req.hook : -1,
+	      p2 ? p2->req.hook : -1);
+	free(w);
+
+	/* Without the bridge's rule an exception is nothing. */
+	memset(fw_rule_find(st, "br0"), 0, sizeof(struct fw_rule));
+	n = fw_wants(st, links, NLINKS, &w, &held);
+	p1 = want_of(w, n, "p1");
+	CHECK("except/alone_blocks_nothing",
+	      !p1 || (fw_policy_empty(&p1->pol[FW_DIR_IN]) &&
+		      fw_policy_empty(&p1->pol[FW_DIR_OUT])),
+	      "expected p1 to block nothing, got %s", "a policy");
 	free(w);
 }
 
@@ -192,6 +254,7 @@ int main(void)
 	if (!st)
 		return 1;
 	test_wants(st);
+	test_exceptions(st);
 	test_verify(st);
 	test_uncovered(st);
 	free(st);

@@ -253,9 +253,23 @@ static void test_names(void)
 static void test_roundtrip(void)
 {
 	static const char *targets[] = {
-		"v#1", "-v2",	  "v\xff",	   "netns:a b", "a\"b\\c", "v\xc3\xa9",
-		"x'y", "--force", "container:web", "tab\there", "-",
+		"v#1",
+		"-v2",
+		"v\xff",
+		"netns:a b",
+		"a\"b\\c",
+		"v\xc3\xa9",
+		"x'y",
+		"--force",
+		"container:web",
+		"tab\there",
+		"-",
+		/* exceptions: only, one direction, and beside blocks */
+		"container:mon",
+		"vexc",
+		"vmix",
 	};
+	const size_t nexc = 3;
 	struct fw_rule *rules = calloc(2 * FW_MAX_RULES, sizeof(*rules)),
 		       *back = rules + FW_MAX_RULES;
 	char *text = NULL, why[600];
@@ -263,8 +277,9 @@ static void test_roundtrip(void)
 	FILE *f;
 	int err;
 
-	for (size_t i = 0; i < ARRAY_SIZE(targets); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(targets) - nexc; i++) {
 		snprintf(rules[i].target, sizeof(rules[i].target), "%s", targets[i]);
+		rules[i].flags = FW_RULE_OWN_HOOK;
 		fw_policy_set(&rules[i].blocked[FW_DIR_IN], 1 + i);
 		if (i % 2)
 			fw_policy_set(&rules[i].blocked[FW_DIR_OUT], 17);
@@ -276,6 +291,16 @@ static void test_roundtrip(void)
 	fw_policy_set(&rules[2].blocked[FW_DIR_IN], 47);
 	rules[2].blocked[FW_DIR_IN].flags = FW_POLICY_STRICT;
 	memset(rules[3].blocked, 0, sizeof(rules[3].blocked)); /* attach only */
+	for (size_t i = ARRAY_SIZE(targets) - nexc; i < ARRAY_SIZE(targets); i++)
+		snprintf(rules[i].target, sizeof(rules[i].target), "%s", targets[i]);
+	fw_policy_set(&rules[11].excepted[FW_DIR_IN], 1);
+	fw_policy_set(&rules[11].excepted[FW_DIR_OUT], 1);
+	fw_policy_set(&rules[12].excepted[FW_DIR_IN], 58);
+	rules[13].flags = FW_RULE_OWN_HOOK;
+	rules[13].hook = FW_HOOK_TC;
+	fw_policy_set(&rules[13].blocked[FW_DIR_IN], 17);
+	fw_policy_set(&rules[13].blocked[FW_DIR_OUT], 17);
+	fw_policy_set(&rules[13].excepted[FW_DIR_OUT], 1);
 	f = open_memstream(&text, &len);
 	err = fw_ruleset_write(f, rules, "ns\xfe");
 	fclose(f);
@@ -314,6 +339,7 @@ static void test_long_set(void)
 	fw_policy_set(&r[0].blocked[FW_DIR_OUT], 6);
 	r[0].mode = FW_MODE_GENERIC;
 	r[0].hook = FW_HOOK_TC;
+	r[0].flags = FW_RULE_OWN_HOOK;
 	f = open_memstream(&text, &len);
 	err = fw_ruleset_write(f, r, "host");
 	fclose(f);
