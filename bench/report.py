@@ -225,14 +225,14 @@ def prog_cost_findings(pc):
         fw = cell.get((fr, hook, "fwctl"))
         if fw:
             lines.append("  fwctl     xdp %-14s %s ns vs %s %s ns (%s): %.2fx"
-                         % (fr, fw[7], prog, r[7], r[3], float(fw[7]) / float(r[7])))
+                         % (fr, fw[6], prog, r[6], r[3], float(fw[6]) / float(r[6])))
     for hook, prog in (("xdp", "fwctl"), ("tc", "fwctl-in"), ("tc", "fwctl-out")):
         a = cell.get(("ipv6-6ext-udp", hook, prog))
         b = cell.get(("ipv6-udp-64", hook, prog))
         if a and b:
             lines.append("  %-9s %-3s per IPv6 extension header: %+.2f ns (6 headers: %s ns,"
-                         " none: %s ns)" % (prog, hook, (float(a[7]) - float(b[7])) / 6, a[7],
-                                            b[7]))
+                         " none: %s ns)" % (prog, hook, (float(a[6]) - float(b[6])) / 6, a[6],
+                                            b[6]))
     return lines
 
 
@@ -638,6 +638,8 @@ def plot(run, live, pc, ctl, exp, pcs):
                 blocks[k] += "%s\t%s\t%s\t%s\n" % (r[3], r[7], r[6], r[8])
         open(pcs_dat, "w").write("\n\n".join(blocks[k] for k in names))
         pcs_names = " ".join(names) + " "
+        if not names:
+            pcs_dat, pcs_note = "", "not measured:|prog_cost -i N failed (prog_scale.log)"
     elif os.path.exists(run.path("prog_scale.skip")):
         pcs_note = "not measured:|" + open(run.path("prog_scale.skip")).read().strip()
         pcs_note = pcs_note.replace("'", "")
