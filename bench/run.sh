@@ -184,7 +184,7 @@ prog_cost_part() {
 	timeout -k 2 1200 "$PROG_COST" -F "$FWCTL" -r "$PC_ROUNDS" -n "$PC_REPEAT" \
 		-x "$PC_HI_IFINDEX" -o "$PC_TSV" >"$RES/prog_cost.log" 2>&1
 	st=$?
-	if [ $st -ne 0 ]; then
+	if [ "$st" -ne 0 ]; then
 		b_log "bench: prog_cost failed (exit $st): $(tail -1 "$RES/prog_cost.log")"
 		return 1
 	fi
@@ -207,7 +207,7 @@ pc_scale_part() {
 			echo "== -i $n (exit $st)"
 			cat "$BENCH_TMP/pcs.log"
 		} >>"$RES/prog_scale.log"
-		if [ $st -ne 0 ] || [ ! -s "$BENCH_TMP/pcs.tsv" ]; then
+		if [ "$st" -ne 0 ] || [ ! -s "$BENCH_TMP/pcs.tsv" ]; then
 			if grep -qi 'refused\|full\|too many\|limit' "$BENCH_TMP/pcs.log"; then
 				printf '%s\t-\t-\t-\t-\t-\t-\t-\t-\tlimit\n' "$n" >>"$PCS_TSV"
 			else
