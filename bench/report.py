@@ -420,7 +420,7 @@ def report_main(run, live, pairs, pc):
                                  r[4], r[5], r[6], r[7], r[8], r[9] + "x",
                                  "%+.2f" % float(r[10]), r[11]]))
         o.append("")
-        o.append("fwctl against the lower bound (ratio over it) and xdp-filter (ns), per "
+        o.append("against the lower bound (fwctl's ratio over it) and xdp-filter (ns); per "
                  "extension header:")
         o += prog_cost_findings(pc)
         o.append("")
