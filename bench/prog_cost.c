@@ -235,8 +235,6 @@ static int make_ns(int pairs, char *why, size_t len)
 			fprintf(ip, "link set fwbp%d master fwbbr\n", i);
 		}
 	}
-	if (hi_ifindex)
-		fprintf(ip, "link add fwbhi index %d type veth peer name fwbhj\n", hi_ifindex);
 	if (pclose(ip))
 		return fail(why, len, "ip(8) cannot make the veth devices");
 	return 0;
@@ -428,7 +426,11 @@ static int fwctl_cover(struct fw_fds *fw, char *why, size_t len)
 	if (fw->xdp < 0 || fw->tc_out < 0 || fw->tc_in < 0)
 		return fail(why, len, "cannot find the programs fwctl attached");
 	fw->xdp_hi = -1;
-	if (hi_ifindex) {
+	if (hi_ifindex &&
+	    sh("ip link add fwbhi index %d type veth peer name fwbhj 2>/dev/null", hi_ifindex)) {
+		fprintf(stderr, "prog_cost: fwctl@%d left out: ip(8) cannot make ifindex %d\n",
+			hi_ifindex, hi_ifindex);
+	} else if (hi_ifindex) {
 		if (sh("'%s' -q -n %s block icmp fwbhi --dir in 2>/dev/null", fwctl_bin, ns_name))
 			fprintf(stderr, "prog_cost: fwctl@%d left out: fwctl refused ifindex %d\n",
 				hi_ifindex, hi_ifindex);

@@ -226,6 +226,11 @@ def prog_cost_findings(pc):
         if fw:
             lines.append("  fwctl     xdp %-14s %s ns vs %s %s ns (%s): %.2fx"
                          % (fr, fw[6], prog, r[6], r[3], float(fw[6]) / float(r[6])))
+    for (fr, hook, prog), r in cell.items():
+        fw = cell.get((fr, hook, "fwctl"))
+        if prog.startswith("fwctl@") and fw:
+            lines.append("  %-9s %-3s %-14s %s ns, fwctl on a low ifindex %s ns: %+.2f ns"
+                         % (prog, hook, fr, r[6], fw[6], float(r[6]) - float(fw[6])))
     for hook, prog in (("xdp", "fwctl"), ("tc", "fwctl-in"), ("tc", "fwctl-out")):
         a = cell.get(("ipv6-6ext-udp", hook, prog))
         b = cell.get(("ipv6-udp-64", hook, prog))
