@@ -635,8 +635,10 @@ def plot(run, live, pc, ctl, exp, pcs):
         pcs_dat = run.path("plot_pcs.dat")
         names, blocks = [], {}
         for r in pcs:
-            if r[2].startswith("fwctl") and r[10] == "ok":
-                k = "%s/%s/%s" % (r[0], r[1], r[2])
+            # fwctl's XDP and TC ingress programs: TC egress runs the same
+            # code (its figures are in the table).
+            if r[2] in ("fwctl", "fwctl-in") and r[10] == "ok":
+                k = "%s/%s" % (r[0], r[1])
                 if k not in blocks:
                     names.append(k)
                     blocks[k] = ""
