@@ -26,18 +26,12 @@
 #        events; FWCTL=path picks the binary, default build/fwctl; -v: every event)
 set -uo pipefail
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-FWCTL=${FWCTL:-$ROOT/build/fwctl}
-[[ $FWCTL == /* ]] || FWCTL=$ROOT/$FWCTL
+# shellcheck source=bench/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 HOST=fwbdrifthost
 PORTS=20
 EVENTS=20
 VERBOSE=0
-
-die() {
-	echo "drift: $*" >&2
-	exit 1
-}
 
 while getopts 'n:k:v' opt; do
 	case $opt in
@@ -47,38 +41,17 @@ while getopts 'n:k:v' opt; do
 	*) sed -n 's/^# usage: /usage: /p; s/^#        events; FWCTL/       events; FWCTL/p' "$0" >&2; exit 2 ;;
 	esac
 done
+B_TAG=drift
 if ! [[ $PORTS =~ ^[0-9]+$ ]] || ((PORTS < 1 || PORTS > 250)); then
-	die "-n wants 1-250 ports"
+	b_host_die "-n wants 1-250 ports"
 fi
 if ! [[ $EVENTS =~ ^[0-9]+$ ]] || ((EVENTS < 1 || EVENTS > 1000)); then
-	die "-k wants 1-1000 events"
+	b_host_die "-k wants 1-1000 events"
 fi
-[ "$(id -u)" -eq 0 ] || die "needs root (namespaces, BPF programs)"
-[ -x "$FWCTL" ] || die "$FWCTL not built (make)"
-command -v python3 >/dev/null || die "needs python3"
+b_host_init drift "$HOST"
+TMP=$B_HTMP
 
-TMP=$(mktemp -d /tmp/fwctl-drift.XXXXXX)
-WATCH=
-
-cleanup() {
-	if [ -n "$WATCH" ]; then
-		kill "$WATCH" 2>/dev/null
-		wait "$WATCH" 2>/dev/null
-	fi
-	if [ -e "/run/netns/$HOST" ]; then
-		timeout 20 "$FWCTL" -q -n "$HOST" detach --all >/dev/null 2>&1
-		ip netns del "$HOST"
-	fi
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 143' TERM
-trap 'exit 130' INT
-
-# A leftover of an interrupted run.
-[ -e "/run/netns/$HOST" ] && cleanup && TMP=$(mktemp -d /tmp/fwctl-drift.XXXXXX)
-
-ip netns add "$HOST" || die "cannot add $HOST"
+ip netns add "$HOST" || b_host_die "cannot add $HOST"
 {
 	echo "link set lo up"
 	echo "link add docker0 type bridge stp_state 0 forward_delay 0"
@@ -89,99 +62,31 @@ ip netns add "$HOST" || die "cannot add $HOST"
 		echo "link set vethc$i master docker0 up"
 	done
 } >"$TMP/up.batch"
-ip -n "$HOST" -b "$TMP/up.batch" >/dev/null || die "cannot build the ports"
+ip -n "$HOST" -b "$TMP/up.batch" >/dev/null || b_host_die "cannot build the ports"
 # Port rules, not a bridge rule: the kernel refuses any XDP change on a port
 # under a bridge that has XDP, so `xdp off` on a port could not drift.
 for ((i = 1; i <= PORTS; i++)); do
-	"$FWCTL" -q -n "$HOST" block icmp "vethc$i" || die "fwctl block on vethc$i failed"
+	"$FWCTL" -q -n "$HOST" block icmp "vethc$i" || b_host_die "fwctl block on vethc$i failed"
 done
-"$FWCTL" -n "$HOST" watch >"$TMP/watch.log" 2>&1 &
-WATCH=$!
-sleep 0.5
-kill -0 "$WATCH" 2>/dev/null || die "fwctl watch exited: $(cat "$TMP/watch.log")"
+b_watch_start
 
 cat >"$TMP/drift.py" <<'EOF'
 # Take a hook away, time until it is back; K times, random port and kind.
-import ctypes, os, random, socket, struct, subprocess, sys, time
+import os, random, socket, subprocess, sys, time
+from hooks import BPF_TCX_EGRESS, tc_hook, xdp_attached
 
 ports, events, verbose = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3] == "1"
-RTM_NEWLINK, RTM_GETLINK = 16, 18
-IFLA_XDP, IFLA_XDP_ATTACHED = 43, 2
-BPF_PROG_QUERY, BPF_TCX_EGRESS = 16, 47
-RTM_NEWTFILTER, RTM_GETTFILTER, NLMSG_DONE, NLMSG_ERROR, NLM_F_DUMP = 44, 46, 3, 2, 0x300
-CLSACT_EGRESS = 0xFFFFFFF3
-SYS_bpf = 321 if os.uname().machine == "x86_64" else 280
 POLL_S, TIMEOUT_S, GAP_S = 0.0005, 3.0, 0.2
-
-libc = ctypes.CDLL(None, use_errno=True)
-libc.syscall.restype = ctypes.c_long
-nl = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, socket.NETLINK_ROUTE)
-seq = 0
-
-
-def attrs(buf, off, end):
-    out = {}
-    while off + 4 <= end:
-        alen, atype = struct.unpack_from("HH", buf, off)
-        if alen < 4:
-            break
-        out[atype & 0x3FFF] = buf[off + 4:off + alen]
-        off += (alen + 3) & ~3
-    return out
-
-
-def request(msg_type, flags, body):
-    """Sends one request; returns every message of the answer as (type, bytes)."""
-    global seq
-    seq += 1
-    nl.send(struct.pack("IHHII", 16 + len(body), msg_type, 1 | flags, seq, 0) + body)
-    out = []
-    while True:
-        buf = nl.recv(1 << 16)
-        off = 0
-        while off + 16 <= len(buf):
-            mlen, mtype, _, mseq = struct.unpack_from("IHHI", buf, off)
-            if mlen < 16:
-                return out
-            if mseq == seq:
-                if mtype in (NLMSG_DONE, NLMSG_ERROR):
-                    return out
-                out.append((mtype, buf[off:off + mlen]))
-                if not flags & NLM_F_DUMP:
-                    return out
-            off += (mlen + 3) & ~3
-
-
-def tcx_egress(ifindex):
-    attr = ctypes.create_string_buffer(64)
-    struct.pack_into("II", attr, 0, ifindex, BPF_TCX_EGRESS)
-    if libc.syscall(SYS_bpf, BPF_PROG_QUERY, attr, 64) < 0:
-        return 0
-    return struct.unpack_from("I", attr, 24)[0]
 
 
 def egress_hook(ifindex):
     """A program on TC egress: a TCX link or a cls_bpf filter under clsact."""
-    if tcx_egress(ifindex):
-        return True
-    body = struct.pack("BxxxiIII", 0, ifindex, 0, CLSACT_EGRESS, 0)
-    return any(t == RTM_NEWTFILTER for t, _ in request(RTM_GETTFILTER, NLM_F_DUMP, body))
-
-
-def xdp_hook(ifindex):
-    body = struct.pack("BxHiII", 0, 0, ifindex, 0, 0)
-    for t, m in request(RTM_GETLINK, 0, body):
-        if t == RTM_NEWLINK:
-            x = attrs(m, 32, len(m)).get(IFLA_XDP)
-            if x is not None:
-                v = attrs(x, 0, len(x)).get(IFLA_XDP_ATTACHED)
-                return bool(v and v[0])
-    return False
+    return tc_hook(ifindex, BPF_TCX_EGRESS) is not None
 
 
 KINDS = {
     "clsact-del": (["tc", "qdisc", "del", "dev", "{}", "clsact"], egress_hook),
-    "xdp-off": (["ip", "link", "set", "dev", "{}", "xdp", "off"], xdp_hook),
+    "xdp-off": (["ip", "link", "set", "dev", "{}", "xdp", "off"], xdp_attached),
 }
 rng = random.Random(int(os.environ.get("DRIFT_SEED", "0")) or None)
 rows = []
@@ -231,12 +136,8 @@ print("goal: every hook back within 1000 ms")
 EOF
 
 echo "== drift repair: a hook taken away -> back, fwctl watch, $PORTS ports, $EVENTS events =="
-nsenter --net="/run/netns/$HOST" python3 "$TMP/drift.py" "$PORTS" "$EVENTS" "$VERBOSE"
+b_observe "$TMP/drift.py" "$PORTS" "$EVENTS" "$VERBOSE"
 status=$?
-if ! kill -0 "$WATCH" 2>/dev/null; then
-	echo "drift: fwctl watch died:" >&2
-	tail -5 "$TMP/watch.log" >&2
-	status=1
-fi
+b_watch_check || status=1
 echo "watch log: $(wc -l <"$TMP/watch.log") lines"
 exit $status

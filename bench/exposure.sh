@@ -26,18 +26,12 @@
 #        FWCTL=path picks the binary, default build/fwctl; -v: every port)
 set -uo pipefail
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-FWCTL=${FWCTL:-$ROOT/build/fwctl}
-[[ $FWCTL == /* ]] || FWCTL=$ROOT/$FWCTL
+# shellcheck source=bench/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 P=fwbexp
 HOST=${P}host
 PORTS=60
 VERBOSE=0
-
-die() {
-	echo "exposure: $*" >&2
-	exit 1
-}
 
 while getopts 'n:v' opt; do
 	case $opt in
@@ -46,38 +40,22 @@ while getopts 'n:v' opt; do
 	*) sed -n 's/^# usage: /usage: /p; s/^#        FWCTL/       FWCTL/p' "$0" >&2; exit 2 ;;
 	esac
 done
+B_TAG=exposure
 if ! [[ $PORTS =~ ^[0-9]+$ ]] || ((PORTS < 1 || PORTS > 250)); then
-	die "-n wants 1-250 ports"
+	b_host_die "-n wants 1-250 ports"
 fi
-[ "$(id -u)" -eq 0 ] || die "needs root (namespaces, BPF programs)"
-[ -x "$FWCTL" ] || die "$FWCTL not built (make)"
-command -v python3 >/dev/null || die "needs python3"
 
-TMP=$(mktemp -d /tmp/fwctl-exposure.XXXXXX)
-WATCH=
-
-cleanup() {
+# The containers' namespaces go with the host's.
+b_host_extra_down() {
 	local i
-	if [ -n "$WATCH" ]; then
-		kill "$WATCH" 2>/dev/null
-		wait "$WATCH" 2>/dev/null
-	fi
-	[ -e "/run/netns/$HOST" ] && timeout 20 "$FWCTL" -q -n "$HOST" detach --all >/dev/null 2>&1
-	{
-		for ((i = 1; i <= PORTS; i++)); do
-			[ -e "/run/netns/${P}c$i" ] && echo "netns del ${P}c$i"
-		done
-		[ -e "/run/netns/$HOST" ] && echo "netns del $HOST"
-	} >"$TMP/down.batch"
-	[ -s "$TMP/down.batch" ] && ip -force -b "$TMP/down.batch" >/dev/null 2>&1
-	rm -rf "$TMP"
+	for ((i = 1; i <= PORTS; i++)); do
+		[ -e "/run/netns/${P}c$i" ] && echo "netns del ${P}c$i"
+	done >"$B_HTMP/down.batch"
+	[ -s "$B_HTMP/down.batch" ] && ip -force -b "$B_HTMP/down.batch" >/dev/null 2>&1
+	return 0
 }
-trap cleanup EXIT
-trap 'exit 143' TERM
-trap 'exit 130' INT
-
-# A leftover of an interrupted run would skew the first ports.
-[ -e "/run/netns/$HOST" ] && cleanup && TMP=$(mktemp -d /tmp/fwctl-exposure.XXXXXX)
+b_host_init exposure "$HOST"
+TMP=$B_HTMP
 
 # The namespaces exist before the ports, as a container's does before Docker
 # wires it: only the port's own creation is timed.
@@ -87,105 +65,21 @@ trap 'exit 130' INT
 		echo "netns add ${P}c$i"
 	done
 } >"$TMP/up.batch"
-ip -b "$TMP/up.batch" >/dev/null || die "cannot add the namespaces"
+ip -b "$TMP/up.batch" >/dev/null || b_host_die "cannot add the namespaces"
 ip -n "$HOST" link add docker0 type bridge stp_state 0 forward_delay 0 ||
-	die "cannot add docker0"
-ip -n "$HOST" link set docker0 up || die "cannot bring docker0 up"
-"$FWCTL" -q -n "$HOST" block icmp docker0 || die "fwctl block failed"
-"$FWCTL" -n "$HOST" watch >"$TMP/watch.log" 2>&1 &
-WATCH=$!
-sleep 0.5
-kill -0 "$WATCH" 2>/dev/null || die "fwctl watch exited: $(cat "$TMP/watch.log")"
+	b_host_die "cannot add docker0"
+ip -n "$HOST" link set docker0 up || b_host_die "cannot bring docker0 up"
+"$FWCTL" -q -n "$HOST" block icmp docker0 || b_host_die "fwctl block failed"
+b_watch_start
 
 cat >"$TMP/observe.py" <<'EOF'
 # One port at a time: create it, then watch for its join and its programs.
-import ctypes, os, socket, struct, subprocess, sys, time
+import socket, struct, subprocess, sys, time
+from hooks import (BPF_TCX_EGRESS, BPF_TCX_INGRESS, IFLA_IFNAME, IFLA_MASTER, clsbpf_count,
+                   links, tc_hook, tcx_count, xdp_attached)
 
 ports, prefix, verbose = int(sys.argv[1]), sys.argv[2], sys.argv[3] == "1"
-RTM_NEWLINK, RTM_GETLINK = 16, 18
-IFLA_IFNAME, IFLA_MASTER, IFLA_XDP, IFLA_XDP_ATTACHED = 3, 10, 43, 2
-BPF_PROG_QUERY, BPF_TCX_INGRESS, BPF_TCX_EGRESS = 16, 46, 47
-RTM_NEWTFILTER, RTM_GETTFILTER, NLMSG_DONE, NLM_F_DUMP = 44, 46, 3, 0x300
-CLSACT_PARENT = {BPF_TCX_INGRESS: 0xFFFFFFF2, BPF_TCX_EGRESS: 0xFFFFFFF3}
-SYS_bpf = 321 if os.uname().machine == "x86_64" else 280
 POLL_S, TIMEOUT_S = 0.0002, 5.0
-
-libc = ctypes.CDLL(None, use_errno=True)
-libc.syscall.restype = ctypes.c_long
-
-
-def attrs(buf, off, end):
-    """rtattrs in buf[off:end] as {type: payload}."""
-    out = {}
-    while off + 4 <= end:
-        alen, atype = struct.unpack_from("HH", buf, off)
-        if alen < 4:
-            break
-        out[atype & 0x3FFF] = buf[off + 4:off + alen]
-        off += (alen + 3) & ~3
-    return out
-
-
-def links(buf):
-    """(ifindex, attrs) of every RTM_NEWLINK in a netlink datagram."""
-    off = 0
-    while off + 16 <= len(buf):
-        mlen, mtype = struct.unpack_from("IH", buf, off)
-        if mlen < 16:
-            break
-        if mtype == RTM_NEWLINK:
-            index = struct.unpack_from("i", buf, off + 20)[0]
-            yield index, attrs(buf, off + 32, off + mlen)
-        off += (mlen + 3) & ~3
-
-
-def tcx_count(ifindex, attach_type):
-    attr = ctypes.create_string_buffer(64)
-    struct.pack_into("II", attr, 0, ifindex, attach_type)
-    if libc.syscall(SYS_bpf, BPF_PROG_QUERY, attr, 64) < 0:
-        return -ctypes.get_errno()
-    return struct.unpack_from("I", attr, 24)[0]
-
-
-getter = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, socket.NETLINK_ROUTE)
-
-
-def clsbpf_count(ifindex, attach_type):
-    """TC filters on the clsact hook (fwctl's default is cls_bpf)."""
-    req = struct.pack("IHHII", 36, RTM_GETTFILTER, 1 | NLM_F_DUMP, 2, 0) + \
-        struct.pack("BxxxiIII", 0, ifindex, 0, CLSACT_PARENT[attach_type], 0)
-    getter.send(req)
-    n = 0
-    while True:
-        buf = getter.recv(65536)
-        off = 0
-        while off + 16 <= len(buf):
-            mlen, mtype = struct.unpack_from("IH", buf, off)
-            if mtype == NLMSG_DONE or mlen < 16:
-                return n
-            n += mtype == RTM_NEWTFILTER
-            off += (mlen + 3) & ~3
-        if not buf:
-            return n
-
-
-def tc_hook(ifindex, attach_type):
-    """What runs on a TC hook: "tcx", "cls_bpf" or None."""
-    if tcx_count(ifindex, attach_type) > 0:
-        return "tcx"
-    return "cls_bpf" if clsbpf_count(ifindex, attach_type) > 0 else None
-
-
-def xdp_attached(ifindex):
-    req = struct.pack("IHHII", 32, RTM_GETLINK, 1, 1, 0) + struct.pack("BxHiII", 0, 0, ifindex, 0, 0)
-    getter.send(req)
-    for _, a in links(getter.recv(65536)):
-        x = a.get(IFLA_XDP)
-        if x is not None:
-            v = attrs(x, 0, len(x)).get(IFLA_XDP_ATTACHED)
-            return bool(v and v[0])
-    return False
-
 
 events = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, socket.NETLINK_ROUTE)
 events.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
@@ -263,7 +157,7 @@ print("goal: median created -> enforced under 20 ms")
 EOF
 
 echo "== exposure window: port created -> its rules enforced, fwctl watch, $PORTS ports =="
-nsenter --net="/run/netns/$HOST" python3 "$TMP/observe.py" "$PORTS" "$P" "$VERBOSE"
+b_observe "$TMP/observe.py" "$PORTS" "$P" "$VERBOSE"
 status=$?
-kill -0 "$WATCH" 2>/dev/null || { echo "exposure: fwctl watch died:" >&2; tail -5 "$TMP/watch.log" >&2; status=1; }
+b_watch_check || status=1
 exit $status

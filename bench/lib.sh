@@ -195,3 +195,65 @@ b_ksoftirqd_ticks() {
 	done
 	echo "$n"
 }
+
+# --- a host namespace under `fwctl watch` (bench/exposure.sh, bench/drift.sh)
+# b_host_init TAG HOST: checks what the script needs, makes a scratch folder
+# ($B_HTMP), sets the traps, and removes a leftover HOST of an interrupted
+# run. A script may define b_host_extra_down, called before HOST goes.
+B_WATCH=
+b_host_init() {
+	B_TAG=$1
+	B_HOST=$2
+	[ "$(id -u)" -eq 0 ] || b_host_die "needs root (namespaces, BPF programs)"
+	[ -x "$FWCTL" ] || b_host_die "$FWCTL not built (make)"
+	command -v python3 >/dev/null || b_host_die "needs python3"
+	trap b_host_down EXIT
+	trap 'exit 143' TERM
+	trap 'exit 130' INT
+	# A leftover of an interrupted run would skew the first figures.
+	B_HTMP=
+	[ -e "/run/netns/$B_HOST" ] && b_host_down
+	B_HTMP=$(mktemp -d "/tmp/fwctl-$B_TAG.XXXXXX") || b_host_die "cannot make a scratch folder"
+}
+
+b_host_die() {
+	echo "${B_TAG:-bench}: $*" >&2
+	exit 1
+}
+
+b_host_down() {
+	if [ -n "$B_WATCH" ]; then
+		kill "$B_WATCH" 2>/dev/null
+		wait "$B_WATCH" 2>/dev/null
+		B_WATCH=
+	fi
+	[ -e "/run/netns/$B_HOST" ] &&
+		timeout 20 "$FWCTL" -q -n "$B_HOST" detach --all >/dev/null 2>&1
+	declare -F b_host_extra_down >/dev/null && b_host_extra_down
+	[ -e "/run/netns/$B_HOST" ] && ip netns del "$B_HOST"
+	[ -d "${B_HTMP:-}" ] && rm -rf "$B_HTMP"
+	return 0
+}
+
+# `fwctl watch` on the host namespace, in the background; its log in
+# $B_HTMP/watch.log.
+b_watch_start() {
+	"$FWCTL" -n "$B_HOST" watch >"$B_HTMP/watch.log" 2>&1 &
+	B_WATCH=$!
+	sleep 0.5
+	kill -0 "$B_WATCH" 2>/dev/null || b_host_die "fwctl watch exited: $(cat "$B_HTMP/watch.log")"
+}
+
+# b_observe SCRIPT ARGS...: a python observer inside the host namespace,
+# with bench/hooks.py importable.
+b_observe() {
+	PYTHONPATH=$B_ROOT/bench nsenter --net="/run/netns/$B_HOST" python3 "$@"
+}
+
+# Whether watch lived through the run; 1 (and its last words) if not.
+b_watch_check() {
+	kill -0 "$B_WATCH" 2>/dev/null && return 0
+	echo "$B_TAG: fwctl watch died:" >&2
+	tail -5 "$B_HTMP/watch.log" >&2
+	return 1
+}

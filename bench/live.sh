@@ -39,7 +39,7 @@ LIVE_CASES=(
 	"xdp-filter|rx|xdp-drop-native|-|xdp-filter load -f udp (native) + port -p udp 9"
 	"fwctl-xdp-native|rx|xdp-drop-native|1.05|fwctl -n RX block udp fwb-rx"
 	"fwctl-xdp-generic|rx|xdp-drop-generic|1.05|fwctl -n RX block udp fwb-rx --mode generic"
-	"fwctl-tc|rx|nft-ingress|1.03|fwctl -n RX block udp fwb-rx --hook tc"
+	"fwctl-tc|rx|nft-ingress|1.00|fwctl -n RX block udp fwb-rx --hook tc"
 	"ctr-none|ctr|-|-|socket flood, no filter: UDP drops on the host side (UdpNoPorts)"
 	"ctr-host-fwctl-xdp|ctr|ctr-egress-fwctl|-|host-side veth: fwctl -n RX block udp fwb-rx (XDP native)"
 	"ctr-host-fwctl-tc|ctr|ctr-egress-fwctl|-|host-side veth: fwctl -n RX block udp fwb-rx --hook tc"

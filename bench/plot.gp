@@ -2,7 +2,7 @@
 # plot.gp - the chart of `make bench`: one PNG, lower is better everywhere.
 # Top row, horizontal bars (median, whiskers from min to max):
 #   left:  live drop over a veth, CPU microseconds per packet for each filter
-#   right: program cost under BPF_PROG_TEST_RUN, nanoseconds per run
+#   right: program cost, wall clock / runs of BPF_PROG_TEST_RUN, ns per run
 # Bottom row, against the number of covered interfaces N (log scale):
 #   left:   fwctl's control plane, median ms per call, with the goals (p99s
 #           are in the tables: on a shared machine they are other users' waits)
@@ -12,7 +12,8 @@
 # not run), out (PNG), subtitle; ctl, ctlops, ctlx (xtics), lim; exp,
 # exptitle; pcs, pcsnames, pcsnote ("" where a part has no data).
 # Bar data columns: y, label, median, min, max, kind, note ("-": none); kind 1 =
-# fwctl, 2 = a do-nothing program, 3 = no filter, 0 = another tool.
+# fwctl, 2 = a do-nothing program (the floor), 3 = no filter, 4 = the lower
+# bound (prog_cost), 0 = another tool.
 
 set terminal pngcairo size 1800,1750 font "DejaVu Sans,11" noenhanced
 set output out
@@ -26,11 +27,11 @@ set key off
 
 # "-" stands for no note: gnuplot does not see an empty last field.
 note(c) = strcol(c) eq "-" ? "" : strcol(c)
-colour(k) = k == 1 ? 0x1f77b4 : k == 2 ? 0xb0b0b0 : k == 3 ? 0x606060 : 0xff7f0e
+colour(k) = k == 1 ? 0x1f77b4 : k == 2 ? 0xb0b0b0 : k == 3 ? 0x606060 : k == 4 ? 0x2ca02c : 0xff7f0e
 bar = 0.38
 
 set multiplot title "fwctl benchmarks: ".subtitle."\n".\
-	"blue: fwctl   grey: do-nothing program (the hook's floor)   dark grey: no filter   orange: other tools" \
+	"blue: fwctl   grey: do-nothing program (the hook's floor)   dark grey: no filter   green: lower bound   orange: other tools" \
 	font ",13"
 
 has_pc = pc ne ""
@@ -56,14 +57,14 @@ set lmargin 24
 set origin 0.52, top
 set size 0.48, 0.95 - top
 set xrange [0:STATS_max * 1.3]
-set title "Program cost, BPF_PROG_TEST_RUN (64-byte frames unless named)\n".\
-	"fwctl blocks icmp; xdp-filter configured as its port rule would be\n".\
-	"label: median, then median / the trivial program of the same hook" font ",11"
+set title "Program cost: wall clock / runs of BPF_PROG_TEST_RUN (64-byte frames unless named)\n".\
+	"fwctl blocks icmp; XDP programs attached (dispatcher); xdp-filter as its port rule would be\n".\
+	"label: median ns, then the median ratio and extra ns over the floor run before it" font ",11"
 set xlabel "nanoseconds per run, median of rounds"
 plot pc using (($3) / 2):1:(0):3:($1 - bar):($1 + bar):(colour($6)):ytic(2) \
 	with boxxyerror lc rgb variable, \
      pc using 3:1:4:5 with xerrorbars pt -1 lc rgb "#333333", \
-     pc using ($5 + STATS_max * 0.02):1:(sprintf("%.0f  %s", $3, note(7))) \
+     pc using ($5 + STATS_max * 0.02):1:(sprintf("%.1f  %s", $3, note(7))) \
 	with labels left font ",10"
 }
 

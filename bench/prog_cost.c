@@ -1,30 +1,43 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * prog_cost - what fwctl's programs cost per frame, measured by the kernel:
- * BPF_PROG_TEST_RUN with a large repeat count, several rounds, the median of
- * the per-run time it reports (opts.duration). Beside every fwctl program
- * runs, interleaved round by round, a trivial program of the same type that
- * only returns the same verdict, so the table shows fwctl's own cost over the
- * hook's floor on this machine; and, where Debian's xdp-tools is installed,
- * xdp-filter's programs configured the way `xdp-filter port` and
- * `xdp-filter ip` would.
+ * prog_cost - what fwctl's programs cost per frame, to a fraction of a
+ * nanosecond.
  *
- * fwctl is measured as it is deployed: one instance per namespace that finds
- * the interface's slot by ifindex (fw_slot = FW_SLOT_BY_IFINDEX), run on a
- * real interface's ifindex (a veth in a network namespace of our own, made
- * with unshare(2): it goes with the process). -i N covers N interfaces, the
- * frame arriving on the last: the data path must not care. -s adds the
- * fixed-slot instance (rodata slot, no fw_slots lookup) the tests use. -a
- * adds, on the XDP rows, fwctl's program cut short after each step of its hot
- * path (bench/fw_stages.bpf.c) and prints what each step adds.
+ * BPF_PROG_TEST_RUN reports whole nanoseconds (opts.duration, an integer
+ * division), and a do-nothing XDP program's loop costs a few ns, so one of
+ * its steps is 6-20 %. prog_cost times each test-run from user space
+ * instead: CLOCK_MONOTONIC around one BPF_PROG_TEST_RUN with a large repeat,
+ * divided by the repeat. Before every program it runs the floor, a program
+ * of the same type that only returns the same verdict (F A F B F C ...),
+ * and pairs each sample with the floor's run just before it, so drift in
+ * clock or load cancels; every program runs once per round, many rounds,
+ * and the table gives medians. The thread is pinned to one CPU.
  *
- * Usage: prog_cost [-r ROUNDS] [-n REPEAT] [-i IFACES] [-s] [-a] [-q]
- *        (root; -q: 3 x 100000)
+ * Programs run as deployed. Everything lives in a network namespace of its
+ * own (fwbench-PID-pc), with one idle veth per XDP program: fwctl covers its
+ * veths itself (`fwctl -n NS block icmp ...`: one instance that finds the
+ * slot by ifindex, and whatever fwctl attaches is what is timed), and the
+ * floors, the lower bound and xdp-filter are attached the same way, so that
+ * every XDP program runs through the kernel's XDP dispatcher (a direct call
+ * for attached programs, up to 48 of them) like a real attachment. TC
+ * test-runs have no dispatcher: the programs are called the same way
+ * attached or not.
+ *
+ * Rows besides fwctl and the floor: the lower bound (bench/lower_bound.bpf.c:
+ * slot by ifindex, protocol byte, policy byte, one per-CPU count; untagged
+ * IPv4 frames only) and, where Debian's xdp-tools is installed, xdp-filter's
+ * programs configured the way `xdp-filter port 9 -p udp` and `xdp-filter ip
+ * 198.51.100.1 -m src` would (its object for `load -f all`, the default,
+ * and for `load -f udp`). With -x IFINDEX, fwctl's XDP program also runs on
+ * a veth made with that index (fwctl@IFINDEX), when fwctl covers it.
+ *
+ * Usage: prog_cost [-r ROUNDS] [-n REPEAT] [-i IFACES] [-x IFINDEX] [-f]
+ *                  [-o FILE] [-F FWCTL] [-q]   (root)
  */
-#define _GNU_SOURCE /* sched_getcpu() */
+#define _GNU_SOURCE /* sched_getcpu(), setns() */
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <glob.h>
 #include <limits.h>
@@ -36,24 +49,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
-#include <sys/stat.h>
-#include <sys/statfs.h>
+#include <time.h>
 #include <unistd.h>
-#include <linux/magic.h>
+#include <linux/if_link.h>
 #include <linux/pkt_cls.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "fw_abi.h"
-#include "fw_xdp.skel.h"
-#include "fw_tc.skel.h"
-#include "fw_stages.skel.h"
+#include "lower_bound.skel.h"
 #include "../tests/unit/frames.h"
 #include "../tests/unit/pindir.h"
 
-#define MAX_PROGS  12
-#define MAX_ROUNDS 1000
+#define MAX_PROGS  8
+#define MAX_ROUNDS 1001
+#define MAX_FLOORS 8
+/* enum bpf_attach_type, for headers older than TCX (Linux 6.6) */
+#define PC_TCX_INGRESS 46
+#define PC_TCX_EGRESS  47
 
 /* xdp-filter's map values (its common_kern_user.h): flags in the low bits. */
 #define XF_FLAG_SRC (1 << 0)
@@ -69,11 +81,16 @@ enum hook {
 	HOOK_XDP,
 	HOOK_TC,
 };
+static const char *const hook_name[] = { "xdp", "tc" };
+
+/* fwctl's verdicts, as the frames' table states them (ICMP blocked). */
+enum { V_PASS, V_DROP };
 
 struct frame {
 	const char *name;
 	struct fr_layer layers[FR_MAX_LAYERS];
-	int verdict; /* fwctl's, with ICMP blocked */
+	int verdict;
+	bool ipv4; /* untagged IPv4: the lower bound's frames */
 	__u8 data[FR_MAX_LEN];
 	size_t len;
 };
@@ -82,40 +99,78 @@ struct frame {
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 /* clang-format off */
 static struct frame frames[] = {
-	{ "udp-64", { ETH(0x0800), IP4(17), UDP(.len = 22) }, FW_PASS },
-	{ "icmp-64", { ETH(0x0800), IP4(1), ICMP4(.len = 22) }, FW_DROP },
-	{ "ipv6-udp-64", { ETH(0x86dd), IP6(17), UDP(.len = 2) }, FW_PASS },
-	{ "vlan-udp-64", { ETH(0x8100), VLAN(0x0800), IP4(17), UDP(.len = 18) }, FW_PASS },
+	{ "udp-64", { ETH(0x0800), IP4(17), UDP(.len = 22) }, V_PASS, true },
+	{ "icmp-64", { ETH(0x0800), IP4(1), ICMP4(.len = 22) }, V_DROP, true },
+	{ "ipv6-udp-64", { ETH(0x86dd), IP6(17), UDP(.len = 2) }, V_PASS },
+	{ "vlan-udp-64", { ETH(0x8100), VLAN(0x0800), IP4(17), UDP(.len = 18) }, V_PASS },
 	{ "qinq-udp-64", { ETH(0x88a8), VLAN(0x8100), VLAN(0x0800), IP4(17), UDP(.len = 14) },
-	  FW_PASS },
+	  V_PASS },
 	{ "ipv6-6ext-udp", { ETH(0x86dd), IP6(0), HOPOPTS(60), DSTOPTS(43), ROUTING(44),
-			     FRAG(51, .mf = 1), AH(60, .len = 4), DSTOPTS(17), UDP() }, FW_PASS },
+			     FRAG(51, .mf = 1), AH(60, .len = 4), DSTOPTS(17), UDP() }, V_PASS },
 };
 /* clang-format on */
 #define NFRAMES (sizeof(frames) / sizeof(frames[0]))
 
+struct floor {
+	enum hook hook;
+	__u32 retval;
+	int fd;
+};
+
+struct sample {
+	double ns;    /* wall clock / repeat */
+	double floor; /* the floor's run just before, the same way */
+	__u32 kns;    /* the kernel's own figure (opts.duration), whole ns */
+};
+
 struct prog {
 	const char *name;
 	int fd;
-	int samples;
-	__u32 ns[MAX_ROUNDS];
+	int ifindex;	  /* the frame arrives on it (ctx) */
+	bool fwctl;	  /* its verdict must be the frame's */
+	struct floor *fl; /* found by a first run, from its verdict */
 	__u32 retval;
-	bool ret_differs;  /* returned different values across rounds */
-	const char *stage; /* -a: a step of fw_stages.bpf.c; NULL: not one */
+	bool ret_differs;
+	int samples;
+	struct sample s[MAX_ROUNDS];
 };
 
-static struct fw_xdp *xdp_skel, *xdp_fixed;
-static struct fw_tc *tc_skel, *tc_fixed;
-static int n_ifaces = 1;
-static bool fixed_too, stages_too;
-static struct fw_stages *stages_skel;
-/* ifindex[slot]: the interfaces covered; frames arrive on the last one. */
-static int ifindex[FW_MAX_IFACES];
+struct row {
+	const struct frame *fr;
+	enum hook hook;
+	struct prog progs[MAX_PROGS];
+	int nprogs;
+};
+
+static struct row rows[NFRAMES * 2];
+static int nrows;
+static struct floor floors[MAX_FLOORS];
+static int nfloors;
+
+static char ns_name[64];
+static const char *fwctl_bin;
+static int n_ifaces = 2, hi_ifindex;
+static bool fwctl_only;
+static struct lower_bound *lb;
 static struct bpf_object *xf_obj[2];
-static int trivial_fd[2][2] = { { -1, -1 }, { -1, -1 } }; /* [hook][verdict] */
+/* The veths fwbI, in our namespace: each XDP program attached to one. */
+static int next_veth;
 
 static void cleanup(void)
 {
+	char cmd[512];
+
+	if (ns_name[0]) {
+		snprintf(cmd, sizeof(cmd), "'%s' -q -n %s detach --all >/dev/null 2>&1", fwctl_bin,
+			 ns_name);
+		if (system(cmd)) {
+			/* nothing attached, or fwctl gone: the namespace goes anyway */
+		}
+		snprintf(cmd, sizeof(cmd), "ip netns del %s 2>/dev/null", ns_name);
+		if (system(cmd)) {
+		}
+		ns_name[0] = '\0';
+	}
 	pindir_remove();
 }
 
@@ -126,15 +181,121 @@ static void on_signal(int sig)
 	raise(sig);
 }
 
-/* The trivial comparison: r0 = verdict; exit. */
-static int trivial_load(enum bpf_prog_type type, int ret, const char *name)
+static int fail(char *why, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, len, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* A shell command in our namespace (children inherit it); 0 if it exits 0. */
+static int sh(const char *fmt, ...)
+{
+	char cmd[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* The namespace, veth pairs fwbI/fwbI+1 and, for -i, a bridge of ports;
+ * then this process enters it: test-runs find ctx ifindexes there. */
+static int make_ns(int pairs, char *why, size_t len)
+{
+	char path[128];
+	FILE *ip;
+	int i, fd;
+
+	snprintf(ns_name, sizeof(ns_name), "fwbench-%d-pc", getpid());
+	if (sh("ip netns add %s", ns_name)) {
+		fail(why, len, "cannot add network namespace %s", ns_name);
+		ns_name[0] = '\0';
+		return -1;
+	}
+	snprintf(path, sizeof(path), "/run/netns/%s", ns_name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || setns(fd, CLONE_NEWNET))
+		return fail(why, len, "cannot enter %s: %s", ns_name, strerror(errno));
+	close(fd);
+	ip = popen("ip -batch - >/dev/null", "w");
+	if (!ip)
+		return fail(why, len, "cannot run ip(8): %s", strerror(errno));
+	for (i = 0; i < pairs; i++)
+		fprintf(ip, "link add fwb%d type veth peer name fwb%d\n", 2 * i, 2 * i + 1);
+	/* -i N: a bridge and N - 3 ports, covered before the measured veths. */
+	if (n_ifaces > 2) {
+		fprintf(ip, "link add fwbbr type bridge\n");
+		for (i = 0; i < n_ifaces - 3; i++) {
+			fprintf(ip, "link add fwbp%d type veth peer name fwbq%d\n", i, i);
+			fprintf(ip, "link set fwbp%d master fwbbr\n", i);
+		}
+	}
+	if (pclose(ip))
+		return fail(why, len, "ip(8) cannot make the veth devices");
+	return 0;
+}
+
+static int veth(int i)
+{
+	char name[IF_NAMESIZE];
+
+	snprintf(name, sizeof(name), "fwb%d", i);
+	return (int)if_nametoindex(name);
+}
+
+/* The next unused veth, with prog_fd attached in native mode. */
+static int attach_xdp(int prog_fd, char *why, size_t len)
+{
+	int ifindex = veth(next_veth);
+
+	next_veth += 2;
+	if (!ifindex)
+		return fail(why, len, "out of veth devices");
+	if (bpf_xdp_attach(ifindex, prog_fd, XDP_FLAGS_DRV_MODE, NULL))
+		return fail(why, len, "cannot attach XDP to ifindex %d: %s", ifindex,
+			    strerror(errno));
+	return ifindex;
+}
+
+/* The floor: r0 = retval; exit. One per hook and verdict, made on first use;
+ * an XDP floor is attached like the programs it is set against. */
+static struct floor *floor_for(enum hook h, __u32 retval, char *why, size_t len)
 {
 	struct bpf_insn insns[] = {
-		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = ret },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = (__s32)retval },
 		{ .code = BPF_JMP | BPF_EXIT },
 	};
+	struct floor *f;
+	char name[16];
+	int i;
 
-	return bpf_prog_load(type, name, "GPL", insns, 2, NULL);
+	for (i = 0; i < nfloors; i++)
+		if (floors[i].hook == h && floors[i].retval == retval)
+			return &floors[i];
+	if (nfloors == MAX_FLOORS) {
+		fail(why, len, "too many floors");
+		return NULL;
+	}
+	f = &floors[nfloors];
+	/* Program names take letters, digits, '_' and '.' only. */
+	snprintf(name, sizeof(name), "fwb_fl_%s%u", hook_name[h], retval & 0xff);
+	f->fd = bpf_prog_load(h == HOOK_XDP ? BPF_PROG_TYPE_XDP : BPF_PROG_TYPE_SCHED_CLS, name,
+			      "GPL", insns, 2, NULL);
+	if (f->fd < 0) {
+		fail(why, len, "cannot load the floor: %s", strerror(errno));
+		return NULL;
+	}
+	if (h == HOOK_XDP && attach_xdp(f->fd, why, len) < 0)
+		return NULL;
+	f->hook = h;
+	f->retval = retval;
+	nfloors++;
+	return f;
 }
 
 static int percpu_set(int map_fd, const void *key, __u64 val, int ncpus)
@@ -158,186 +319,138 @@ static int percpu_set(int map_fd, const void *key, __u64 val, int ncpus)
 static int xdp_filter_load(int i, const char *feat, char *why, size_t len)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = pin_dir);
-	int ncpus = libbpf_num_possible_cpus(), err, fd;
-	char pattern[128];
+	const char *const where[] = { "/usr/lib/*/bpf", "/usr/lib/bpf", "/usr/local/lib/bpf" };
+	int ncpus = libbpf_num_possible_cpus(), err;
 	struct bpf_program *prog;
 	struct bpf_map *map;
+	char pattern[128];
 	__u32 key, addr;
-	glob_t g;
+	glob_t g = { 0 };
+	size_t w;
 
-	snprintf(pattern, sizeof(pattern), "/usr/lib/*/bpf/xdpfilt_alw_%s.o", feat);
-	if (glob(pattern, 0, NULL, &g) || !g.gl_pathc) {
-		snprintf(pattern, sizeof(pattern), "/usr/lib/bpf/xdpfilt_alw_%s.o", feat);
-		if (glob(pattern, 0, NULL, &g) || !g.gl_pathc) {
-			snprintf(why, len, "xdpfilt_alw_%s.o not found (install xdp-tools)", feat);
-			return -1;
-		}
+	for (w = 0; w < sizeof(where) / sizeof(where[0]); w++) {
+		snprintf(pattern, sizeof(pattern), "%s/xdpfilt_alw_%s.o", where[w], feat);
+		if (!glob(pattern, 0, NULL, &g) && g.gl_pathc)
+			break;
+		globfree(&g);
+		g.gl_pathc = 0;
 	}
+	if (!g.gl_pathc)
+		return fail(why, len, "xdpfilt_alw_%s.o not found (install xdp-tools)", feat);
 	xf_obj[i] = bpf_object__open_file(g.gl_pathv[0], &opts);
 	if (!xf_obj[i]) {
-		snprintf(why, len, "cannot open %s: %s", g.gl_pathv[0], strerror(errno));
+		fail(why, len, "cannot open %s: %s", g.gl_pathv[0], strerror(errno));
 		globfree(&g);
 		return -1;
 	}
 	globfree(&g);
 	err = bpf_object__load(xf_obj[i]);
-	if (err) {
-		snprintf(why, len, "cannot load xdpfilt_alw_%s: %s", feat, strerror(-err));
-		return -1;
-	}
+	if (err)
+		return fail(why, len, "cannot load xdpfilt_alw_%s: %s", feat, strerror(-err));
 	prog = bpf_object__next_program(xf_obj[i], NULL);
-	fd = prog ? bpf_program__fd(prog) : -1;
+	if (!prog)
+		return fail(why, len, "xdpfilt_alw_%s.o has no program", feat);
 
 	map = bpf_object__find_map_by_name(xf_obj[i], "filter_ports");
 	key = htons(XF_PORT);
-	if (map && percpu_set(bpf_map__fd(map), &key, XF_FLAG_DST | XF_FLAG_UDP, ncpus)) {
-		snprintf(why, len, "cannot set xdp-filter's port rule");
-		return -1;
-	}
+	if (map && percpu_set(bpf_map__fd(map), &key, XF_FLAG_DST | XF_FLAG_UDP, ncpus))
+		return fail(why, len, "cannot set xdp-filter's port rule");
 	map = bpf_object__find_map_by_name(xf_obj[i], "filter_ipv4");
 	inet_pton(AF_INET, ICMP_SRC, &addr);
-	if (map && percpu_set(bpf_map__fd(map), &addr, XF_FLAG_SRC, ncpus)) {
-		snprintf(why, len, "cannot set xdp-filter's address rule");
-		return -1;
-	}
-	return fd;
+	if (map && percpu_set(bpf_map__fd(map), &addr, XF_FLAG_SRC, ncpus))
+		return fail(why, len, "cannot set xdp-filter's address rule");
+	return bpf_program__fd(prog);
 }
 
-/* N interfaces in a network namespace of our own (unshare: no pin, no
- * cleanup, nothing the host sees): veth pairs, never up, only there to own
- * an ifindex and the receive queue XDP's test-run wants. */
-static int make_ifaces(int n, char *why, size_t len)
+/* The program on ifindex's TC hook (ingress or egress): a TCX link's or
+ * the first cls_bpf filter's under clsact, as tc(8) lists it. */
+static int tc_prog_fd(int ifindex, bool ingress)
 {
-	char name[IF_NAMESIZE];
-	FILE *ip;
-	int i;
+	LIBBPF_OPTS(bpf_prog_query_opts, q);
+	char name[IF_NAMESIZE], line[512];
+	__u32 ids[4], id = 0;
+	const char *p;
+	FILE *tc;
 
-	if (unshare(CLONE_NEWNET)) {
-		snprintf(why, len, "cannot make a network namespace: %s", strerror(errno));
+	q.prog_ids = ids;
+	q.prog_cnt = 4;
+	if (!bpf_prog_query_opts(ifindex, ingress ? PC_TCX_INGRESS : PC_TCX_EGRESS, &q) &&
+	    q.prog_cnt)
+		return bpf_prog_get_fd_by_id(ids[0]);
+	if (!if_indextoname((unsigned int)ifindex, name))
 		return -1;
-	}
-	ip = popen("ip -batch - >/dev/null", "w");
-	if (!ip) {
-		snprintf(why, len, "cannot run ip(8): %s", strerror(errno));
+	snprintf(line, sizeof(line), "tc filter show dev %s %s 2>/dev/null", name,
+		 ingress ? "ingress" : "egress");
+	tc = popen(line, "r");
+	if (!tc)
 		return -1;
-	}
-	for (i = 0; i < n; i += 2)
-		fprintf(ip, "link add fwb%d type veth peer name fwb%d\n", i, i + 1);
-	if (pclose(ip)) {
-		snprintf(why, len, "ip(8) cannot make %d veth devices", n);
-		return -1;
-	}
-	for (i = 0; i < n; i++) {
-		snprintf(name, sizeof(name), "fwb%d", i);
-		ifindex[i] = (int)if_nametoindex(name);
-		if (!ifindex[i]) {
-			snprintf(why, len, "%s did not appear: %s", name, strerror(errno));
+	while (!id && fgets(line, sizeof(line), tc))
+		if ((p = strstr(line, " direct-action")) && (p = strstr(p, " id ")))
+			id = (__u32)strtoul(p + 4, NULL, 10);
+	pclose(tc);
+	return id ? bpf_prog_get_fd_by_id(id) : -1;
+}
+
+static int xdp_prog_fd(int ifindex)
+{
+	__u32 id = 0;
+
+	if (bpf_xdp_query_id(ifindex, XDP_FLAGS_DRV_MODE, &id) || !id)
+		if (bpf_xdp_query_id(ifindex, 0, &id) || !id)
 			return -1;
-		}
+	return bpf_prog_get_fd_by_id(id);
+}
+
+struct fw_fds {
+	int xdp, tc_in, tc_out, xdp_hi;
+	int xdp_if, tc_if;
+};
+
+/* fwctl covers its interfaces itself, as a user would: ICMP blocked both
+ * ways on fwb0 (XDP in, TC out) and on fwb2 with --hook tc (TC both ways);
+ * with -i, first a bridge and its ports; with -x, the veth of that index. */
+static int fwctl_cover(struct fw_fds *fw, char *why, size_t len)
+{
+	fw->xdp_if = veth(0);
+	fw->tc_if = veth(2);
+	next_veth = 4;
+	if (n_ifaces > 2 && sh("'%s' -q -n %s block icmp fwbbr --dir both", fwctl_bin, ns_name))
+		return fail(why, len, "fwctl refused to cover %d interfaces", n_ifaces);
+	if (sh("'%s' -q -n %s block icmp fwb0 --dir both", fwctl_bin, ns_name))
+		return fail(why, len, "fwctl block icmp fwb0 failed (FWCTL=%s)", fwctl_bin);
+	if (sh("'%s' -q -n %s block icmp fwb2 --dir both --hook tc", fwctl_bin, ns_name))
+		return fail(why, len, "fwctl block icmp fwb2 --hook tc failed");
+	fw->xdp = xdp_prog_fd(fw->xdp_if);
+	fw->tc_out = tc_prog_fd(fw->xdp_if, false);
+	fw->tc_in = tc_prog_fd(fw->tc_if, true);
+	if (fw->xdp < 0 || fw->tc_out < 0 || fw->tc_in < 0)
+		return fail(why, len, "cannot find the programs fwctl attached");
+	fw->xdp_hi = -1;
+	if (hi_ifindex &&
+	    sh("ip link add fwbhi index %d type veth peer name fwbhj 2>/dev/null", hi_ifindex)) {
+		fprintf(stderr, "prog_cost: fwctl@%d left out: ip(8) cannot make ifindex %d\n",
+			hi_ifindex, hi_ifindex);
+	} else if (hi_ifindex) {
+		if (sh("'%s' -q -n %s block icmp fwbhi --dir in 2>/dev/null", fwctl_bin, ns_name))
+			fprintf(stderr, "prog_cost: fwctl@%d left out: fwctl refused ifindex %d\n",
+				hi_ifindex, hi_ifindex);
+		else
+			fw->xdp_hi = xdp_prog_fd(hi_ifindex);
 	}
 	return 0;
 }
 
-/* One instance of each fwctl program, sharing the pinned maps: fw_slot is
- * FW_SLOT_BY_IFINDEX (deployed) or a fixed slot (-s). */
-static int load_fw(struct fw_xdp **xdp, struct fw_tc **tc, __u32 slot, char *why, size_t len)
+/* The lower bound covers the same interfaces, ICMP dropped. */
+static int lb_load(const struct fw_fds *fw, char *why, size_t len)
 {
-	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = pin_dir);
-	int err;
-
-	*xdp = fw_xdp__open_opts(&opts);
-	*tc = fw_tc__open_opts(&opts);
-	if (!*xdp || !*tc) {
-		snprintf(why, len, "cannot open fwctl's programs: %s", strerror(errno));
-		return -1;
-	}
-	(*xdp)->rodata->fw_slot = slot;
-	(*tc)->rodata->fw_slot = slot;
-	err = fw_xdp__load(*xdp);
-	if (!err)
-		err = fw_tc__load(*tc);
-	if (err) {
-		snprintf(why, len, "cannot load fwctl's programs: %s", strerror(-err));
-		return -1;
-	}
-	return 0;
-}
-
-/* The stages share fwctl's pinned maps, so cover() holds for them too. */
-static int load_stages(char *why, size_t len)
-{
-	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = pin_dir);
-	int err;
-
-	stages_skel = fw_stages__open_opts(&opts);
-	if (!stages_skel) {
-		snprintf(why, len, "cannot open the stages: %s", strerror(errno));
-		return -1;
-	}
-	stages_skel->rodata->fw_slot = FW_SLOT_BY_IFINDEX;
-	err = fw_stages__load(stages_skel);
-	if (err) {
-		snprintf(why, len, "cannot load the stages: %s", strerror(-err));
-		return -1;
-	}
-	return 0;
-}
-
-/* Covers the n interfaces as fwctl would: fw_slots[ifindex] = slot + 1, and
- * every slot blocks ICMP both ways. */
-static int cover(int n, char *why, size_t len)
-{
-	int slots_fd = bpf_map__fd(xdp_skel->maps.fw_slots);
-	int policy_fd = bpf_map__fd(xdp_skel->maps.fw_policy);
-	struct fw_policy pol = { .blocked = { 1ull << 1 } };
-	__u32 key, val, dir, i;
-
-	for (i = 0; i < (__u32)n; i++) {
-		key = (__u32)ifindex[i];
-		val = i + 1;
-		if (bpf_map_update_elem(slots_fd, &key, &val, BPF_ANY)) {
-			snprintf(why, len, "cannot map ifindex %u: %s", key, strerror(errno));
-			return -1;
-		}
-		for (dir = 0; dir < FW_DIRS; dir++) {
-			key = fw_key(i, dir);
-			if (bpf_map_update_elem(policy_fd, &key, &pol, BPF_ANY)) {
-				snprintf(why, len, "cannot set fwctl's policy: %s",
-					 strerror(errno));
-				return -1;
-			}
-		}
-	}
-	return 0;
-}
-
-static int setup(char *why, size_t len)
-{
-	if (make_ifaces(n_ifaces, why, len))
-		return -1;
-	if (pindir_make("bench", why, len))
-		return -1;
-	atexit(cleanup); /* also when frames.h stops on a broken table */
-	if (load_fw(&xdp_skel, &tc_skel, FW_SLOT_BY_IFINDEX, why, len))
-		return -1;
-	if (fixed_too && load_fw(&xdp_fixed, &tc_fixed, (__u32)n_ifaces - 1, why, len))
-		return -1;
-	if (cover(n_ifaces, why, len))
-		return -1;
-	if (stages_too && load_stages(why, len))
-		return -1;
-	trivial_fd[HOOK_XDP][FW_PASS] = trivial_load(BPF_PROG_TYPE_XDP, XDP_PASS, "fwb_xdp_pass");
-	trivial_fd[HOOK_XDP][FW_DROP] = trivial_load(BPF_PROG_TYPE_XDP, XDP_DROP, "fwb_xdp_drop");
-	trivial_fd[HOOK_TC][FW_PASS] =
-		trivial_load(BPF_PROG_TYPE_SCHED_CLS, TC_ACT_UNSPEC, "fwb_tc_unspec");
-	trivial_fd[HOOK_TC][FW_DROP] =
-		trivial_load(BPF_PROG_TYPE_SCHED_CLS, TC_ACT_SHOT, "fwb_tc_shot");
-	if (trivial_fd[0][0] < 0 || trivial_fd[0][1] < 0 || trivial_fd[1][0] < 0 ||
-	    trivial_fd[1][1] < 0) {
-		snprintf(why, len, "cannot load the trivial programs: %s", strerror(errno));
-		return -1;
-	}
-	return 0;
+	lb = lower_bound__open_and_load();
+	if (!lb)
+		return fail(why, len, "cannot load the lower bound: %s", strerror(errno));
+	lb->bss->lb_slot[fw->xdp_if & 1023] = 1;
+	lb->bss->lb_slot[fw->tc_if & 1023] = 2;
+	lb->bss->lb_policy[0][1] = 1;
+	lb->bss->lb_policy[1][1] = 1;
+	return attach_xdp(bpf_program__fd(lb->progs.lb_xdp), why, len) < 0 ? -1 : 0;
 }
 
 static void build_frames(void)
@@ -362,246 +475,195 @@ static const char *verdict_name(enum hook h, __u32 ret)
 		       : ret == XDP_PASS    ? "pass"
 		       : ret == XDP_ABORTED ? "aborted"
 					    : "other";
-	return ret == TC_ACT_SHOT ? "drop" : ret == (__u32)TC_ACT_UNSPEC ? "pass" : "other";
+	return ret == TC_ACT_SHOT				 ? "drop"
+	       : ret == (__u32)TC_ACT_UNSPEC || ret == TC_ACT_OK ? "pass"
+								 : "other";
 }
 
-static int cmp_u32(const void *a, const void *b)
+static double now_ns(void)
 {
-	__u32 x = *(const __u32 *)a, y = *(const __u32 *)b;
+	struct timespec ts;
 
-	return x < y ? -1 : x > y;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
-static __u32 median(struct prog *p)
+/* One test-run of fd on the frame, repeat times: wall ns per run. */
+static int run_one(int fd, const struct frame *f, enum hook h, int ifindex, int repeat, double *ns,
+		   __u32 *kns, __u32 *retval)
 {
-	__u32 s[MAX_ROUNDS];
-
-	memcpy(s, p->ns, sizeof(__u32) * (size_t)p->samples);
-	qsort(s, (size_t)p->samples, sizeof(__u32), cmp_u32);
-	if (p->samples % 2)
-		return s[p->samples / 2];
-	return (s[p->samples / 2 - 1] + s[p->samples / 2] + 1) / 2;
-}
-
-static void minmax(const struct prog *p, __u32 *lo, __u32 *hi)
-{
-	int i;
-
-	*lo = UINT32_MAX;
-	*hi = 0;
-	for (i = 0; i < p->samples; i++) {
-		if (p->ns[i] < *lo)
-			*lo = p->ns[i];
-		if (p->ns[i] > *hi)
-			*hi = p->ns[i];
-	}
-}
-
-/* Every program of a row runs on the same interface, as the hook would. */
-static int run(struct prog *p, const struct frame *f, enum hook h, int repeat)
-{
-	struct xdp_md xdp = { .data_end = (__u32)f->len,
-			      .ingress_ifindex = (__u32)ifindex[n_ifaces - 1] };
-	struct __sk_buff skb = { .ifindex = (__u32)ifindex[n_ifaces - 1] };
+	struct xdp_md xdp = { .data_end = (__u32)f->len, .ingress_ifindex = (__u32)ifindex };
+	struct __sk_buff skb = { .ifindex = (__u32)ifindex };
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = f->data, .data_size_in = (__u32)f->len,
 		    .repeat = repeat);
+	double t0;
 	int err;
 
 	opts.ctx_in = h == HOOK_XDP ? (void *)&xdp : (void *)&skb;
 	opts.ctx_size_in = h == HOOK_XDP ? sizeof(xdp) : sizeof(skb);
-
-	err = bpf_prog_test_run_opts(p->fd, &opts);
+	t0 = now_ns();
+	err = bpf_prog_test_run_opts(fd, &opts);
+	*ns = (now_ns() - t0) / repeat;
 	if (err)
-		return err;
-	if (p->samples && opts.retval != p->retval)
-		p->ret_differs = true;
-	p->retval = opts.retval;
-	p->ns[p->samples++] = opts.duration;
+		return -errno;
+	*kns = opts.duration;
+	*retval = opts.retval;
 	return 0;
 }
 
-struct row {
-	const struct frame *fr;
-	const char *frame;
-	enum hook hook;
-	struct prog progs[MAX_PROGS];
-	int nprogs;
+static void add(struct row *w, const char *name, int fd, int ifindex, bool fwctl)
+{
+	if (fd < 0)
+		return;
+	w->progs[w->nprogs++] =
+		(struct prog){ .name = name, .fd = fd, .ifindex = ifindex, .fwctl = fwctl };
+}
+
+static int cmp_dbl(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp_dbl);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* Medians of a program's samples: its ns, its floors', the ratio and the
+ * difference paired sample by sample, and the kernel's whole ns. */
+struct pstat {
+	double ns, floor, ratio, extra, kns, lo, hi;
 };
 
-static const char *const hook_name[] = { "xdp", "tc" };
-
-/* In the order fw_xdp runs the steps; the parser alone last. */
-static void add_stages(struct row *w)
+static struct pstat stats(const struct prog *p)
 {
-	const struct {
-		const char *stage;
-		const struct bpf_program *prog;
-	} st[] = {
-		{ "ifindex", stages_skel->progs.st_ifindex },
-		{ "slot", stages_skel->progs.st_slot },
-		{ "lookups", stages_skel->progs.st_lookups },
-		{ "decide", stages_skel->progs.st_decide },
-		{ "parse", stages_skel->progs.st_parse },
-	};
-	size_t i;
+	double a[MAX_ROUNDS], b[MAX_ROUNDS], c[MAX_ROUNDS], d[MAX_ROUNDS], k[MAX_ROUNDS];
+	struct pstat st;
+	int i, n = p->samples;
 
-	_Static_assert(3 + 2 + sizeof(st) / sizeof(st[0]) <= MAX_PROGS,
-		       "fwctl, trivial, fwctl-slot, two xdp-filters and the stages fit a row");
-	for (i = 0; i < sizeof(st) / sizeof(st[0]); i++)
-		w->progs[w->nprogs++] = (struct prog){
-			.name = st[i].stage,
-			.fd = bpf_program__fd(st[i].prog),
-			.stage = st[i].stage,
-		};
+	for (i = 0; i < n; i++) {
+		a[i] = p->s[i].ns;
+		b[i] = p->s[i].floor;
+		c[i] = p->s[i].ns / p->s[i].floor;
+		d[i] = p->s[i].ns - p->s[i].floor;
+		k[i] = p->s[i].kns;
+	}
+	st.ns = median(a, n);
+	st.lo = a[0];
+	st.hi = a[n - 1];
+	st.floor = median(b, n);
+	st.ratio = median(c, n);
+	st.extra = median(d, n);
+	st.kns = median(k, n);
+	return st;
 }
 
-static void print_rows(struct row *rows, int nrows)
+static void print_rows(int rounds, int repeat)
 {
-	__u32 med[MAX_PROGS], lo, hi, base;
 	int r, i;
 
-	printf("%-14s %-4s %-17s %-7s %7s %7s %7s  %s\n", "frame", "hook", "program", "verdict",
-	       "median", "min", "max", "vs trivial");
+	printf("prog_cost: %d rounds x %d runs, wall clock / runs, each sample paired with the "
+	       "floor's run before it; medians, ns per run; test_run: the kernel's figure "
+	       "(whole ns)\n\n",
+	       rounds, repeat);
+	printf("%-14s %-4s %-17s %-7s %7s %7s %7s %7s %6s %7s %8s\n", "frame", "hook", "program",
+	       "verdict", "ns", "min", "max", "floor", "ratio", "+ns", "test_run");
 	for (r = 0; r < nrows; r++) {
 		struct row *w = &rows[r];
 
-		for (i = 0; i < w->nprogs; i++)
-			med[i] = median(&w->progs[i]);
-		base = med[1]; /* the trivial program is always second */
 		for (i = 0; i < w->nprogs; i++) {
 			struct prog *p = &w->progs[i];
+			struct pstat st = stats(p);
 
-			if (p->stage)
-				continue;
-			minmax(p, &lo, &hi);
-			printf("%-14s %-4s %-17s %-7s %7u %7u %7u  ", i ? "" : w->frame,
-			       i ? "" : hook_name[w->hook], p->name,
-			       p->ret_differs ? "varies" : verdict_name(w->hook, p->retval), med[i],
-			       lo, hi);
-			if (base)
-				printf("%.2fx %+d ns\n", (double)med[i] / base,
-				       (int)med[i] - (int)base);
-			else
-				printf("-\n");
+			printf("%-14s %-4s %-17s %-7s %7.2f %7.2f %7.2f %7.2f %5.2fx %+7.2f "
+			       "%8.1f\n",
+			       i ? "" : w->fr->name, i ? "" : hook_name[w->hook], p->name,
+			       p->ret_differs ? "varies" : verdict_name(w->hook, p->retval), st.ns,
+			       st.lo, st.hi, st.floor, st.ratio, st.extra, st.kns);
 		}
 	}
 }
 
-/* -a: the XDP rows again, step by step. "step adds" is what a stage adds to
- * the one before it; the parser alone is set against the trivial program. */
-static void print_stage(const char *frame, const char *step, const char *verdict, __u32 m,
-			__u32 base, __u32 prev)
+/* Raw samples: one line per program run, with its floor's run. */
+static int write_raw(const char *path)
 {
-	printf("%-14s %-8s %-7s %7u  %.2fx %+3d ns  %+3d ns\n", frame, step, verdict, m,
-	       (double)m / base, (int)m - (int)base, (int)m - (int)prev);
-}
+	FILE *f = strcmp(path, "-") ? fopen(path, "w") : stdout;
+	int r, i, j;
 
-static void print_stages(struct row *rows, int nrows)
-{
-	__u32 base, prev, m;
-	int r, i;
-
-	if (!stages_too)
-		return;
-	printf("\nfwctl's XDP program cut short after each step (-a; bench/fw_stages.bpf.c), "
-	       "median ns:\n"
-	       "  ifindex  reads ctx->ingress_ifindex   slot    + fw_slots[ifindex]\n"
-	       "  lookups  + policy, counters lookups   decide  + parse and decide\n"
-	       "  fwctl    + count: the whole program   parse   the parser alone, no lookup\n");
-	printf("%-14s %-8s %-7s %7s  %-14s %s\n", "frame", "step", "verdict", "median",
-	       "vs trivial", "step adds");
-	for (r = 0; r < nrows; r++) {
-		struct row *w = &rows[r];
-
-		if (w->hook != HOOK_XDP)
-			continue;
-		base = prev = median(&w->progs[1]);
-		print_stage(w->frame, "trivial", verdict_name(w->hook, w->progs[1].retval), base,
-			    base, prev);
-		for (i = 2; i < w->nprogs; i++) {
-			struct prog *p = &w->progs[i];
-
-			if (!p->stage)
-				continue;
-			if (!strcmp(p->stage, "parse")) { /* the whole program before it */
-				m = median(&w->progs[0]);
-				print_stage("", "fwctl", verdict_name(w->hook, w->progs[0].retval),
-					    m, base, prev);
-				prev = base;
-			}
-			m = median(p);
-			print_stage("", p->stage,
-				    p->ret_differs ? "varies" : verdict_name(w->hook, p->retval), m,
-				    base, prev);
-			prev = m;
-		}
-	}
-}
-
-static bool is_xdp_filter(const struct prog *p)
-{
-	return !strncmp(p->name, "xdp-filter", 10);
-}
-
-/* fwctl against each xdp-filter variant on the XDP rows. */
-static void print_versus(struct row *rows, int nrows)
-{
-	int r, i;
-	bool any = false;
-
+	if (!f)
+		return -1;
+	fprintf(f, "round\tframe\thook\tprogram\tverdict\tns\tfloor_ns\ttest_run_ns\n");
 	for (r = 0; r < nrows; r++)
-		for (i = 2; i < rows[r].nprogs; i++)
-			any |= rows[r].hook == HOOK_XDP && is_xdp_filter(&rows[r].progs[i]);
-	if (!any)
-		return;
-	printf("\nfwctl vs xdp-filter, XDP, median ns (ratio below 1: fwctl is cheaper)\n");
-	printf("%-14s %7s", "frame", "fwctl");
-	for (i = 2; i < rows[0].nprogs; i++)
-		if (is_xdp_filter(&rows[0].progs[i]))
-			printf(" %17s %6s", rows[0].progs[i].name, "ratio");
-	printf("\n");
-	for (r = 0; r < nrows; r++) {
-		struct row *w = &rows[r];
-		__u32 fw;
+		for (i = 0; i < rows[r].nprogs; i++) {
+			struct prog *p = &rows[r].progs[i];
 
-		if (w->hook != HOOK_XDP)
-			continue;
-		fw = median(&w->progs[0]);
-		printf("%-14s %7u", w->frame, fw);
-		for (i = 2; i < w->nprogs; i++) {
-			__u32 xf = median(&w->progs[i]);
-
-			if (!is_xdp_filter(&w->progs[i]))
-				continue;
-			printf(" %17u %5.2fx", xf, xf ? (double)fw / xf : 0.0);
+			for (j = 0; j < p->samples; j++)
+				fprintf(f, "%d\t%s\t%s\t%s\t%s\t%.4f\t%.4f\t%u\n", j + 1,
+					rows[r].fr->name, hook_name[rows[r].hook], p->name,
+					p->ret_differs ? "varies"
+						       : verdict_name(rows[r].hook, p->retval),
+					p->s[j].ns, p->s[j].floor, p->s[j].kns);
 		}
-		printf("\n");
-	}
+	return f == stdout ? fflush(f) : fclose(f);
 }
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: prog_cost [-r ROUNDS] [-n REPEAT] [-i IFACES] [-s] [-a] [-q]\n"
-		   "  -r ROUNDS  rounds per program, median reported (default 5)\n"
-		   "  -n REPEAT  runs per round, BPF_PROG_TEST_RUN repeat (default 1000000)\n"
-		   "  -i IFACES  interfaces covered, frames arrive on the last (default 1)\n"
-		   "  -s         also the fixed-slot instance, as \"fwctl-slot\"\n"
-		   "  -a         also fwctl's XDP program cut short after each step\n"
-		   "  -q         quick: 3 rounds of 100000 unless -r/-n say otherwise\n");
+	fprintf(f,
+		"usage: prog_cost [-r ROUNDS] [-n REPEAT] [-i IFACES] [-x IFINDEX] [-f] [-o FILE]\n"
+		"                 [-F FWCTL] [-q]\n"
+		"  -r ROUNDS  rounds, every program once per round (default 31)\n"
+		"  -n REPEAT  runs per test-run (default 2000000)\n"
+		"  -i IFACES  interfaces fwctl covers (default and least 2: the veths the\n"
+		"             frames arrive on; more: a bridge and its ports, covered first)\n"
+		"  -x IFINDEX also fwctl's XDP program on a veth with that ifindex\n"
+		"  -f         fwctl and the floor only (no lower bound, no xdp-filter)\n"
+		"  -o FILE    raw samples as TSV (\"-\": stdout, then no table)\n"
+		"  -F FWCTL   the fwctl that covers the interfaces (default: $FWCTL, else\n"
+		"             ../fwctl beside this program)\n"
+		"  -q         quick: 7 rounds of 500000 unless -r/-n say otherwise\n");
+}
+
+/* $FWCTL, else OUTPUT/fwctl for OUTPUT/bench/prog_cost. */
+static const char *default_fwctl(void)
+{
+	static char path[PATH_MAX];
+	const char *e = getenv("FWCTL");
+	char *slash;
+	ssize_t n;
+	int up;
+
+	if (e && *e)
+		return e;
+	n = readlink("/proc/self/exe", path, sizeof(path) - 8);
+	if (n <= 0)
+		return "fwctl";
+	path[n] = '\0';
+	for (up = 0; up < 2; up++) {
+		slash = strrchr(path, '/');
+		if (!slash)
+			return "fwctl";
+		*slash = '\0';
+	}
+	strcat(path, "/fwctl");
+	return path;
 }
 
 int main(int argc, char **argv)
 {
-	struct row rows[NFRAMES * 2];
-	int rounds = 0, repeat = 0, nrows = 0, r, i, c, err, ret = 1, cpu;
-	const char *xf_feat[2] = { "all", "udp" };
-	char xf_name[2][32], why[512] = "";
-	int xf_fd[2] = { -1, -1 };
-	bool quick = false;
+	int rounds = 0, repeat = 0, r, i, c, err, ret = 1, cpu, ncheck = 0;
+	const char *xf_feat[2] = { "all", "udp" }, *raw = NULL;
+	char xf_name[2][32], hi_name[32], why[512] = "";
+	int xf_fd[2] = { -1, -1 }, xf_if[2] = { 0, 0 };
+	struct fw_fds fw = { -1, -1, -1, -1, 0, 0 };
+	bool quick = false, table;
 	cpu_set_t set;
 	size_t f;
 
-	while ((c = getopt(argc, argv, "r:n:i:saqh")) != -1) {
+	while ((c = getopt(argc, argv, "r:n:i:x:fo:F:qh")) != -1) {
 		switch (c) {
 		case 'r':
 			rounds = atoi(optarg);
@@ -612,11 +674,17 @@ int main(int argc, char **argv)
 		case 'i':
 			n_ifaces = atoi(optarg);
 			break;
-		case 's':
-			fixed_too = true;
+		case 'x':
+			hi_ifindex = atoi(optarg);
 			break;
-		case 'a':
-			stages_too = true;
+		case 'f':
+			fwctl_only = true;
+			break;
+		case 'o':
+			raw = optarg;
+			break;
+		case 'F':
+			fwctl_bin = optarg;
 			break;
 		case 'q':
 			quick = true;
@@ -630,16 +698,13 @@ int main(int argc, char **argv)
 		}
 	}
 	if (!rounds)
-		rounds = quick ? 3 : 5;
+		rounds = quick ? 7 : 31;
 	if (!repeat)
-		repeat = quick ? 100000 : 1000000;
-	if (n_ifaces > FW_MAX_IFACES) {
-		fprintf(stderr,
-			"prog_cost: -i %d: over the limit of %d interfaces (FW_MAX_IFACES)\n",
-			n_ifaces, FW_MAX_IFACES);
-		return 2;
-	}
-	if (rounds < 1 || rounds > MAX_ROUNDS || repeat < 1 || n_ifaces < 1 || optind != argc) {
+		repeat = quick ? 500000 : 2000000;
+	if (n_ifaces < 2)
+		n_ifaces = 2; /* fwb0 and fwb2 at least */
+	if (rounds < 1 || rounds >= MAX_ROUNDS || repeat < 1000 || n_ifaces > 100000 ||
+	    hi_ifindex < 0 || optind != argc) {
 		usage(stderr);
 		return 2;
 	}
@@ -647,10 +712,18 @@ int main(int argc, char **argv)
 		fprintf(stderr, "prog_cost: needs root to load BPF programs\n");
 		return 1;
 	}
+	if (!fwctl_bin)
+		fwctl_bin = default_fwctl();
+	if (access(fwctl_bin, X_OK)) {
+		fprintf(stderr, "prog_cost: %s: not an executable fwctl (-F, FWCTL)\n", fwctl_bin);
+		return 1;
+	}
+	table = !raw || strcmp(raw, "-");
 	libbpf_set_print(libbpf_quiet);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGHUP, on_signal);
+	atexit(cleanup); /* also when frames.h stops on a broken table */
 
 	/* One CPU for every run, so programs compete on equal terms. */
 	cpu = sched_getcpu();
@@ -658,97 +731,127 @@ int main(int argc, char **argv)
 	CPU_SET(cpu, &set);
 	sched_setaffinity(0, sizeof(set), &set);
 
-	if (setup(why, sizeof(why)))
+	/* fwb0: fwctl's XDP, fwb2: its TC, then one per XDP program and floor. */
+	if (make_ns(12, why, sizeof(why)) || pindir_make("bench", why, sizeof(why)) ||
+	    fwctl_cover(&fw, why, sizeof(why)))
 		goto out;
-	for (i = 0; i < 2; i++) {
-		snprintf(xf_name[i], sizeof(xf_name[i]), "xdp-filter(%s)", xf_feat[i]);
-		xf_fd[i] = xdp_filter_load(i, xf_feat[i], why, sizeof(why));
-		if (xf_fd[i] < 0)
-			fprintf(stderr, "prog_cost: %s left out: %s\n", xf_name[i], why);
+	if (!fwctl_only) {
+		if (lb_load(&fw, why, sizeof(why)))
+			goto out;
+		for (i = 0; i < 2; i++) {
+			snprintf(xf_name[i], sizeof(xf_name[i]), "xdp-filter(%s)", xf_feat[i]);
+			xf_fd[i] = xdp_filter_load(i, xf_feat[i], why, sizeof(why));
+			if (xf_fd[i] >= 0 &&
+			    (xf_if[i] = attach_xdp(xf_fd[i], why, sizeof(why))) < 0)
+				xf_fd[i] = -1;
+			if (xf_fd[i] < 0)
+				fprintf(stderr, "prog_cost: %s left out: %s\n", xf_name[i], why);
+		}
+		why[0] = '\0';
 	}
-	why[0] = '\0';
+	snprintf(hi_name, sizeof(hi_name), "fwctl@%d", hi_ifindex);
 	build_frames();
 
 	for (f = 0; f < NFRAMES; f++) {
-		for (c = HOOK_XDP; c <= HOOK_TC; c++) {
-			struct row *w = &rows[nrows++];
+		struct row *w = &rows[nrows++];
 
-			memset(w, 0, sizeof(*w));
-			w->fr = &frames[f];
-			w->frame = frames[f].name;
-			w->hook = c;
-			w->progs[w->nprogs++] = (struct prog){
-				.name = "fwctl",
-				.fd = c == HOOK_XDP ? bpf_program__fd(xdp_skel->progs.fw_xdp)
-						    : bpf_program__fd(tc_skel->progs.fw_tc_out),
-			};
-			w->progs[w->nprogs++] = (struct prog){
-				.name = "trivial",
-				.fd = trivial_fd[c][frames[f].verdict],
-			};
-			if (fixed_too)
-				w->progs[w->nprogs++] = (struct prog){
-					.name = "fwctl-slot",
-					.fd = c == HOOK_XDP
-						      ? bpf_program__fd(xdp_fixed->progs.fw_xdp)
-						      : bpf_program__fd(tc_fixed->progs.fw_tc_out),
-				};
-			for (i = 0; c == HOOK_XDP && i < 2; i++)
-				if (xf_fd[i] >= 0)
-					w->progs[w->nprogs++] =
-						(struct prog){ .name = xf_name[i], .fd = xf_fd[i] };
-			if (stages_too && c == HOOK_XDP)
-				add_stages(w);
-		}
+		w->fr = &frames[f];
+		w->hook = HOOK_XDP;
+		add(w, "fwctl", fw.xdp, fw.xdp_if, true);
+		add(w, hi_name, fw.xdp_hi, hi_ifindex, true);
+		if (!fwctl_only && frames[f].ipv4)
+			add(w, "lower-bound", bpf_program__fd(lb->progs.lb_xdp), fw.xdp_if, false);
+		for (i = 0; !fwctl_only && i < 2; i++)
+			add(w, xf_name[i], xf_fd[i], xf_if[i], false);
+
+		w = &rows[nrows++];
+		w->fr = &frames[f];
+		w->hook = HOOK_TC;
+		add(w, "fwctl-in", fw.tc_in, fw.tc_if, true);
+		add(w, "fwctl-out", fw.tc_out, fw.xdp_if, true);
+		if (!fwctl_only && frames[f].ipv4)
+			add(w, "lower-bound", bpf_program__fd(lb->progs.lb_tc), fw.tc_if, false);
 	}
 
-	printf("prog_cost: BPF_PROG_TEST_RUN, %d rounds x %d runs, ns per run (opts.duration), "
-	       "CPU %d, fwctl blocks icmp on %d interface%s, frames on the last\n\n",
-	       rounds, repeat, cpu, n_ifaces, n_ifaces == 1 ? "" : "s");
-	/* Round by round, every program once per frame: A B A B, so drift in
-	 * clock or load spreads over all of them alike. */
+	/* A first run of each program finds its verdict, hence its floor. */
+	for (i = 0; i < nrows; i++)
+		for (c = 0; c < rows[i].nprogs; c++) {
+			struct prog *p = &rows[i].progs[c];
+			double ns;
+			__u32 kns;
+
+			err = run_one(p->fd, rows[i].fr, rows[i].hook, p->ifindex, 1, &ns, &kns,
+				      &p->retval);
+			if (err) {
+				snprintf(why, sizeof(why), "test-run of %s on %s failed: %s",
+					 p->name, rows[i].fr->name, strerror(-err));
+				goto out;
+			}
+			p->fl = floor_for(rows[i].hook, p->retval, why, sizeof(why));
+			if (!p->fl)
+				goto out;
+		}
+
+	if (table)
+		fprintf(stderr, "prog_cost: CPU %d, fwctl %s, %d interfaces covered, %d rounds\n",
+			cpu, fwctl_bin, n_ifaces, rounds);
+	/* Round by round, the floor before every program: F A F B F C. */
 	for (r = 0; r < rounds; r++)
 		for (i = 0; i < nrows; i++)
 			for (c = 0; c < rows[i].nprogs; c++) {
-				err = run(&rows[i].progs[c], rows[i].fr, rows[i].hook, repeat);
+				struct prog *p = &rows[i].progs[c];
+				struct sample *s = &p->s[p->samples];
+				__u32 kns, rv, frv;
+
+				err = run_one(p->fl->fd, rows[i].fr, rows[i].hook, p->ifindex,
+					      repeat, &s->floor, &kns, &frv);
+				if (!err)
+					err = run_one(p->fd, rows[i].fr, rows[i].hook, p->ifindex,
+						      repeat, &s->ns, &s->kns, &rv);
 				if (err) {
 					snprintf(why, sizeof(why),
-						 "test-run of %s on %s failed: %s",
-						 rows[i].progs[c].name, rows[i].frame,
-						 strerror(-err));
+						 "test-run of %s on %s failed: %s", p->name,
+						 rows[i].fr->name, strerror(-err));
 					goto out;
 				}
+				if (rv != p->retval)
+					p->ret_differs = true;
+				p->samples++;
 			}
 
-	print_rows(rows, nrows);
-	print_versus(rows, nrows);
-	print_stages(rows, nrows);
-	/* A fast wrong answer is not a result. */
-	for (i = 0; i < nrows; i++) {
-		const struct prog *p = &rows[i].progs[0];
-		int want = rows[i].fr->verdict;
-
-		if (strcmp(verdict_name(rows[i].hook, p->retval),
-			   want == FW_DROP ? "drop" : "pass"))
-			fprintf(stderr, "prog_cost: fwctl %s on %s returned %u, expected %s\n",
-				hook_name[rows[i].hook], rows[i].frame, p->retval,
-				want == FW_DROP ? "drop" : "pass");
+	if (raw && write_raw(raw)) {
+		snprintf(why, sizeof(why), "cannot write %s: %s", raw, strerror(errno));
+		goto out;
 	}
+	if (table)
+		print_rows(rounds, repeat);
+	/* A fast wrong answer is not a result. */
 	ret = 0;
+	for (i = 0; i < nrows; i++)
+		for (c = 0; c < rows[i].nprogs; c++) {
+			const struct prog *p = &rows[i].progs[c];
+			const char *want = rows[i].fr->verdict == V_DROP ? "drop" : "pass";
+
+			if (!p->fwctl)
+				continue;
+			ncheck++;
+			if (strcmp(verdict_name(rows[i].hook, p->retval), want) || p->ret_differs) {
+				fprintf(stderr, "prog_cost: %s %s on %s returned %u, expected %s\n",
+					p->name, hook_name[rows[i].hook], rows[i].fr->name,
+					p->retval, want);
+				ret = 1;
+			}
+		}
+	if (!ncheck) {
+		snprintf(why, sizeof(why), "no fwctl program was measured");
+		ret = 1;
+	}
 out:
 	if (why[0])
 		fprintf(stderr, "prog_cost: %s\n", why);
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < 2; i++)
 		bpf_object__close(xf_obj[i]);
-		for (c = 0; c < 2; c++)
-			if (trivial_fd[i][c] >= 0)
-				close(trivial_fd[i][c]);
-	}
-	fw_stages__destroy(stages_skel);
-	fw_xdp__destroy(xdp_fixed);
-	fw_tc__destroy(tc_fixed);
-	fw_xdp__destroy(xdp_skel);
-	fw_tc__destroy(tc_skel);
+	lower_bound__destroy(lb);
 	cleanup();
 	return ret;
 }

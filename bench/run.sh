@@ -1,16 +1,18 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# run.sh - fwctl's benchmarks: `make bench` (QUICK=1 for about 2 minutes).
+# run.sh - fwctl's benchmarks: `make bench` (QUICK=1 for about 3 minutes).
+# It runs the benchmarks and writes their raw results; bench/report.py makes
+# the summaries, tables, chart and docs from them.
 #
-# Every part runs interleaved, round by round (prog_cost, every live case,
-# the control plane at every N, the exposure window, drift repair, then the
-# next round),
-# so a change in the machine's load spreads over all of them alike:
-#   prog_cost  BPF_PROG_TEST_RUN cost of fwctl's programs beside trivial ones
-#              and xdp-filter's (build/bench/prog_cost, one round per call),
-#              with fwctl's XDP program cut short after each step (-a);
-#              and, when prog_cost offers -i, the same at N covered interfaces
+#   prog_cost  what fwctl's programs cost per frame, to a fraction of a ns:
+#              wall clock / runs of BPF_PROG_TEST_RUN, the floor (a
+#              do-nothing program) before every program, beside the lower
+#              bound and xdp-filter's programs (build/bench/prog_cost, one
+#              call with its own rounds); then fwctl's alone at N covered
+#              interfaces (prog_cost -f -i N)
+# then, interleaved round by round, so that a change in the machine's load
+# spreads over all of them alike:
 #   live       a UDP flood over a veth into every filter (bench/live.sh)
 #   ctl        fwctl's control plane with N covered interfaces: block,
 #              unblock, status, stats latency (bench/ctl.sh, bench/ctl_time.c)
@@ -20,20 +22,23 @@
 #              off) until `fwctl watch` has it back (bench/drift.sh, 20
 #              ports, a share of the events each round)
 # then, once, any other bench/*.sh (their own figures, kept in the results).
-# Results go to bench/results/<date-time>/: live.tsv, prog_cost.tsv,
-# prog_stages.tsv, prog_scale.tsv, ctl.tsv, exposure.tsv, drift.tsv (raw, one row per
-# run, call, port or event), *_summary.tsv (min, median, max, ratios), summary.txt (the tables
-# printed at the end), bench.png, timing.tsv (seconds per part and round).
+# Raw results go to bench/results/<date-time>/: live.tsv (+ live_cases.tsv),
+# prog_cost.tsv, prog_scale.tsv, ctl.tsv, exposure.tsv, drift.tsv (one row
+# per run, sample, call, port or event), timing.tsv (seconds per part and
+# round), machine.txt, *.log; bench/report.py adds *_summary.tsv,
+# summary.txt (the tables printed at the end) and bench.png.
 # Benchmarks print figures and never judge them: the exit status is 0 unless
 # something broke (a part crashed, a counter disagreed with what was sent).
+# It makes network namespaces: run it alone (flock /run/lock/fwctl-tests.lock).
 #
 # Environment: QUICK=1; OUTPUT (build folder) and FWCTL as for make;
 # BENCH_ROUNDS, BENCH_PACKETS, BENCH_CASES (space-separated live case names),
 # BENCH_CTL_N (interface counts of the control plane and the program-cost
 # curve), BENCH_EXPOSURE_PORTS (ports per round), BENCH_DRIFT_EVENTS (drift
-# events per round), CTL_FWCTL (the fwctl the
-# control plane and exposure parts time, e.g. one built with
-# `make OUTPUT=/tmp/b FW_MAX_IFACES=1024`) override the defaults;
+# events per round), BENCH_PC_ROUNDS, BENCH_PC_REPEAT (prog_cost's rounds and
+# runs per test-run), BENCH_PC_IFINDEX (the high ifindex prog_cost -x tries),
+# CTL_FWCTL (the fwctl the control plane and exposure parts time, e.g. one
+# built with `make OUTPUT=/tmp/b FW_MAX_IFACES=1024`) override the defaults;
 # BENCH_DOCS=1 also copies the chart to docs/bench.png and the tables into
 # docs/benchmarks.md.
 # shellcheck disable=SC2317 # the parts run through timed()
@@ -53,11 +58,13 @@ cd "$ROOT" || exit 1
 quick=0
 [ -n "${QUICK:-}" ] && [ "${QUICK:-}" != 0 ] && quick=1
 if [ $quick = 1 ]; then
-	# About 2 minutes: 3 rounds, runs of about 1 s (noisier than the full run).
+	# About 3 minutes: 3 rounds, runs of about 1 s (noisier than the full run).
 	ROUNDS=${BENCH_ROUNDS:-3}
 	N_RX=${BENCH_PACKETS:-600000}
 	N_CTR=${BENCH_PACKETS:-500000}
-	PC_REPEAT=200000
+	PC_ROUNDS=${BENCH_PC_ROUNDS:-7}
+	PC_REPEAT=${BENCH_PC_REPEAT:-500000}
+	PC_SCALE_ROUNDS=3
 	B_BG_SECONDS=0.2
 	BUDGET=150
 	CTL_N=${BENCH_CTL_N:-1 10 100}
@@ -65,11 +72,13 @@ if [ $quick = 1 ]; then
 	DRIFT_EVENTS=${BENCH_DRIFT_EVENTS:-7}
 	CTL_QUICK=1
 else
-	# About 9 minutes on a quiet 2-core machine; every run lasts >= 2 s.
+	# About 13 minutes on a quiet 2-core machine; every run lasts >= 2 s.
 	ROUNDS=${BENCH_ROUNDS:-7}
 	N_RX=${BENCH_PACKETS:-1400000}
 	N_CTR=${BENCH_PACKETS:-1300000}
-	PC_REPEAT=1000000
+	PC_ROUNDS=${BENCH_PC_ROUNDS:-31}
+	PC_REPEAT=${BENCH_PC_REPEAT:-2000000}
+	PC_SCALE_ROUNDS=5
 	BUDGET=780
 	# 200: where issue 7 states the status/stats goal.
 	CTL_N=${BENCH_CTL_N:-1 10 100 200 1000}
@@ -77,8 +86,8 @@ else
 	DRIFT_EVENTS=${BENCH_DRIFT_EVENTS:-10}
 	CTL_QUICK=0
 fi
-# The program-cost curve: fewer runs per call, one call per N and round.
-PC_SCALE_REPEAT=$((PC_REPEAT / 5))
+# The program-cost curve: fewer rounds and runs, one call per N.
+PC_SCALE_REPEAT=$((PC_REPEAT / 4))
 read -r -a CTL_NS <<<"$CTL_N"
 MIN_ROUNDS=$((ROUNDS < 5 ? ROUNDS : 5))
 if [ -n "${BENCH_CASES:-}" ]; then
@@ -103,12 +112,7 @@ REPORT_ONLY=
 if [ "${1:-}" = --report ]; then
 	REPORT_ONLY=1
 	RES=$(cd "${2:?--report wants a results folder}" && pwd) || exit 1
-	PC_SCALE_REPEAT=$(awk '$1 == "prog_scale" { print $2 }' "$RES/machine.txt")
-	[ -s "$RES/live.tsv" ] || b_die "$RES/live.tsv: no such results"
-	read -r ROUNDS PC_REPEAT <<<"$(awk '$1 == "rounds" { print $2, $NF }' "$RES/machine.txt")"
-	mapfile -t CASES < <(awk -F'\t' 'NR > 1 && !s[$3]++ { print $3 }' "$RES/live.tsv")
-	[ -s "$RES/ctl.tsv" ] &&
-		read -r -a CTL_NS <<<"$(awk -F'\t' 'NR > 1 && !s[$2]++ { printf "%s ", $2 }' "$RES/ctl.tsv")"
+	[ -s "$RES/machine.txt" ] || b_die "$RES/machine.txt: no such results"
 else
 	RES=$ROOT/bench/results/$(date +%Y%m%d-%H%M%S)
 	mkdir -p "$RES" || b_die "cannot create $RES"
@@ -155,104 +159,65 @@ machine() {
 	echo "ctl         N = ${CTL_NS[*]}; $CTL_FWCTL, FW_MAX_IFACES $(ctl_build_limit "$CTL_FWCTL")"
 	echo "exposure    $EXP_PORTS ports per round"
 	echo "drift       $DRIFT_EVENTS events per round on $DRIFT_PORTS ports"
-	echo "prog_scale  $PC_SCALE_REPEAT runs per call (prog_cost -i N, where prog_cost offers it)"
+	echo "prog_cost   $PC_ROUNDS rounds x $PC_REPEAT runs, -x $PC_HI_IFINDEX"
+	echo "prog_scale  $PC_SCALE_REPEAT runs per call, $PC_SCALE_ROUNDS rounds (prog_cost -f -i N)"
 	echo "netns       $(find /run/netns -mindepth 1 -maxdepth 1 2>/dev/null | wc -l) in /run/netns" \
 		"(other users' too), $(pgrep -c -x fwctl) fwctl processes running, at the start"
-	echo "rounds      $ROUNDS (quick=$quick), packets rx=$N_RX ctr=$N_CTR, prog_cost -n $PC_REPEAT"
+	echo "rounds      $ROUNDS (quick=$quick), packets rx=$N_RX ctr=$N_CTR"
+	echo "bpf_stats   kernel.bpf_stats_enabled=$(sysctl -n kernel.bpf_stats_enabled 2>/dev/null)" \
+		"(1 adds two clock reads to every program run)"
 }
 
 # --- prog_cost ---------------------------------------------------------------
-# One call is one round: `prog_cost -r 1` prints, per frame and hook, a row
-# per program (frame and hook only on the first), ending in a ratio
-# ("1.19x +5 ns") or "-". Read from the right, so column widths may change.
+# One call, its own rounds: prog_cost interleaves the floor with every
+# program itself (F A F B ...), so it needs no interleaving with the other
+# parts. Its raw samples go to prog_cost.tsv, its table and messages to
+# prog_cost.log. -x: fwctl's XDP program on an interface with a high index.
 PC_TSV=$RES/prog_cost.tsv
-# prog_cost's table on stdin as "frame hook program verdict ns" rows.
-pc_parse() {
-	awk -v OFS='\t' '
-		/^frame[ \t]+hook[ \t]+program/ { on = 1; next }
-		on && NF == 0 { exit }
-		on {
-			k = NF
-			if ($NF == "ns") k -= 3; else if ($NF == "-") k -= 1
-			if (k == 7) { f = $1; h = $2; p = $3; v = $4; m = $5 }
-			else if (k == 5) { p = $1; v = $2; m = $3 }
-			else next
-			print f, h, p, v, m
-		}'
-}
-
-# fwctl's XDP program step by step (`prog_cost -a`), when prog_cost offers it:
-# "frame step verdict ns" rows from its second table (frame on the first
-# row of each frame only).
-PST_TSV=$RES/prog_stages.tsv
-PC_ARGS=()
-pst_parse() {
-	awk -v OFS='\t' '
-		/^frame[ \t]+step[ \t]+verdict/ { on = 1; next }
-		on && NF == 0 { exit }
-		on && /^[^ ]/ { f = $1; print f, $2, $3, $4; next }
-		on { print f, $1, $2, $3 }'
-}
-
-prog_cost_round() {
-	local r=$1 out
+PC_HI_IFINDEX=${BENCH_PC_IFINDEX:-300000}
+prog_cost_part() {
+	local st
 	if [ ! -x "$PROG_COST" ]; then
-		[ "$r" = 1 ] && b_log "bench: prog_cost: $PROG_COST not built (bench/prog_cost.c): part skipped"
+		b_log "bench: prog_cost: $PROG_COST not built (bench/prog_cost.c): part skipped"
 		return 0
 	fi
-	out=$(timeout -k 2 120 "$PROG_COST" -r 1 -n "$PC_REPEAT" "${PC_ARGS[@]}" 2>"$BENCH_TMP/pc.err")
-	local st=$?
-	{
-		echo "== round $r (exit $st)"
-		echo "$out"
-		cat "$BENCH_TMP/pc.err"
-	} >>"$RES/prog_cost.log"
-	if [ $st -ne 0 ]; then
-		b_log "bench: prog_cost round $r failed (exit $st): $(tail -1 "$BENCH_TMP/pc.err")"
+	timeout -k 2 1200 "$PROG_COST" -F "$FWCTL" -r "$PC_ROUNDS" -n "$PC_REPEAT" \
+		-x "$PC_HI_IFINDEX" -o "$PC_TSV" >"$RES/prog_cost.log" 2>&1
+	st=$?
+	if [ "$st" -ne 0 ]; then
+		b_log "bench: prog_cost failed (exit $st): $(tail -1 "$RES/prog_cost.log")"
 		return 1
 	fi
-	pc_parse <<<"$out" | sed "s/^/$r\t/" >>"$PC_TSV"
-	[ ${#PC_ARGS[@]} = 0 ] || pst_parse <<<"$out" | sed "s/^/$r\t/" >>"$PST_TSV"
-	grep -q "^prog_cost:.*returned" "$BENCH_TMP/pc.err" && return 1
-	return 0
 }
 
-# Program cost at N covered interfaces, when this prog_cost can map them
-# (`-i N` in its usage); one call per N, fwctl's rows and the trivial ones.
+# Program cost at N covered interfaces: fwctl's programs and the floor
+# (`prog_cost -f -i N`), one call per N.
 PCS_TSV=$RES/prog_scale.tsv
-PCS_SKIP=
-pc_scale_check() {
-	if [ ! -x "$PROG_COST" ]; then
-		PCS_SKIP="$PROG_COST not built"
-	elif ! "$PROG_COST" -h 2>&1 | grep -qE -- '(^|[[ ])-i[] ]'; then
-		PCS_SKIP="$PROG_COST -h offers no -i N (covered interfaces): no program-cost curve"
-	fi
-	[ -z "$PCS_SKIP" ] || b_log "bench: $PCS_SKIP"
-}
-
-pc_scale_round() {
-	local r=$1 n out st rows err=0
-	[ -z "$PCS_SKIP" ] || return 0
+pc_scale_part() {
+	local n st err=0
+	[ -x "$PROG_COST" ] || return 0
+	printf 'n\tround\tframe\thook\tprogram\tverdict\tns\tfloor_ns\ttest_run_ns\tstatus\n' \
+		>"$PCS_TSV"
 	for n in "${CTL_NS[@]}"; do
-		out=$(timeout -k 2 120 "$PROG_COST" -r 1 -n "$PC_SCALE_REPEAT" -i "$n" \
-			2>"$BENCH_TMP/pcs.err")
+		printf ' %s' "$n" >&2
+		timeout -k 2 300 "$PROG_COST" -F "$FWCTL" -f -r "$PC_SCALE_ROUNDS" \
+			-n "$PC_SCALE_REPEAT" -i "$n" -o "$BENCH_TMP/pcs.tsv" >"$BENCH_TMP/pcs.log" 2>&1
 		st=$?
 		{
-			echo "== round $r, -i $n (exit $st)"
-			echo "$out"
-			cat "$BENCH_TMP/pcs.err"
+			echo "== -i $n (exit $st)"
+			cat "$BENCH_TMP/pcs.log"
 		} >>"$RES/prog_scale.log"
-		rows=$(pc_parse <<<"$out" | awk -F'\t' '$3 == "fwctl" || $3 == "trivial"')
-		if [ "$st" -ne 0 ] || [ -z "$rows" ]; then
-			if grep -qi 'full\|too many\|limit' "$BENCH_TMP/pcs.err"; then
-				printf '%s\t%s\t-\t-\t-\t-\t-\tlimit\n' "$r" "$n" >>"$PCS_TSV"
+		if [ "$st" -ne 0 ] || [ ! -s "$BENCH_TMP/pcs.tsv" ]; then
+			if grep -qi 'refused\|full\|too many\|limit' "$BENCH_TMP/pcs.log"; then
+				printf '%s\t-\t-\t-\t-\t-\t-\t-\t-\tlimit\n' "$n" >>"$PCS_TSV"
 			else
-				printf '%s\t%s\t-\t-\t-\t-\t-\terror:exit-%s\n' "$r" "$n" "$st" >>"$PCS_TSV"
+				printf '%s\t-\t-\t-\t-\t-\t-\t-\t-\terror:exit-%s\n' "$n" "$st" >>"$PCS_TSV"
 				err=1
 			fi
 			continue
 		fi
-		sed "s/^/$r\t$n\t/; s/\$/\tok/" <<<"$rows" >>"$PCS_TSV"
+		sed "1d; s/^/$n\t/; s/\$/\tok/" "$BENCH_TMP/pcs.tsv" >>"$PCS_TSV"
+		rm -f "$BENCH_TMP/pcs.tsv"
 	done
 	return "$err"
 }
@@ -304,561 +269,17 @@ drift_round() {
 	fi
 }
 
-# --- summaries ---------------------------------------------------------------
-# live_summary.tsv: per case the min/median/max of CPU us per packet (own:
-# the sender's processes, with the softirq work in their context, plus
-# ksoftirqd), median packets/s, medians of the /proc/stat figures, runs
-# whose drop counter matched, and ratios of medians against no filter and
-# against the case named as its baseline.
-summarize_live() {
-	local c base goal part tmp=$BENCH_TMP/sum
-	: >"$tmp"
-	for c in "${CASES[@]}"; do
-		part=$(live_field "$c" 2)
-		base=$(live_field "$c" 3)
-		goal=$(live_field "$c" 4)
-		awk -F'\t' -v c="$c" -v part="$part" -v base="$base" -v goal="$goal" '
-			function med(a, n,   i, j, t) {
-				for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j-1] > a[j]; j--) {
-					t = a[j]; a[j] = a[j-1]; a[j-1] = t }
-				return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-			}
-			NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
-			$col["case"] == c {
-				runs++
-				if ($col["status"] == "ok") ok++
-				if ($col["status"] !~ /^(ok|mismatch)$/) next
-				n++; o[n] = $col["us_pkt_own"]; p[n] = $col["pps"]
-				a[n] = $col["us_pkt_all"]; z[n] = $col["us_pkt_cpu0"]; w[n] = $col["us_pkt_wall"]
-				if (n == 1 || o[n] < lo) lo = o[n]
-				if (n == 1 || o[n] > hi) hi = o[n]
-			}
-			END {
-				if (!n) { printf "%s\t%s\t0\t-\t-\t-\t-\t-\t-\t-\t%d/%d\t%s\t%s\n",
-					  part, c, ok, runs, base, goal; exit }
-				printf "%s\t%s\t%d\t%.3f\t%.3f\t%.3f\t%.0f\t%.3f\t%.3f\t%.3f\t%d/%d\t%s\t%s\n",
-				       part, c, n, lo, med(o, n), hi, med(p, n), med(a, n), med(z, n),
-				       med(w, n), ok, runs, base, goal
-			}' "$RES/live.tsv" >>"$tmp"
-	done
-	# Ratios need every median: a second pass over the rows above.
-	awk -F'\t' -v OFS='\t' '
-		{ row[NR] = $0; med[$2] = $5; part[NR] = $1 }
-		END {
-			print "part", "case", "runs", "us_pkt_min", "us_pkt_median", "us_pkt_max",
-			      "pps_median", "us_pkt_all_cpus_median", "us_pkt_cpu0_median",
-			      "us_pkt_wall_median", "counted_eq_sent", "vs", "goal", "ratio_vs",
-			      "ratio_vs_none"
-			for (i = 1; i <= NR; i++) {
-				split(row[i], f, "\t")
-				none = part[i] == "ctr" ? "ctr-none" : "none"
-				rb = rn = "-"
-				if (f[12] in med && med[f[12]] > 0 && f[5] != "-")
-					rb = sprintf("%.3f", f[5] / med[f[12]])
-				if (none in med && med[none] > 0 && f[5] != "-")
-					rn = sprintf("%.3f", f[5] / med[none])
-				print row[i], rb, rn
-			}
-		}' "$tmp" >"$RES/live_summary.tsv"
-}
-
-# awk: med(list) of a space-separated list of numbers, with its lo, hi and
-# cnt on the side; summaries of per-round figures start with it.
-AWK_MED='
-		function med(s,   a, n, i, j, t) {
-			n = split(s, a, " ")
-			for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j-1] + 0 > a[j] + 0; j--) {
-				t = a[j]; a[j] = a[j-1]; a[j-1] = t }
-			lo = a[1]; hi = a[n]; cnt = n
-			return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-		}'
-
-# awk: grid(corner, width, rows, nrows, cols, ncols, cell, prefix) prints a
-# table with cell[row, col] ("-" where there is none), the column names
-# after prefix.
-AWK_GRID='
-		function grid(corner, w, r, nr, c, nc, cell, pre,   i, j) {
-			printf "%-" w "s", corner
-			for (j = 1; j <= nc; j++) printf " %13s", pre c[j]
-			printf "\n"
-			for (i = 1; i <= nr; i++) {
-				printf "%-" w "s", r[i]
-				for (j = 1; j <= nc; j++)
-					printf " %13s", (r[i], c[j]) in cell ? cell[r[i], c[j]] : "-"
-				printf "\n"
-			}
-		}'
-
-# prog_cost_summary.tsv: per frame, hook and program the min/median/max ns
-# per run and the ratio of medians against the trivial program.
-summarize_prog_cost() {
-	[ -s "$PC_TSV" ] || return 0
-	awk -F'\t' -v OFS='\t' "$AWK_MED"'
-		NR == 1 { next }
-		{ k = $2 OFS $3 OFS $4; if (!(k in v)) order[++nk] = k
-		  v[k] = v[k] " " $6; verdict[k] = $5 }
-		END {
-			print "frame", "hook", "program", "verdict", "runs", "ns_min", "ns_median",
-			      "ns_max", "ratio_vs_trivial", "goal"
-			for (i = 1; i <= nk; i++) { m[order[i]] = med(v[order[i]]);
-				L[order[i]] = lo; H[order[i]] = hi; C[order[i]] = cnt }
-			for (i = 1; i <= nk; i++) {
-				k = order[i]; split(k, f, OFS)
-				t = f[1] OFS f[2] OFS "trivial"
-				goal = "-"
-				if (f[3] == "fwctl")
-					goal = f[1] ~ /vlan|qinq|ext/ ? "1.20" : "1.10"
-				print k, verdict[k], C[k], L[k], m[k], H[k],
-				      (t in m && m[t] > 0) ? sprintf("%.3f", m[k] / m[t]) : "-", goal
-			}
-		}' "$PC_TSV" >"$RES/prog_cost_summary.tsv"
-}
-
-# prog_stages_summary.tsv: per frame and step, in prog_cost's order, the
-# min/median/max ns, the ratio of medians against the trivial program, and
-# what the step adds to the one before it (the parser alone: to trivial).
-summarize_stages() {
-	[ -s "$PST_TSV" ] && [ "$(wc -l <"$PST_TSV")" -gt 1 ] || return 0
-	awk -F'\t' -v OFS='\t' "$AWK_MED"'
-		NR == 1 { next }
-		{ k = $2 OFS $3; if (!(k in v)) order[++nk] = k
-		  v[k] = v[k] " " $5; verdict[k] = $4 }
-		END {
-			print "frame", "step", "verdict", "runs", "ns_min", "ns_median", "ns_max",
-			      "ratio_vs_trivial", "step_adds_ns"
-			for (i = 1; i <= nk; i++) {
-				k = order[i]; split(k, f, OFS); m = med(v[k])
-				if (f[2] == "trivial") base = prev = m
-				if (f[2] == "parse") prev = base
-				print k, verdict[k], cnt, lo, m, hi,
-				      (base > 0 ? sprintf("%.3f", m / base) : "-"), m - prev
-				prev = m
-			}
-		}' "$PST_TSV" >"$RES/prog_stages_summary.tsv"
-}
-
-# ctl_summary.tsv: per operation and N, over every call of every round:
-# min, median, p99 (nearest rank: the max below 100 calls), max; the spread
-# of the round medians; the median CPU time of a call; the goal (ms); and
-# the calls that waited, their wall time over their CPU time by more than
-# 50 ms: fwctl takes one lock for all namespaces, so another fwctl on the
-# machine (someone's test suite, a watch) shows up there.
-summarize_ctl() {
-	[ -s "$RES/ctl.tsv" ] || return 0
-	awk -F'\t' -v OFS='\t' -v ops="$CTL_OPS" '
-		function sort(a, n,   i, j, t) {
-			for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j-1] > a[j]; j--) {
-				t = a[j]; a[j] = a[j-1]; a[j-1] = t }
-		}
-		function med(a, n) { sort(a, n); return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
-		NR == 1 { next }
-		{ k = $3 SUBSEP $2; if (!($2 in ns)) nl[++nn] = $2 + 0; ns[$2] = 1
-		  if ($7 == "ok") { c[k]++; w[k, c[k]] = $5; u[k, c[k]] = $6; if ($5 - $6 > 50) wt[k]++
-			rc[k, $1]++; rw[k, $1, rc[k, $1]] = $5 }
-		  else if ($7 == "limit") lim[k] = 1
-		  else bad[k]++ }
-		END {
-			print "op", "n", "calls", "status", "ms_min", "ms_median", "ms_p99", "ms_max",
-			      "round_median_min", "round_median_max", "cpu_ms_median", "goal_ms", "waited"
-			no = split(ops, op, " ")
-			sort(nl, nn)
-			for (i = 1; i <= no; i++) for (q = 1; q <= nn; q++) {
-				n = nl[q]
-				k = op[i] SUBSEP n
-				if (!c[k] && !lim[k] && !bad[k]) continue
-				goal = op[i] ~ /^(un)?block$/ ? 5 : op[i] ~ /^stat/ ? 100 : "-"
-				st = lim[k] ? "limit" : bad[k] ? "errors:" bad[k] : "ok"
-				if (!c[k]) { print op[i], n, 0, st, "-", "-", "-", "-", "-", "-", "-", goal, "-"; continue }
-				m = c[k]
-				for (j = 1; j <= m; j++) { a[j] = w[k, j]; b[j] = u[k, j] }
-				sort(a, m)
-				p99 = a[int(0.99 * m) + (0.99 * m > int(0.99 * m))]
-				lo = a[1]; hi = a[m]; md = med(a, m); cm = med(b, m)
-				rlo = rhi = ""
-				for (rr = 1; rr <= 1000; rr++) {
-					if (!rc[k, rr]) continue
-					for (j = 1; j <= rc[k, rr]; j++) x[j] = rw[k, rr, j]
-					v = med(x, rc[k, rr])
-					if (rlo == "" || v < rlo) rlo = v
-					if (rhi == "" || v > rhi) rhi = v
-				}
-				printf "%s\t%d\t%d\t%s\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%s\t%d\n",
-				       op[i], n, m, st, lo, md, p99, hi, rlo, rhi, cm, goal, wt[k]
-			}
-		}' "$RES/ctl.tsv" >"$RES/ctl_summary.tsv"
-}
-
-# exposure_summary.tsv: the window from a port's creation (and from its
-# joining the bridge) to enforcement, over every port of every round; and
-# apart, each round's first port (the first port after `block` on a bridge
-# with none, where watch still loads a program) and the ports after it.
-summarize_exposure() {
-	[ -s "$EXP_TSV" ] || return 0
-	awk -F'\t' -v OFS='\t' '
-		function sort(a, n,   i, j, t) {
-			for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j-1] > a[j]; j--) {
-				t = a[j]; a[j] = a[j-1]; a[j-1] = t }
-		}
-		function row(name, a, n) {
-			if (!n) { print name, ports, missed, "-", "-", "-", "-", 20; return }
-			sort(a, n)
-			printf "%s\t%d\t%s\t%.1f\t%.1f\t%.1f\t%.1f\t20\n", name, ports, missed, a[1],
-			       n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2,
-			       a[(int(0.9 * n) + 1 > n) ? n : int(0.9 * n) + 1], a[n]
-		}
-		NR == 1 { next }
-		{ ports++ }
-		$6 != "ok" { missed++; next }
-		END { missed += 0 }
-		{ ne++; e[ne] = $4; if ($3 != "-") { nj++; j[nj] = $4 - $3 }
-		  if ($2 == "vethc1") { nf++; f[nf] = $4 } else { nl++; l[nl] = $4 } }
-		END {
-			print "window", "ports", "missed", "ms_min", "ms_median", "ms_p90", "ms_max", "goal_ms"
-			row("created->enforced", e, ne)
-			row("joined->enforced", j, nj)
-			ports = nf; missed = "-"; row("first-port", f, nf)
-			ports = nl; row("later-ports", l, nl)
-		}' "$EXP_TSV" >"$RES/exposure_summary.tsv"
-}
-
-# drift_summary.tsv: the time a taken hook stays missing under watch, over
-# every event of every round, all kinds together and per kind.
-summarize_drift() {
-	[ -s "$DRIFT_TSV" ] && [ "$(wc -l <"$DRIFT_TSV")" -gt 1 ] || return 0
-	awk -F'\t' -v OFS='\t' '
-		function sort(a, n,   i, j, t) {
-			for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j-1] + 0 > a[j] + 0; j--) {
-				t = a[j]; a[j] = a[j-1]; a[j-1] = t }
-		}
-		function row(name, events, missed, a, n) {
-			if (!n) { print name, events + 0, missed + 0, "-", "-", "-", "-", 1000; return }
-			sort(a, n)
-			printf "%s\t%d\t%d\t%.1f\t%.1f\t%.1f\t%.1f\t1000\n", name, events, missed,
-			       a[1], n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2,
-			       a[(int(0.9 * n) + 1 > n) ? n : int(0.9 * n) + 1], a[n]
-		}
-		NR == 1 { next }
-		{ ev++; kev[$3]++; if (!($3 in seen)) { seen[$3] = 1; kinds[++nk] = $3 } }
-		$5 != "ok" { mi++; kmi[$3]++; next }
-		{ n++; all[n] = $4; kn[$3]++; k[$3, kn[$3]] = $4 }
-		END {
-			print "drift", "events", "missed", "ms_min", "ms_median", "ms_p90", "ms_max", "goal_ms"
-			row("all", ev, mi, all, n)
-			for (i = 1; i <= nk; i++) {
-				split("", a)
-				for (j = 1; j <= kn[kinds[i]]; j++) a[j] = k[kinds[i], j]
-				row(kinds[i], kev[kinds[i]], kmi[kinds[i]], a, kn[kinds[i]])
-			}
-		}' "$DRIFT_TSV" >"$RES/drift_summary.tsv"
-}
-
-# prog_scale_summary.tsv: program cost at N covered interfaces, min/median/
-# max over rounds, and the median against the same program's at the
-# smallest N (flat: 1.00).
-summarize_pc_scale() {
-	[ -s "$PCS_TSV" ] && [ "$(wc -l <"$PCS_TSV")" -gt 1 ] || return 0
-	awk -F'\t' -v OFS='\t' '
-		function sort(a, n,   i, j, t) {
-			for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j-1] + 0 > a[j] + 0; j--) {
-				t = a[j]; a[j] = a[j-1]; a[j-1] = t }
-		}
-		NR == 1 { next }
-		{ if (!($2 in ns)) nl[++nn] = $2 + 0; ns[$2] = 1 }
-		$8 != "ok" { if (!(("-" SUBSEP "-" SUBSEP "-") in seen)) { seen["-", "-", "-"] = 1
-				order[++np] = "-" SUBSEP "-" SUBSEP "-" }
-			     st["-", "-", "-", $2] = $8; next }
-		{ p = $3 SUBSEP $4 SUBSEP $5; if (!(p in seen)) { seen[p] = 1; order[++np] = p }
-		  k = p SUBSEP $2; c[k]++; v[k, c[k]] = $7; verdict[k] = $6; st[k] = "ok" }
-		END {
-			print "frame", "hook", "program", "n", "verdict", "runs", "ns_min", "ns_median",
-			      "ns_max", "vs_smallest_n", "status"
-			sort(nl, nn)
-			for (i = 1; i <= np; i++) {
-				base = ""
-				for (q = 1; q <= nn; q++) {
-					k = order[i] SUBSEP nl[q]
-					if (!(k in st)) continue
-					split(order[i], f, SUBSEP)
-					if (!(m = c[k])) { print f[1], f[2], f[3], nl[q], "-", 0, "-", "-", "-",
-							   "-", st[k]; continue }
-					for (j = 1; j <= m; j++) a[j] = v[k, j]
-					sort(a, m)
-					md = m % 2 ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2
-					if (base == "") base = md
-					print f[1], f[2], f[3], nl[q], verdict[k], m, a[1], md, a[m],
-					      (base > 0) ? sprintf("%.3f", md / base) : "-", st[k]
-				}
-			}
-		}' "$PCS_TSV" >"$RES/prog_scale_summary.tsv"
-}
-
-# The tables a person reads, from the summaries.
-report() {
-	echo "machine"
-	sed 's/^/  /' "$RES/machine.txt"
-	echo
-	echo "live drop over veth: CPU us per packet (sender processes + their softirq + ksoftirqd),"
-	echo "min/median/max over rounds; pps median; /proc/stat busy us per packet (all CPUs, CPU 0)"
-	echo "median; counted = runs whose drop counter equalled the packets sent"
-	awk -F'\t' 'NR == 1 { next }
-		{ printf "%-19s %-4s %6s %6s %6s %9s %7s %6s %7s  %-17s %6s %6s %5s\n",
-			 $2, $1, $4, $5, $6, $7, $8, $9, $11, $12, $14, $15, $13 }
-		BEGIN { printf "%-19s %-4s %6s %6s %6s %9s %7s %6s %7s  %-17s %6s %6s %5s\n",
-			 "case", "part", "min", "median", "max", "pps", "all-cpu", "cpu0", "counted",
-			 "vs", "ratio", "/none", "goal" }' "$RES/live_summary.tsv"
-	echo
-	if [ -s "$RES/prog_cost_summary.tsv" ]; then
-		echo "program cost (BPF_PROG_TEST_RUN, ns per run, $PC_REPEAT runs per round):"
-		awk -F'\t' 'NR == 1 { next }
-			{ printf "%-14s %-4s %-16s %-7s %4s %5s %6s %5s %7s %5s\n",
-				 $1, $2, $3, $4, $5, $6, $7, $8, $9, $10 }
-			BEGIN { printf "%-14s %-4s %-16s %-7s %4s %5s %6s %5s %7s %5s\n", "frame",
-				 "hook", "program", "verdict", "runs", "min", "median", "max",
-				 "/trivial", "goal" }' "$RES/prog_cost_summary.tsv"
-		echo
-	fi
-	if [ -s "$RES/prog_stages_summary.tsv" ]; then
-		echo "fwctl's XDP program cut short after each step (prog_cost -a, bench/fw_stages.bpf.c):"
-		echo "median ns (x trivial); ifindex: reads ctx->ingress_ifindex; slot: + fw_slots[ifindex];"
-		echo "lookups: + policy and counters; decide: + parse and decide; fwctl: + count (the"
-		echo "whole program); parse: the parser alone, no lookup"
-		awk -F'\t' "$AWK_GRID"'NR == 1 { next }
-			{ if (!($1 in fs)) { fs[$1] = 1; fr[++nf] = $1 }
-			  if (!($2 in ss)) { ss[$2] = 1; st[++ns] = $2 }
-			  c[$2, $1] = sprintf("%g (%.2f)", $6, $8) }
-			END { grid("step", 8, st, ns, fr, nf, c, "") }' "$RES/prog_stages_summary.tsv"
-		echo
-	fi
-	echo "goals (same run; figures, not verdicts):"
-	awk -F'\t' 'NR == FNR { m[$2] = $5; next }
-		    FNR > 1 && $13 != "-" {
-			printf "  %-19s / %-17s %s (%s / %s us per packet; goal <= %s)\n",
-			       $2, $12, $14, $5, m[$12], $13 }
-		    FNR > 1 { split($11, c, "/"); ok += c[1]; runs += c[2] }
-		    END { printf "  drops counted == sent in %d of %d runs\n", ok, runs }' \
-		"$RES/live_summary.tsv" "$RES/live_summary.tsv"
-	[ -s "$RES/prog_cost_summary.tsv" ] &&
-		awk -F'\t' 'NR > 1 && $3 == "fwctl" {
-			printf "  fwctl %-4s %-14s %sx trivial (goal <= %s)\n", $2, $1, $9, $10 }' \
-			"$RES/prog_cost_summary.tsv"
-	[ -s "$RES/ctl_summary.tsv" ] && awk -F'\t' '
-		NR == 1 { next }
-		$4 != "ok" { next }
-		$1 ~ /^(un)?block$/ && !rule++ { nrule = $2 }
-		$1 ~ /^(un)?block$/ && $2 == nrule {
-			printf "  %-11s on a port, N=%-4d median %6.1f ms, p99 %6.1f ms over %d calls, %d waited (goal median <= %d ms)\n",
-			       $1, $2, $6, $7, $3, $13, $12 }
-		$1 ~ /^stat/ { m[$1, $2] = $6; if ($2 + 0 <= 200) big = $2 }
-		$1 ~ /^stat/ { o[$1] = 1 }
-		END {
-			split("status status-json stats stats-json", op, " ")
-			for (i = 1; i <= 4; i++) if ((op[i], big) in m)
-				printf "  %-11s N=%-4d (%d interfaces) median %6.1f ms (goal <= 100 ms)\n",
-				       op[i], big, big + 1, m[op[i], big]
-		}' "$RES/ctl_summary.tsv"
-	[ -s "$RES/exposure_summary.tsv" ] && awk -F'\t' '$1 == "created->enforced" {
-		printf "  exposure under watch: median %s ms, p90 %s ms, max %s ms over %d ports, %d missed (goal median <= %s ms)\n",
-		       $5, $6, $7, $2, $3, $8 }' "$RES/exposure_summary.tsv"
-	[ -s "$RES/drift_summary.tsv" ] && awk -F'\t' '$1 == "all" {
-		printf "  drift repaired by watch: median %s ms, p90 %s ms, max %s ms over %d events, %d missed (goal every one <= %s ms)\n",
-		       $5, $6, $7, $2, $3, $8 }' "$RES/drift_summary.tsv"
-	return 0
-}
-
-# The control plane, exposure and program-cost-curve tables.
-report_ctl() {
-	if [ -s "$RES/ctl_summary.tsv" ]; then
-		echo "control plane: wall ms per fwctl call, process start included (bench/ctl_time),"
-		echo "N = covered ports on one bridge (N+1 interfaces, N container namespaces);"
-		echo "median of all rounds' calls (block, unblock: median / p99); limit: fwctl refused N"
-		awk -F'\t' "$AWK_GRID"'
-			NR == 1 { next }
-			{ if (!($2 in seen)) { seen[$2] = 1; ns[++nn] = $2 }
-			  if (!($1 in so)) { so[$1] = 1; ops[++no] = $1 }
-			  v = $4 == "limit" ? "limit" : $4 != "ok" && !$3 ? "error" : $1 ~ /^(un)?block$/ ? \
-			      sprintf("%.1f / %.0f", $6, $7) : sprintf("%.1f", $6)
-			  cell[$1, $2] = v }
-			END { grid("op", 12, ops, no, ns, nn, cell, "N=") }' "$RES/ctl_summary.tsv"
-		echo
-		echo "the same, every figure: ms over all calls (p99: nearest rank, = max below 100"
-		echo "calls); rounds: lowest and highest round median; cpu: median user+system ms;"
-		echo "waited: calls whose wall time exceeded their CPU time by > 50 ms (fwctl's one"
-		echo "lock for all namespaces: other fwctl calls on the machine, e.g. test suites)"
-		awk -F'\t' 'NR == 1 { next }
-			{ printf "%-12s %5s %5s %7s %7s %7s %7s %7s %7s %7s %5s %6s  %s\n",
-				 $1, $2, $3, $5, $6, $7, $8, $9, $10, $11, $12, $13, $4 }
-			BEGIN { printf "%-12s %5s %5s %7s %7s %7s %7s %7s %7s %7s %5s %6s  %s\n", "op",
-				 "N", "calls", "min", "median", "p99", "max", "rnd-lo", "rnd-hi", "cpu",
-				 "goal", "waited", "status" }' "$RES/ctl_summary.tsv"
-		echo
-	fi
-	if [ -s "$RES/exposure_summary.tsv" ]; then
-		echo "exposure window under fwctl watch (bench/exposure.sh): a new port on a covered"
-		echo "bridge, from its creation (or its joining the bridge) to its rules enforced, ms;"
-		echo "first-port: each round's first port (the first after block on a bridge with none),"
-		echo "later-ports: the others"
-		awk -F'\t' 'NR == 1 { next }
-			{ printf "%-18s %5s %6s %6s %7s %6s %7s %5s\n", $1, $2, $3, $4, $5, $6, $7, $8 }
-			BEGIN { printf "%-18s %5s %6s %6s %7s %6s %7s %5s\n", "window", "ports",
-				"missed", "min", "median", "p90", "max", "goal" }' \
-			"$RES/exposure_summary.tsv"
-		echo
-	fi
-	if [ -s "$RES/drift_summary.tsv" ]; then
-		echo "drift repair under fwctl watch (bench/drift.sh, $DRIFT_PORTS ports): a port's clsact"
-		echo "deleted or its XDP turned off, until the hook is back, ms (missed: not back in 3 s)"
-		awk -F'\t' 'NR == 1 { next }
-			{ printf "%-18s %6s %6s %6s %7s %6s %7s %5s\n", $1, $2, $3, $4, $5, $6, $7, $8 }
-			BEGIN { printf "%-18s %6s %6s %6s %7s %6s %7s %5s\n", "drift", "events",
-				"missed", "min", "median", "p90", "max", "goal" }' \
-			"$RES/drift_summary.tsv"
-		echo
-	fi
-	if [ -s "$RES/prog_scale_summary.tsv" ]; then
-		echo "program cost at N covered interfaces (prog_cost -i N, ns per run,"
-		echo "$PC_SCALE_REPEAT runs per call; x1: median / the same program's at the smallest N)"
-		awk -F'\t' 'NR == 1 { next }
-			{ printf "%-14s %-4s %-8s %5s %-7s %4s %5s %6s %5s %6s  %s\n",
-				 $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11 }
-			BEGIN { printf "%-14s %-4s %-8s %5s %-7s %4s %5s %6s %5s %6s  %s\n", "frame",
-				 "hook", "program", "N", "verdict", "runs", "min", "median", "max", "x1",
-				 "status" }' "$RES/prog_scale_summary.tsv"
-		echo
-	elif [ -s "$RES/prog_scale.skip" ]; then
-		echo "program cost at N covered interfaces: not measured: $(cat "$RES/prog_scale.skip")"
-		echo
-	fi
-	return 0
-}
-
-# --- the chart ---------------------------------------------------------------
-# plot_live.dat: one bar per live case (median, whiskers min..max), colour by
-# kind; plot_pc.dat: one bar per program and frame.
-plot() {
-	awk -F'\t' -v OFS='\t' 'NR == 1 { next } $5 != "-" {
-			kind = $2 ~ /fwctl/ ? 1 : $2 ~ /none/ ? 3 : $2 ~ /drop/ ? 2 : 0
-			if ($1 != last && NR > 2) y--
-			last = $1
-			lab = $14 != "-" ? sprintf("%.2fx %s", $14, $12) : "-"
-			if ($13 != "-") lab = lab sprintf(" (goal %s)", $13)
-			print y--, $2, $5, $4, $6, kind, lab }' \
-		"$RES/live_summary.tsv" >"$RES/plot_live.dat"
-	: >"$RES/plot_pc.dat"
-	[ -s "$RES/prog_cost_summary.tsv" ] &&
-		awk -F'\t' -v OFS='\t' 'NR == 1 { next }
-			{ if ($1 " " $2 != last && NR > 2) y--
-			  last = $1 " " $2
-			  kind = $3 == "fwctl" ? 1 : $3 == "trivial" ? 2 : 0
-			  lab = $3 == "fwctl" ? $1 " " $2 " fwctl" : $3
-			  print y--, lab, $7, $6, $8, kind, ($9 != "-" && $3 != "trivial") ? $9 "x" : "-" }' \
-			"$RES/prog_cost_summary.tsv" >"$RES/plot_pc.dat"
-	local pc=$RES/plot_pc.dat
-	[ -s "$pc" ] || pc=
-	plot_scaling
-	gnuplot -e "live='$RES/plot_live.dat'; pc='$pc'; out='$RES/bench.png'" \
-		-e "ctl='$CTL_DAT'; ctlops='$CTL_PLOT_OPS'; ctlx='$CTL_XTICS'; lim='$CTL_LIM'" \
-		-e "exp='$EXP_DAT'; exptitle='$EXP_TITLE'" \
-		-e "pcs='$PCS_DAT'; pcsnames='$PCS_NAMES'; pcsnote='$PCS_NOTE'" \
-		-e "subtitle='$(uname -r), $(nproc) x $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo), $(date +%F), $ROUNDS rounds'" \
-		bench/plot.gp 2>"$BENCH_TMP/gnuplot.err" || {
-		b_log "bench: gnuplot failed: $(head -3 "$BENCH_TMP/gnuplot.err")"
+# --- the report --------------------------------------------------------------
+# The summaries, tables, chart and docs come from the raw files in $RES:
+# bench/report.py (also `run.sh --report DIR`, for an earlier run).
+finish() {
+	local args=()
+	[ $have_plot = 1 ] && args+=(--plot)
+	[ "${BENCH_DOCS:-0}" = 1 ] && args+=(--docs)
+	python3 bench/report.py "${args[@]}" "$RES" || {
+		b_log "bench: bench/report.py failed"
 		return 1
 	}
-}
-
-# The bottom row's data. plot_ctl.dat: one block per operation (gnuplot
-# index), rows "N median p99 round-median-low round-median-high";
-# plot_ctl_limit.dat: "N op" where fwctl refused N; plot_exp.dat: every
-# port's window, sorted, with its rank as a fraction; plot_pcs.dat: one
-# block per fwctl frame and hook, rows "N median min max".
-plot_scaling() {
-	local sum=$RES/ctl_summary.tsv
-	CTL_DAT='' CTL_PLOT_OPS='' CTL_XTICS='' CTL_LIM='' EXP_DAT='' EXP_TITLE=''
-	PCS_DAT='' PCS_NAMES='' PCS_NOTE=''
-	if [ -s "$sum" ]; then
-		CTL_DAT=$RES/plot_ctl.dat
-		CTL_PLOT_OPS=$(awk -F'\t' 'NR > 1 && $4 == "ok" && !s[$1]++ { printf "%s ", $1 }' "$sum")
-		awk -F'\t' -v OFS='\t' -v ops="$CTL_PLOT_OPS" '
-			NR > 1 && $4 == "ok" { r[$1] = r[$1] $2 OFS $6 OFS $7 OFS $9 OFS $10 "\n" }
-			END { n = split(ops, o, " ")
-			      for (i = 1; i <= n; i++) printf "%s%s", (i > 1) ? "\n\n" : "", r[o[i]] }' \
-			"$sum" >"$CTL_DAT"
-		CTL_XTICS="($(awk -F'\t' 'NR > 1 && !s[$2]++ { printf "%s\"%s\" %s", c, $2, $2; c = ", " }' "$sum"))"
-		awk -F'\t' -v OFS='\t' 'NR > 1 && $4 == "limit" && !s[$2]++ { print $2, $1 }' \
-			"$sum" >"$RES/plot_ctl_limit.dat"
-		[ -s "$RES/plot_ctl_limit.dat" ] && CTL_LIM=$RES/plot_ctl_limit.dat
-	fi
-	if [ -s "$RES/exposure_summary.tsv" ]; then
-		EXP_DAT=$RES/plot_exp.dat
-		awk -F'\t' 'NR > 1 && $6 == "ok" { print $4 }' "$EXP_TSV" | sort -g |
-			awk -v OFS='\t' '{ v[NR] = $1 } END { for (i = 1; i <= NR; i++) print v[i], i / NR }' >"$EXP_DAT"
-		# Two lines, split at "|" by plot.gp.
-		EXP_TITLE=$(awk -F'\t' '$1 == "created->enforced" {
-				printf "%d ports: median %s, p90 %s, max %s ms; %s missed|", $2, $5, $6, $7, $3 }
-			$1 == "first-port" { printf "medians: first port of a round %s ms, ", $5 }
-			$1 == "later-ports" { printf "the others %s ms", $5 }' \
-			"$RES/exposure_summary.tsv")
-	fi
-	if [ -s "$RES/prog_scale_summary.tsv" ]; then
-		PCS_DAT=$RES/plot_pcs.dat
-		PCS_NAMES=$(awk -F'\t' 'NR > 1 && $3 == "fwctl" && $11 == "ok" && !s[$1 $2]++ {
-			printf "%s/%s ", $1, $2 }' "$RES/prog_scale_summary.tsv")
-		awk -F'\t' -v OFS='\t' -v names="$PCS_NAMES" '
-			NR > 1 && $3 == "fwctl" && $11 == "ok" { r[$1 "/" $2] = r[$1 "/" $2] $4 OFS $8 OFS $7 OFS $9 "\n" }
-			END { n = split(names, o, " ")
-			      for (i = 1; i <= n; i++) printf "%s%s", (i > 1) ? "\n\n" : "", r[o[i]] }' \
-			"$RES/prog_scale_summary.tsv" >"$PCS_DAT"
-	elif [ -s "$RES/prog_scale.skip" ]; then
-		# Two lines, split at "|" by plot.gp.
-		PCS_NOTE="not measured:|$(sed "s|^.*/||; s/ (covered interfaces).*//; s/'//g" \
-			"$RES/prog_scale.skip")"
-	fi
-}
-
-# docs/benchmarks.md keeps its prose; the text between each pair of markers
-# is replaced by this run's tables: bench:begin/end the machine, the data
-# path and the goals; bench-ctl:begin/end the control plane, the exposure
-# window and the scaling curve.
-update_docs() {
-	local doc=docs/benchmarks.md name file
-	cp "$RES/bench.png" docs/bench.png || return 1
-	for name in bench:summary_main bench-ctl:summary_ctl; do
-		file=$RES/${name#*:}.txt
-		name=${name%%:*}
-		if ! grep -q "<!-- $name:begin -->" "$doc" 2>/dev/null; then
-			b_log "bench: $doc has no <!-- $name:begin --> marker: ${file##*/} not copied"
-			continue
-		fi
-		{
-			echo '```'
-			cat "$file"
-			echo '```'
-		} >"$BENCH_TMP/tables"
-		awk -v b="<!-- $name:begin -->" -v e="<!-- $name:end -->" -v f="$BENCH_TMP/tables" '
-			$0 == b { print; while ((getline l < f) > 0) print l; skip = 1; next }
-			$0 == e { skip = 0 }
-			!skip' "$doc" >"$BENCH_TMP/doc" && cat "$BENCH_TMP/doc" >"$doc"
-	done
-	b_log "bench: updated docs/bench.png and $doc"
-}
-
-# The summaries, the tables and the chart of the results in $RES.
-finish() {
-	summarize_live
-	summarize_prog_cost
-	summarize_ctl
-	summarize_exposure
-	summarize_drift
-	summarize_pc_scale
-	summarize_stages
-	report >"$RES/summary_main.txt"
-	report_ctl >"$RES/summary_ctl.txt"
-	cat "$RES/summary_main.txt" - "$RES/summary_ctl.txt" <<<"" | tee "$RES/summary.txt"
-	if [ $have_plot = 1 ] && plot; then
-		echo "chart: $RES/bench.png"
-		[ "${BENCH_DOCS:-0}" = 1 ] && update_docs
-	fi
-	return 0
 }
 
 # --- main --------------------------------------------------------------------
@@ -873,21 +294,18 @@ live_trafgen_cfg
 machine >"$RES/machine.txt"
 echo "bench: results in $RES" >&2
 echo "$LIVE_HEADER" >"$RES/live.tsv"
-printf 'round\tframe\thook\tprogram\tverdict\tns\n' >"$PC_TSV"
-if [ -x "$PROG_COST" ] && "$PROG_COST" -h 2>&1 | grep -qE -- '(^|[[ ])-a[] ]'; then
-	PC_ARGS=(-a)
-	printf 'round\tframe\tstep\tverdict\tns\n' >"$PST_TSV"
-fi
 echo "$CTL_HEADER" >"$RES/ctl.tsv"
 printf 'round\tport\tjoined_ms\tenforced_ms\tingress\tstatus\n' >"$EXP_TSV"
 printf 'round\tport\tkind\trestored_ms\tstatus\n' >"$DRIFT_TSV"
 printf 'round\tpart\tseconds\n' >"$RES/timing.tsv"
-pc_scale_check
-if [ -n "$PCS_SKIP" ]; then
-	echo "$PCS_SKIP" >"$RES/prog_scale.skip"
-else
-	printf 'round\tn\tframe\thook\tprogram\tverdict\tns\tstatus\n' >"$PCS_TSV"
-fi
+# The live cases' metadata, for the report: name, part, compared with, goal.
+{
+	printf 'case\tpart\tvs\tgoal\n'
+	for c in "${CASES[@]}"; do
+		printf '%s\t%s\t%s\t%s\n' "$c" "$(live_field "$c" 2)" "$(live_field "$c" 3)" \
+			"$(live_field "$c" 4)"
+	done
+} >"$RES/live_cases.tsv"
 
 # timed PART CMD...: runs CMD, adds its seconds to timing.tsv (round $r).
 timed() {
@@ -921,6 +339,12 @@ live_one() {
 }
 
 start=$(date +%s)
+r=0
+printf 'bench: prog_cost (%d rounds x %d runs)' "$PC_ROUNDS" "$PC_REPEAT" >&2
+timed prog_cost prog_cost_part || status=1
+printf ', at N interfaces:' >&2
+timed prog_scale pc_scale_part || status=1
+echo >&2
 round_s=0
 for r in $(seq "$ROUNDS"); do
 	# Bounded: past the budget, stop after MIN_ROUNDS rounds.
@@ -929,10 +353,7 @@ for r in $(seq "$ROUNDS"); do
 		b_log "bench: time budget reached, stopping after $((r - 1)) rounds"
 		break
 	fi
-	printf 'bench: round %d/%d: prog_cost' "$r" "$ROUNDS" >&2
-	timed prog_cost prog_cost_round "$r" || status=1
-	[ -z "$PCS_SKIP" ] && printf ' prog_cost-i' >&2
-	timed prog_scale pc_scale_round "$r" || status=1
+	printf 'bench: round %d/%d:' "$r" "$ROUNDS" >&2
 	for c in "${CASES[@]}"; do
 		printf ' %s' "$c" >&2
 		timed "live:$c" live_one "$c"
