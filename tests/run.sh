@@ -4,8 +4,8 @@
 # run.sh - fwctl's test runner (`make test`, or `bash tests/run.sh [NAME...]`).
 #
 # Runs every build/tests/* program (BPF_PROG_TEST_RUN unit tests) and every
-# tests/cli_*.sh, docs_*.sh, deploy_*.sh, e2e_*.sh, scale_*.sh and
-# fuzz_smoke.sh, each under a time limit, in that order.
+# tests/cli_*.sh, docs_*.sh, deploy_*.sh, e2e_*.sh, scale_*.sh, bench_*.sh
+# and fuzz_smoke.sh, each under a time limit, in that order.
 # NAME picks files by name without directory or .sh (test_prog, e2e_block).
 # Each file prints `ok NAME`, `FAIL NAME: WHY` (+ indented details) or
 # `skip NAME: WHY`; a file that crashes, times out or exits non-zero without
@@ -68,7 +68,7 @@ list_tests() {
 		[ -f "$f" ] && [ -x "$f" ] && echo "$f"
 	done
 	for f in tests/cli_*.sh tests/docs_*.sh tests/deploy_*.sh tests/e2e_*.sh \
-		tests/scale_*.sh tests/fuzz_smoke.sh; do
+		tests/scale_*.sh tests/bench_*.sh tests/fuzz_smoke.sh; do
 		[ -f "$f" ] && echo "$f"
 	done
 }
