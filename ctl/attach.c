@@ -42,21 +42,6 @@ static const char *xdp_reason(int err)
 	}
 }
 
-static int prog_name_by_id(__u32 id, char *name, size_t len)
-{
-	struct bpf_prog_info info = {};
-	__u32 ilen = sizeof(info);
-	int fd = bpf_prog_get_fd_by_id(id);
-
-	snprintf(name, len, "?");
-	if (fd < 0)
-		return -errno;
-	if (!bpf_obj_get_info_by_fd(fd, &info, &ilen))
-		snprintf(name, len, "%s", info.name);
-	close(fd);
-	return 0;
-}
-
 static int xdp_detach_id(int ifindex, __u32 prog_id, __u8 mode)
 {
 	LIBBPF_OPTS(bpf_xdp_attach_opts, o);
@@ -101,7 +86,7 @@ static int xdp_make_room(const struct fw_link *link, __u32 ours, bool force)
 		return fw_fail(err, "cannot query XDP on '%s': %s", link->name, strerror(-err));
 	if (!cur.prog_id || cur.prog_id == ours)
 		return 0;
-	prog_name_by_id(cur.prog_id, name, sizeof(name));
+	fw_prog_name(cur.prog_id, name, sizeof(name));
 	if (!force && strcmp(name, "fw_xdp"))
 		return fw_fail(-EBUSY,
 			       "cannot attach to '%s': XDP program '%s' (id %u) is "
@@ -148,7 +133,7 @@ static int xdp_attach_mode(int prog_fd, int ifindex, enum xdp_attach_mode mode)
 		char name[32] = "";
 
 		if (!fw_xdp_query(ifindex, &now) && now.prog_id)
-			prog_name_by_id(now.prog_id, name, sizeof(name));
+			fw_prog_name(now.prog_id, name, sizeof(name));
 		dispatcher_failed = strcmp(name, "xdp_dispatcher") != 0;
 	}
 	xdp_program__close(xp);
@@ -421,9 +406,11 @@ static void tc_drop_empty_clsact(int ifindex)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
 		    .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
+	struct fw_tc_hook in, out;
 
-	if (!fw_tc_filter_count(ifindex, TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS)) &&
-	    !fw_tc_filter_count(ifindex, TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_EGRESS)))
+	/* Unreadable counts as in use: the qdisc stays. */
+	if (!fw_tc_hook_read(ifindex, FW_DIR_IN, true, 0, &in) && !in.filters &&
+	    !fw_tc_hook_read(ifindex, FW_DIR_OUT, true, 0, &out) && !out.filters)
 		bpf_tc_hook_destroy(&hook);
 }
 

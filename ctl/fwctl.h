@@ -94,8 +94,9 @@ int fw_nl_route(void);
 struct nlmsghdr;
 int fw_nl_dump(void *req, size_t len, __u16 type, void (*fn)(const struct nlmsghdr *nh, void *arg),
 	       void *arg);
-int fw_tc_filter_count(int ifindex, __u32 parent);
 int fw_xdp_query(int ifindex, struct fw_xdp_info *info);
+/* progs.c: a program's name by id ("?" when gone), for messages. */
+void fw_prog_name(__u32 id, char *name, size_t len);
 
 /* tcstate.c: what runs on an interface's TC hooks, and in which order.
  * fwctl's cls_bpf filter sits at priority 1, under one of two handles: a
@@ -269,7 +270,6 @@ struct fw_seen {
 	bool tc[FW_DIRS]; /* ingress read only where fwctl uses it */
 };
 const char *fw_enf_name(int state);
-void fw_prog_name(__u32 id, char *name, size_t len);
 void fw_verify(const struct fw_state *st, int slot, const struct fw_link *l,
 	       const struct fw_want *w, const struct fw_ours *ours, bool clsact,
 	       const struct fw_policy pol[FW_DIRS], struct fw_enf e[FW_DIRS], struct fw_seen *seen);

@@ -431,30 +431,3 @@ out:
 	close(fd);
 	return err;
 }
-
-static int count_reply(struct nl_msg *msg, void *arg)
-{
-	(void)msg;
-	(*(int *)arg)++;
-	return NL_OK;
-}
-
-/* How many TC filters (anyone's) sit on ifindex under parent, or -errno. */
-int fw_tc_filter_count(int ifindex, __u32 parent)
-{
-	struct tcmsg t = { .tcm_family = AF_UNSPEC, .tcm_ifindex = ifindex, .tcm_parent = parent };
-	struct nl_sock *sk = nl_socket_alloc();
-	int n = 0, err;
-
-	if (!sk)
-		return -ENOMEM;
-	err = nl_connect(sk, NETLINK_ROUTE);
-	if (!err)
-		err = nl_socket_modify_cb(sk, NL_CB_VALID, NL_CB_CUSTOM, count_reply, &n);
-	if (!err)
-		err = nl_send_simple(sk, RTM_GETTFILTER, NLM_F_DUMP, &t, sizeof(t));
-	if (err >= 0)
-		err = nl_recvmsgs_default(sk);
-	nl_socket_free(sk);
-	return err < 0 ? -EIO : n;
-}

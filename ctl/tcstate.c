@@ -174,15 +174,9 @@ int fw_tc_hook_read(int ifindex, __u32 dir, bool clsact, __u32 tcx_ours, struct 
 		return 0;
 	}
 	if (h->tcx_count) {
-		char name[32] = "?";
-		struct bpf_prog_info info = {};
-		__u32 len = sizeof(info);
-		int fd = bpf_prog_get_fd_by_id(h->tcx_first);
+		char name[32];
 
-		if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len))
-			snprintf(name, sizeof(name), "%s", info.name);
-		if (fd >= 0)
-			close(fd);
+		fw_prog_name(h->tcx_first, name, sizeof(name));
 		h->tcx_ahead = true;
 		snprintf(h->ahead, sizeof(h->ahead), "TCX program '%s' (id %u)", name,
 			 h->tcx_first);

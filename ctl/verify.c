@@ -37,19 +37,6 @@ static void set(struct fw_enf *e, int state, int gap, const char *fmt, ...)
 	va_end(ap);
 }
 
-void fw_prog_name(__u32 id, char *name, size_t len)
-{
-	struct bpf_prog_info info = {};
-	__u32 ilen = sizeof(info);
-	int fd = bpf_prog_get_fd_by_id(id);
-
-	snprintf(name, len, "?");
-	if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &ilen))
-		snprintf(name, len, "%s", info.name);
-	if (fd >= 0)
-		close(fd);
-}
-
 static bool is_ours(__u32 id, __u32 recorded, __u32 pinned)
 {
 	return id && (id == recorded || id == pinned);
