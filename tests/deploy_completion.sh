@@ -86,7 +86,7 @@ if [ -x "$FWCTL" ] && command -v jq >/dev/null; then
 		want=$(jq -r --arg c "$c" '.commands[] | select(.name == $c) | .options[].name' \
 			<<<"$table" | sort)
 		complete_line "fwctl $c --"
-		[ "$(sort -u <<<"$want"$'\n'--help)" == "$REPLY_LINES" ] ||
+		[ "$(printf '%s\n' "$want" --help | sed '/^$/d' | sort -u)" == "$REPLY_LINES" ] ||
 			wrong+=" $c(options: ${REPLY_LINES//$'\n'/ })"
 		want=$(jq -r --arg c "$c" '.commands[] | select(.name == $c) | .options[] |
 			select(.arg != null) | .name, (.short // empty)' <<<"$table" | sort)
