@@ -183,6 +183,8 @@ int fw_rule_parse(int argc, char **argv, struct fw_rule_opts *o)
 	int err;
 
 	memset(o, 0, sizeof(*o));
+	if (!cmd || cmd->check != rule_combine)
+		return fw_usage("'%s' is not a rule", argv[0]);
 	err = fw_cmd_parse(cmd, argc - 1, argv + 1, o);
 	return err ? err : fw_rule_check(o, false);
 }
