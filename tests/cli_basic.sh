@@ -116,7 +116,7 @@ for c in "${COMMANDS[@]}"; do
 	done
 done
 expect_eq help_every_command "" "${missing# }"
-expect_eq save_help_writes_nothing "" "$(ls -A "$T_TMP" | grep -v -e '^out$' -e '^err$')"
+expect_eq save_help_writes_nothing "" "$(find "$T_TMP" -mindepth 1 ! -name out ! -name err)"
 run fw block icmp eth0 --frobnicate --help
 expect_eq help_wins_over_bad_option "0" "$RC" "$(last_run)"
 if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then

@@ -33,12 +33,14 @@ if [ "$RC" -ne 0 ] || [ -z "$commands" ]; then
 	t_fail help_parsed "cannot read the command table from 'fwctl -j help'" "$(last_run)"
 	t_done
 fi
+# shellcheck disable=SC2016 # sed and jq programs, not shell expansions
 # The synopsis with continuation lines joined to the line they continue, and
 # blanks squeezed: "fwctl block PROTO[,PROTO...] TARGET [--dir in|out|both] ...".
 synopsis=$(sed -n '/^### Synopsis/,/^### /p' "$USAGE" | sed -n '/^```$/,/^```$/p' | grep -v '^```' |
 	awk '/^ +[^ ]/ { sub(/^ +/, " "); line = line $0; next }
 	     { if (NR > 1) print line; line = $0 } END { print line }' | tr -s ' ' | sed 's/ $//')
 # Every form of every command, as the table has it.
+# shellcheck disable=SC2016 # a jq program
 forms=$(json "$table" '.commands[] | .name as $n | .synopsis[] |
 	"fwctl " + $n + (if . == "" then "" else " " + . end)')
 missing=
