@@ -23,6 +23,7 @@
 #include <netlink/route/link/bridge.h>
 #include <netlink/route/link/veth.h>
 #include "fwctl.h"
+#include "opts.h"
 
 #define FW_BPF_TCX_EGRESS 47
 
@@ -155,7 +156,7 @@ static bool fs_is(const char *path, long magic)
 	return !statfs(path, &sf) && sf.f_type == magic;
 }
 
-int cmd_doctor(int argc, char **argv)
+static int cmd_doctor(const void *args)
 {
 	json_t *arr = json_array();
 	char detail[256], lockdown[128] = "";
@@ -164,10 +165,6 @@ int cmd_doctor(int argc, char **argv)
 	bool privileged;
 	FILE *f;
 
-	if (argc > 1) {
-		json_decref(arr);
-		return fw_usage("doctor: takes no arguments");
-	}
 	uname(&u);
 	snprintf(detail, sizeof(detail), "Linux %s %s", u.release, u.machine);
 	report(arr, "kernel", OK, detail, "fwctl needs 5.9+ for TC links, 6.6+ for TCX");
@@ -240,3 +237,13 @@ int cmd_doctor(int argc, char **argv)
 	}
 	return 0;
 }
+
+static const struct fw_opt doctor_opts[] = { {} };
+
+const struct fw_cmd fw_cmd_doctor = {
+	.name = "doctor",
+	.run = cmd_doctor,
+	.opts = doctor_opts,
+	.synopsis = "",
+	.what = "what this host supports and what fwctl will do about it",
+};

@@ -297,32 +297,34 @@ static int do_upgrade(const struct fw_rule_opts *o)
 	return err;
 }
 
-static int run(int argc, char **argv, enum fw_change what)
+/* Options parsed from the command's table (ruleset.c); what they name is
+ * checked here, in the namespace the command acts in. */
+static int run(const void *args)
 {
-	struct fw_rule_opts o = { .what = what };
-	int err = fw_rule_parse(argc, argv, &o);
+	struct fw_rule_opts o = *(const struct fw_rule_opts *)args;
+	int err = fw_rule_check(&o, true);
 
 	if (err)
 		return err;
 	return o.upgrade ? do_upgrade(&o) : do_change(&o);
 }
 
-int cmd_attach(int argc, char **argv)
+int cmd_attach(const void *args)
 {
-	return run(argc, argv, FW_ATTACH);
+	return run(args);
 }
 
-int cmd_detach(int argc, char **argv)
+int cmd_detach(const void *args)
 {
-	return run(argc, argv, FW_DETACH);
+	return run(args);
 }
 
-int cmd_block(int argc, char **argv)
+int cmd_block(const void *args)
 {
-	return run(argc, argv, FW_BLOCK);
+	return run(args);
 }
 
-int cmd_unblock(int argc, char **argv)
+int cmd_unblock(const void *args)
 {
-	return run(argc, argv, FW_UNBLOCK);
+	return run(args);
 }

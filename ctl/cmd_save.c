@@ -4,41 +4,56 @@
  * anything, then replaces the ruleset in one derivation. The format is
  * ruleset.c's. */
 #include <errno.h>
-#include <getopt.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include "fwctl.h"
+#include "opts.h"
 
-int cmd_save(int argc, char **argv)
+struct save_args {
+	const char *file; /* NULL or "-": stdout */
+};
+
+/* Under -j: {"netns": ..., "rules": [...]}, the rules as status lists them. */
+static int save_json(FILE *f, const struct fw_state *st)
 {
+	json_t *doc = json_object();
+	int err;
+
+	fw_json_set_name(doc, "netns", st->ns.name);
+	json_object_set_new(doc, "rules", fw_rules_json(st->rules));
+	err = json_dumpf(doc, f, JSON_COMPACT | JSON_ENSURE_ASCII) || fputc('\n', f) == EOF;
+	json_decref(doc);
+	return err ? -EIO : 0;
+}
+
+static int cmd_save(const void *args)
+{
+	const struct save_args *a = args;
+	const char *path = a->file && strcmp(a->file, "-") ? a->file : NULL;
 	struct fw_state *st = calloc(1, sizeof(*st));
 	FILE *f = stdout;
 	int err;
 
 	if (!st)
 		return fw_fail(-ENOMEM, "out of memory");
-	if (argc > 2) {
-		err = fw_usage("save: expected at most one FILE");
-		goto out;
-	}
 	err = fw_state_open(st, FW_OPEN_READ);
 	if (err)
 		goto out;
-	if (argc == 2 && strcmp(argv[1], "-")) {
-		f = fopen(argv[1], "w");
+	if (path) {
+		f = fopen(path, "w");
 		if (!f) {
-			err = fw_fail(-errno, "cannot write '%s': %s", argv[1], strerror(errno));
+			err = fw_fail(-errno, "cannot write '%s': %s", path, strerror(errno));
 			goto out;
 		}
 	}
 	if (!st->exists)
 		memset(st->rules, 0, sizeof(st->rules));
-	err = fw_ruleset_write(f, st->rules, st->ns.name);
+	err = fw_opts.json ? save_json(f, st) : fw_ruleset_write(f, st->rules, st->ns.name);
 	if (f != stdout && fclose(f) && !err)
 		err = -errno;
 	if (err)
-		err = fw_fail(err, "cannot write '%s': %s", argc == 2 ? argv[1] : "stdout",
-			      strerror(-err));
+		err = fw_fail(err, "cannot write '%s': %s", path ? path : "stdout", strerror(-err));
 out:
 	fw_state_close(st);
 	free(st);
@@ -59,39 +74,26 @@ static int restore_parse(const char *path, struct fw_rule *rules)
 	return err;
 }
 
-int cmd_restore(int argc, char **argv)
+struct restore_args {
+	const char *file;
+	bool check;
+};
+
+static int cmd_restore(const void *args)
 {
-	static const struct option longopts[] = { { "check", no_argument, NULL, 'c' },
-						  { "help", no_argument, NULL, 'h' },
-						  {} };
+	const struct restore_args *a = args;
 	struct fw_rule *rules = calloc(FW_MAX_RULES, sizeof(*rules));
 	struct fw_rule *old = calloc(FW_MAX_RULES, sizeof(*old));
 	struct fw_state *st = calloc(1, sizeof(*st));
-	bool check = false;
-	int c, err;
+	bool check = a->check;
+	int err;
 
 	if (!rules || !old || !st) {
 		err = fw_fail(-ENOMEM, "out of memory");
 		goto out;
 	}
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "ch", longopts, NULL)) != -1) {
-		if (c == 'c') {
-			check = true;
-		} else if (c == 'h') {
-			fw_usage_print(stdout, "restore");
-			exit(FW_EXIT_OK);
-		} else {
-			err = fw_usage("restore: unknown option '%s'", argv[optind - 1]);
-			goto out;
-		}
-	}
-	if (argc - optind != 1) {
-		err = fw_usage("restore: expected FILE, see 'fwctl help restore'");
-		goto out;
-	}
-	err = restore_parse(argv[optind], rules);
+	/* Every line is checked, with the targets that cover nothing here. */
+	err = restore_parse(a->file, rules);
 	if (err)
 		goto out;
 
@@ -119,3 +121,35 @@ out:
 	free(rules);
 	return err;
 }
+
+static const struct fw_opt save_opts[] = {
+	FW_POSITIONAL("FILE", offsetof(struct save_args, file), 0),
+	{},
+};
+
+const struct fw_cmd fw_cmd_save = {
+	.name = "save",
+	.run = cmd_save,
+	.size = sizeof(struct save_args),
+	.opts = save_opts,
+	.synopsis = "[FILE]",
+	.what = "print (or write) the whole ruleset in restore format (-j: as JSON)",
+	.flags = FW_CMD_ROOT,
+};
+
+static const struct fw_opt restore_opts[] = {
+	FW_FLAG("check", 'c', "only validate, and print what restore would change",
+		offsetof(struct restore_args, check)),
+	FW_POSITIONAL("FILE", offsetof(struct restore_args, file), FW_OPT_REQUIRED),
+	{},
+};
+
+const struct fw_cmd fw_cmd_restore = {
+	.name = "restore",
+	.run = cmd_restore,
+	.size = sizeof(struct restore_args),
+	.opts = restore_opts,
+	.synopsis = "[--check] FILE",
+	.what = "replace the whole ruleset atomically (--check: only validate)",
+	.flags = FW_CMD_ROOT,
+};

@@ -5,7 +5,7 @@
  * every output: the table, JSON, NDJSON, Prometheus and monitor. */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <getopt.h>
+#include <stddef.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include "fwctl.h"
+#include "opts.h"
 
 /* Fractional intervals are allowed down to this, for tests and tight loops. */
 #define WATCH_MIN_S 0.1
@@ -678,81 +679,46 @@ int fw_stats_prometheus(FILE *f, const char *target)
 
 /* --- commands ----------------------------------------------------------------- */
 
-/* Seconds, fractions allowed: "1", "0.5". */
-static int parse_secs(const char *cmd, const char *opt, const char *arg, double *out)
-{
-	char *end;
-	double v = strtod(arg, &end);
+#define STATS(field) offsetof(struct stats_opts, field)
+#define OPT_COUNT                                                                                  \
+	FW_RANGE(FW_OPT_COUNT, "count", 'c', "N", "this many frames, else until interrupted",      \
+		 STATS(count), 1, 1e9)
+#define OPT_HUMAN  FW_FLAG("human", 'H', "counts in human units (1.19k, 2.35 kB)", STATS(human))
+#define OPT_TARGET FW_POSITIONAL("TARGET", STATS(target), 0)
 
-	if (end == arg || *end || !(v >= WATCH_MIN_S && v <= WATCH_MAX_S))
-		return fw_usage("%s: bad %s '%s': seconds from %g to %g", cmd, opt, arg,
-				WATCH_MIN_S, WATCH_MAX_S);
-	*out = v;
+static const struct fw_opt stats_opts[] = {
+	FW_RANGE(FW_OPT_SECS, "watch", 'w', "SECONDS", "rates every SECONDS (fractions allowed)",
+		 STATS(watch), WATCH_MIN_S, WATCH_MAX_S),
+	OPT_COUNT,
+	FW_FLAG("all", 'a', "--watch: rows that moved nothing too", STATS(all)),
+	FW_FLAG("reset", 'r', "print, then zero the counters", STATS(reset)),
+	FW_FLAG("prometheus", 'p', "the Prometheus text format", STATS(prometheus)),
+	OPT_HUMAN,
+	OPT_TARGET,
+	{},
+};
+
+static int stats_check(void *args)
+{
+	const struct stats_opts *o = args;
+
+	if (o->count && !o->watch)
+		return fw_usage("stats: --count goes with --watch");
+	if (o->all && !o->watch)
+		return fw_usage("stats: --all goes with --watch");
+	if (o->watch && o->reset)
+		return fw_usage("stats: --reset does not go with --watch");
+	if (o->prometheus && (o->watch || o->reset || o->human || fw_opts.json))
+		return fw_usage("stats: --prometheus goes alone (no --watch, --reset, -H or -j)");
 	return 0;
 }
 
-int cmd_stats(int argc, char **argv)
+static int cmd_stats(const void *args)
 {
-	static const struct option longopts[] = { { "watch", required_argument, NULL, 'w' },
-						  { "count", required_argument, NULL, 'c' },
-						  { "reset", no_argument, NULL, 'r' },
-						  { "help", no_argument, NULL, 'h' },
-						  { "prometheus", no_argument, NULL, 'p' },
-						  { "human", no_argument, NULL, 'H' },
-						  { "all", no_argument, NULL, 'a' },
-						  {} };
-	struct stats_opts o = {};
+	struct stats_opts o = *(const struct stats_opts *)args;
 	struct fw_stats_snap *s = NULL;
-	char *end;
-	int c, err;
+	int err;
 
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":w:c:rhpHa", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'w':
-			err = parse_secs("stats", "--watch", optarg, &o.watch);
-			if (err)
-				return err;
-			break;
-		case 'c':
-			o.count = strtol(optarg, &end, 10);
-			if (*end || o.count < 1)
-				return fw_usage("stats: bad --count '%s'", optarg);
-			break;
-		case 'r':
-			o.reset = true;
-			break;
-		case 'p':
-			o.prometheus = true;
-			break;
-		case 'H':
-			o.human = true;
-			break;
-		case 'a':
-			o.all = true;
-			break;
-		case 'h':
-			fw_usage_print(stdout, "stats");
-			exit(FW_EXIT_OK);
-		case ':':
-			return fw_usage("stats: option '%s' needs a value", argv[optind - 1]);
-		default:
-			return fw_usage("stats: unknown option '%s'", argv[optind - 1]);
-		}
-	}
-	if (argc - optind > 1)
-		return fw_usage("stats: expected at most one TARGET");
-	if (argc - optind == 1)
-		o.target = argv[optind];
-	if (o.count && !o.watch)
-		return fw_usage("stats: --count goes with --watch");
-	if (o.all && !o.watch)
-		return fw_usage("stats: --all goes with --watch");
-	if (o.watch && o.reset)
-		return fw_usage("stats: --reset does not go with --watch");
-	if (o.prometheus && (o.watch || o.reset || o.human || fw_opts.json))
-		return fw_usage("stats: --prometheus goes alone (no --watch, --reset, -H or -j)");
 	if (o.prometheus)
 		return fw_stats_prometheus(stdout, o.target);
 	if (o.watch)
@@ -819,49 +785,12 @@ static void print_drops(const struct fw_stats_snap *s, const struct fw_stats_sna
 	fflush(stdout);
 }
 
-int cmd_monitor(int argc, char **argv)
+static int cmd_monitor(const void *args)
 {
-	static const struct option longopts[] = { { "interval", required_argument, NULL, 'i' },
-						  { "count", required_argument, NULL, 'c' },
-						  { "human", no_argument, NULL, 'H' },
-						  { "help", no_argument, NULL, 'h' },
-						  {} };
-	struct stats_opts o = { .watch = 1 };
+	struct stats_opts o = *(const struct stats_opts *)args;
 	struct fw_stats_snap *prev = NULL, *s = NULL;
 	double next;
-	int c, err = 0;
-	char *end;
-
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":i:c:Hh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'i':
-			err = parse_secs("monitor", "--interval", optarg, &o.watch);
-			if (err)
-				return err;
-			break;
-		case 'c':
-			o.count = strtol(optarg, &end, 10);
-			if (*end || o.count < 1)
-				return fw_usage("monitor: bad --count '%s'", optarg);
-			break;
-		case 'H':
-			o.human = true;
-			break;
-		case 'h':
-			fw_usage_print(stdout, "monitor");
-			exit(FW_EXIT_OK);
-		case ':':
-			return fw_usage("monitor: option '%s' needs a value", argv[optind - 1]);
-		default:
-			return fw_usage("monitor: unknown option '%s'", argv[optind - 1]);
-		}
-	}
-	if (argc - optind > 1)
-		return fw_usage("monitor: expected at most one TARGET");
-	if (argc - optind == 1)
-		o.target = argv[optind];
+	int err = 0;
 
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
@@ -884,3 +813,41 @@ int cmd_monitor(int argc, char **argv)
 	fw_stats_free(prev);
 	return err;
 }
+
+const struct fw_cmd fw_cmd_stats = {
+	.name = "stats",
+	.run = cmd_stats,
+	.size = sizeof(struct stats_opts),
+	.opts = stats_opts,
+	.check = stats_check,
+	.synopsis = "[TARGET] [--watch SECONDS [--count N] [--all]] [--reset] [--prometheus] "
+		    "[--human]",
+	.what = "passed and dropped packets and bytes",
+	.flags = FW_CMD_ROOT,
+};
+
+static const struct fw_opt monitor_opts[] = {
+	FW_RANGE(FW_OPT_SECS, "interval", 'i', "SECONDS", "look every SECONDS (default 1)",
+		 STATS(watch), WATCH_MIN_S, WATCH_MAX_S),
+	OPT_COUNT,
+	OPT_HUMAN,
+	OPT_TARGET,
+	{},
+};
+
+static void monitor_init(void *args)
+{
+	((struct stats_opts *)args)->watch = 1;
+}
+
+const struct fw_cmd fw_cmd_monitor = {
+	.name = "monitor",
+	.run = cmd_monitor,
+	.size = sizeof(struct stats_opts),
+	.opts = monitor_opts,
+	.init = monitor_init,
+	.synopsis = "[TARGET] [--interval SECONDS] [--count N] [--human]",
+	.what = "show drops as they happen, at most one line per interface, direction and "
+		"protocol per interval",
+	.flags = FW_CMD_ROOT,
+};

@@ -3,10 +3,11 @@
  * kernel really enforces it: every covered interface is checked against the
  * kernel (fw_verify), never taken from fwctl's records. Reads only. */
 #include <errno.h>
-#include <getopt.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include "fwctl.h"
+#include "opts.h"
 
 static const char *mode_name[] = { "none", "native", "generic" };
 static const char *tc_name[] = { "none", "tcx", "cls_bpf" };
@@ -200,10 +201,13 @@ static void print_text(json_t *doc)
 	}
 }
 
-int cmd_status(int argc, char **argv)
+struct status_args {
+	const char *target;
+};
+
+static int cmd_status(const void *args)
 {
-	static const struct option longopts[] = { { "help", no_argument, NULL, 'h' }, {} };
-	const char *target = NULL;
+	const char *target = ((const struct status_args *)args)->target;
 	struct fw_state *st = calloc(1, sizeof(*st));
 	struct fw_status_row *rows = NULL;
 	struct fw_orphan *orphans = NULL;
@@ -212,26 +216,10 @@ int cmd_status(int argc, char **argv)
 	struct fw_policy *pol = NULL;
 	json_t *doc = NULL, *ifs;
 	bool broken = false;
-	int c, err, n = 0;
+	int err, n = 0;
 
 	if (!st)
 		return fw_fail(-ENOMEM, "out of memory");
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		if (c == 'h') {
-			fw_usage_print(stdout, "status");
-			exit(FW_EXIT_OK);
-		}
-		err = fw_usage("status: unknown option '%s'", argv[optind - 1]);
-		goto out;
-	}
-	if (argc - optind > 1) {
-		err = fw_usage("status: expected at most one TARGET");
-		goto out;
-	}
-	if (argc - optind == 1)
-		target = argv[optind];
 	err = fw_state_open(st, FW_OPEN_READ);
 	if (!err)
 		err = fw_view_open(&v, st, target);
@@ -284,3 +272,18 @@ out:
 	free(st);
 	return err;
 }
+
+static const struct fw_opt status_opts[] = {
+	FW_POSITIONAL("TARGET", offsetof(struct status_args, target), 0),
+	{},
+};
+
+const struct fw_cmd fw_cmd_status = {
+	.name = "status",
+	.run = cmd_status,
+	.size = sizeof(struct status_args),
+	.opts = status_opts,
+	.synopsis = "[TARGET]",
+	.what = "what is attached where, blocking what",
+	.flags = FW_CMD_ROOT,
+};

@@ -6,7 +6,7 @@
  * watcher never spins on it. */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <getopt.h>
+#include <stddef.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -24,6 +24,7 @@
 #include <linux/pkt_sched.h>
 #include "fwctl.h"
 #include "metrics_http.h"
+#include "opts.h"
 
 #define WATCH_MAX_NETNS 64
 /* Interfaces per namespace whose failures are remembered for backoff. */
@@ -340,71 +341,39 @@ static bool drain(struct watched *w)
 	return w->events > before || (err < 0 && err != -NLE_AGAIN);
 }
 
-int cmd_watch(int argc, char **argv)
+struct watch_args {
+	struct fw_strs netns; /* --netns: watched too */
+	const char *metrics;
+	long interval;
+	const char *listen; /* --metrics-listen */
+};
+
+static int cmd_watch(const void *args)
 {
-	static const struct option longopts[] = {
-		{ "netns", required_argument, NULL, 'n' },
-		{ "metrics-file", required_argument, NULL, 'm' },
-		{ "metrics-interval", required_argument, NULL, 'i' },
-		{ "metrics-listen", required_argument, NULL, 'l' },
-		{ "help", no_argument, NULL, 'h' },
-		{}
-	};
+	const struct watch_args *a = args;
 	struct watched w[WATCH_MAX_NETNS] = {};
-	const char *metrics = NULL, *listen_on = NULL;
+	const char *metrics = a->metrics, *listen_on = a->listen;
+	long interval = a->interval;
 	struct fw_http *http = NULL;
 	struct exposed exposed;
-	long interval = 15;
-	char *end;
 	struct pollfd pfd[WATCH_MAX_NETNS + 2];
-	int nw = 0, c, err = 0, sfd;
+	int nw = 0, err = 0, sfd;
 	sigset_t sigs;
 
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":n:m:i:l:h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'm':
-			if (!optarg[0] || strlen(optarg) >= PATH_MAX - 32)
-				return fw_usage("watch: bad --metrics-file '%s'", optarg);
-			metrics = optarg;
-			break;
-		case 'i':
-			interval = strtol(optarg, &end, 10);
-			if (*end || interval < 1 || interval > 86400)
-				return fw_usage(
-					"watch: bad --metrics-interval '%s': seconds from 1 "
-					"to 86400",
-					optarg);
-			break;
-		case 'l': {
-			struct sockaddr_storage ss;
-			socklen_t len;
-			bool loopback;
+	if (metrics && (!metrics[0] || strlen(metrics) >= PATH_MAX - 32))
+		return fw_usage("watch: bad --metrics-file '%s'", metrics);
+	if (listen_on) {
+		struct sockaddr_storage ss;
+		socklen_t len;
+		bool loopback;
 
-			/* Checked now: a usage error changes nothing. */
-			err = fw_http_addr_parse(optarg, &ss, &len, &loopback);
-			if (err)
-				return err;
-			listen_on = optarg;
-			break;
-		}
-		case 'n':
-			if (nw == WATCH_MAX_NETNS)
-				return fw_usage("watch: at most %d namespaces", WATCH_MAX_NETNS);
-			w[nw++].spec = optarg;
-			break;
-		case 'h':
-			fw_usage_print(stdout, "watch");
-			exit(FW_EXIT_OK);
-		case ':':
-			return fw_usage("watch: option '%s' needs a value", argv[optind - 1]);
-		default:
-			return fw_usage("watch: unknown option '%s'", argv[optind - 1]);
-		}
+		/* Checked now: a usage error changes nothing. */
+		err = fw_http_addr_parse(listen_on, &ss, &len, &loopback);
+		if (err)
+			return err;
 	}
-	if (optind < argc)
-		return fw_usage("watch: unexpected argument '%s'", argv[optind]);
+	for (int i = 0; i < a->netns.n; i++)
+		w[nw++].spec = a->netns.v[i];
 	/* --netns adds to the namespace -n selected (or the caller's): it is
 	 * watched first, the others after it. */
 	if (nw == WATCH_MAX_NETNS)
@@ -530,3 +499,33 @@ out:
 	close(sfd);
 	return err;
 }
+
+static void watch_init(void *args)
+{
+	((struct watch_args *)args)->interval = 15;
+}
+
+static const struct fw_opt watch_opts[] = {
+	FW_STRINGS("netns", 0, "NETNS", "watch this namespace too (repeatable)",
+		   offsetof(struct watch_args, netns), WATCH_MAX_NETNS - 1),
+	FW_STRING("metrics-file", 'm', "FILE", "write the --prometheus metrics to FILE",
+		  offsetof(struct watch_args, metrics)),
+	FW_RANGE(FW_OPT_COUNT, "metrics-interval", 'i', "SECONDS", "every SECONDS (default 15)",
+		 offsetof(struct watch_args, interval), 1, 86400),
+	FW_STRING("metrics-listen", 0, "ADDRESS:PORT",
+		  "serve the metrics on GET /metrics (e.g. 127.0.0.1:9469)",
+		  offsetof(struct watch_args, listen)),
+	{},
+};
+
+const struct fw_cmd fw_cmd_watch = {
+	.name = "watch",
+	.run = cmd_watch,
+	.size = sizeof(struct watch_args),
+	.opts = watch_opts,
+	.init = watch_init,
+	.synopsis = "[--netns NETNS]... [--metrics-file FILE [--metrics-interval SECONDS]] "
+		    "[--metrics-listen ADDRESS:PORT]",
+	.what = "stay in the foreground and keep rules applied as links come and go",
+	.flags = FW_CMD_ROOT | FW_CMD_NO_JSON,
+};

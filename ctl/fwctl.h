@@ -239,6 +239,11 @@ int fw_apply(struct fw_state *st, const struct fw_attach_req *force, struct fw_s
 int fw_slot_of(const struct fw_state *st, int ifindex);
 int fw_recover(struct fw_state *st);
 int fw_target_check(const char *target, const struct fw_link *links, int n);
+/* -FW_EUSAGE when target can cover nothing: lo, or a netns:/pid:/container:
+ * target that is the namespace fwctl acts in. */
+int fw_target_useless(const char *target);
+/* "no interface 'x' in netns H (did you mean x1?)" as the usage error. */
+int fw_no_interface(const char *name);
 int fw_target_resolve(const char *target, const struct fw_link *links, int n, int *out, int max,
 		      bool *container);
 
@@ -323,6 +328,7 @@ struct fw_rule_opts {
 	const char *protos;
 	const char *target;
 	struct fw_policy set;
+	int dir; /* --dir: FW_RULE_IN, FW_RULE_OUT or both; 0: not given (both) */
 	bool dirs[FW_DIRS];
 	int mode; /* -1: keep */
 	int hook; /* -1: keep */
@@ -351,7 +357,14 @@ int fw_ruleset_line(const char *line, size_t len, struct fw_rule *rules, int *nr
 int fw_ruleset_read(FILE *f, const char *path, struct fw_rule *rules);
 json_t *fw_rules_changes(const struct fw_rule *old, const struct fw_rule *new);
 int fw_rules_diff(const struct fw_rule *old, const struct fw_rule *new, const char *netns);
+#define FW_RULE_IN  1
+#define FW_RULE_OUT 2
+/* A ruleset line's words, argv[0] the verb: options, protocols, target. */
 int fw_rule_parse(int argc, char **argv, struct fw_rule_opts *o);
+/* Protocols and target of a parsed command; live: the target is looked up
+ * in the current namespace (a ruleset's targets need not exist yet). */
+int fw_rule_check(struct fw_rule_opts *o, bool live);
+json_t *fw_rules_json(const struct fw_rule *rules);
 void fw_rule_change(struct fw_rule *r, const struct fw_rule_opts *o);
 int fw_rules_commit(struct fw_state *st, const struct fw_rule *old, const struct fw_attach_req *req,
 		    const char *target);
@@ -375,13 +388,12 @@ const char *fw_fmt_count(__u64 v, bool human_units, char *buf, size_t len);
 const char *fw_fmt_bytes(__u64 v, bool human_units, char *buf, size_t len);
 const char *fw_fmt_rate(double per_s, bool bytes, bool human_units, char *buf, size_t len);
 
-/* Commands: argc/argv start at the command's name. */
-int cmd_attach(int argc, char **argv);
-int cmd_detach(int argc, char **argv);
-int cmd_block(int argc, char **argv);
-int cmd_unblock(int argc, char **argv);
-int cmd_stats(int argc, char **argv);
-int cmd_status(int argc, char **argv);
+/* Commands (cmd_rules.c): the options struct is a struct fw_rule_opts; the
+ * tables, with every other command's, are the commands' own (opts.h). */
+int cmd_attach(const void *args);
+int cmd_detach(const void *args);
+int cmd_block(const void *args);
+int cmd_unblock(const void *args);
 int fw_stats_prometheus(FILE *f, const char *target);
 /* Counters and enforcement of the current namespace, taken now; written
  * together for several namespaces as one exposition (each family's HELP and
@@ -390,12 +402,5 @@ struct fw_stats_snap;
 int fw_stats_take(const char *target, struct fw_stats_snap **out);
 void fw_stats_free(struct fw_stats_snap *s);
 int fw_stats_prometheus_write(FILE *f, struct fw_stats_snap *const *snaps, int n);
-int cmd_watch(int argc, char **argv);
-int cmd_doctor(int argc, char **argv);
-int cmd_monitor(int argc, char **argv);
-int cmd_save(int argc, char **argv);
-int cmd_restore(int argc, char **argv);
-int cmd_help(int argc, char **argv);
-void fw_usage_print(FILE *f, const char *cmd);
 
 #endif /* FWCTL_H */

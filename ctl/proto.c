@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 #include "fwctl.h"
+#include "opts.h"
 
 struct proto_name {
 	const char *name;
@@ -52,6 +53,31 @@ static int db_lookup(const char *name)
 	return pe ? pe->p_proto : -1;
 }
 
+/* "unknown protocol 'icpm' (did you mean icmp?)": the names of
+ * /etc/protocols and of the built-in table are the candidates. */
+static int unknown(const char *s)
+{
+	const char *cands[512];
+	char names[256][32], dym[96];
+	struct protoent *pe;
+	int n = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(builtin); i++)
+		cands[n++] = builtin[i].name;
+	setprotoent(1);
+	while ((pe = getprotoent()) && n < (int)ARRAY_SIZE(cands)) {
+		int k = n - (int)ARRAY_SIZE(builtin);
+
+		if (k >= (int)ARRAY_SIZE(names))
+			break;
+		snprintf(names[k], sizeof(names[k]), "%s", pe->p_name);
+		cands[n++] = names[k];
+	}
+	endprotoent();
+	return fw_usage("unknown protocol '%s'%s", s,
+			fw_did_you_mean(fw_suggest(s, cands, n), dym, sizeof(dym)));
+}
+
 static int proto_parse(const char *s)
 {
 	char *end;
@@ -71,7 +97,7 @@ static int proto_parse(const char *s)
 	if (v < 0)
 		v = builtin_lookup(s);
 	if (v < 0 || v > 255)
-		return fw_usage("unknown protocol '%s'", s);
+		return unknown(s);
 	return v;
 }
 

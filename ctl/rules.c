@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include "fwctl.h"
+#include "opts.h"
 
 struct fw_rule *fw_rule_find(struct fw_state *st, const char *target)
 {
@@ -511,6 +513,60 @@ int fw_target_check(const char *target, const struct fw_link *links, int n)
 		return 0;
 	}
 	if (strlen(target) >= FW_IFNAME_LEN || !fw_link_by_name(links, n, target))
-		return fw_usage("cannot find interface '%s'", target);
+		return fw_no_interface(target);
+	return 0;
+}
+
+/* The namespace searched, as the user named it (-n) or as fwctl names it. */
+int fw_no_interface(const char *name)
+{
+	struct fw_link *links = NULL;
+	const char **names = NULL;
+	struct fw_netns ns = {};
+	char dym[96] = "";
+	int n = 0;
+
+	if (!fw_links_load(&links, &n) && (names = calloc(n + 1, sizeof(*names)))) {
+		for (int i = 0; i < n; i++)
+			names[i] = links[i].name;
+		fw_did_you_mean(fw_suggest(name, names, n), dym, sizeof(dym));
+	}
+	if (!fw_opts.netns)
+		fw_netns_self(&ns);
+	fw_err_clear();
+	free(names);
+	free(links);
+	return fw_usage("no interface '%s' in netns %s%s", name,
+			fw_opts.netns ? fw_opts.netns : ns.name, dym);
+}
+
+static __u64 ns_ino(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) ? 0 : st.st_ino;
+}
+
+/* Checked by name and by namespace file, so a ruleset can be checked where
+ * its namespaces do not exist yet. */
+int fw_target_useless(const char *target)
+{
+	char path[FW_TARGET_LEN + 32];
+	__u64 ino = 0;
+
+	if (!strcmp(target, "lo"))
+		return fw_usage("target 'lo' covers nothing: the loopback carries only the "
+				"namespace's traffic to itself");
+	if (fw_target_kind(target) == FW_TARGET_NETNS && target[6] && !strchr(target + 6, '/')) {
+		snprintf(path, sizeof(path), "/run/netns/%s", target + 6);
+		ino = ns_ino(path);
+	} else if (fw_target_kind(target) == FW_TARGET_PID && target[4]) {
+		snprintf(path, sizeof(path), "/proc/%s/ns/net", target + 4);
+		ino = ns_ino(path);
+	}
+	if (ino && ino == ns_ino("/proc/self/ns/net"))
+		return fw_usage("target '%s' covers nothing: it is the namespace fwctl acts in "
+				"(%s); name the container's namespace, or its interfaces",
+				target, fw_opts.netns ? fw_opts.netns : "the caller's");
 	return 0;
 }

@@ -9,141 +9,234 @@
  */
 #include <ctype.h>
 #include <errno.h>
-#include <getopt.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
 #include "fwctl.h"
+#include "opts.h"
 
-static int parse_dir(const char *s, bool dirs[FW_DIRS])
+/* --- the options of attach, detach, block and unblock ------------------- */
+
+static const struct fw_opt_value dir_values[] = {
+	{ "in", FW_RULE_IN, false },
+	{ "out", FW_RULE_OUT, false },
+	{ "both", FW_RULE_IN | FW_RULE_OUT, false },
+	{},
+};
+static const struct fw_opt_value mode_values[] = {
+	{ "auto", FW_MODE_AUTO, false },
+	{ "native", FW_MODE_NATIVE, false },
+	{ "generic", FW_MODE_GENERIC, false },
+	{ "skb", FW_MODE_GENERIC, true },
+	{},
+};
+static const struct fw_opt_value hook_values[] = {
+	{ "xdp", FW_HOOK_XDP, false },
+	{ "tc", FW_HOOK_TC, false },
+	{},
+};
+
+#define R(field) offsetof(struct fw_rule_opts, field)
+#define OPT_DIR                                                                                    \
+	FW_ENUM("dir", 'd', "directions seen from TARGET (default both)", R(dir), dir_values)
+#define OPT_MODE                                                                                   \
+	FW_ENUM("mode", 'm', "XDP mode: auto tries native, then generic (default)", R(mode),       \
+		mode_values)
+#define OPT_HOOK                                                                                   \
+	FW_ENUM("hook", 'H', "what TARGET receives goes through XDP (default) or TC", R(hook),     \
+		hook_values)
+#define OPT_FORCE   FW_FLAG("force", 'f', "replace another tool's XDP program", R(force))
+#define OPT_DRY_RUN FW_FLAG("dry-run", 0, "print the change to the rules, make none", R(dry_run))
+
+static const struct fw_opt attach_opts[] = {
+	OPT_MODE,
+	OPT_HOOK,
+	OPT_FORCE,
+	FW_FLAG("upgrade", 'u', "swap this build's programs in, rules and counters kept",
+		R(upgrade)),
+	FW_POSITIONAL("TARGET", R(target), 0),
+	{},
+};
+static const struct fw_opt detach_opts[] = {
+	FW_FLAG("all", 'a', "every rule of the namespace", R(all)),
+	FW_POSITIONAL("TARGET", R(target), 0),
+	{},
+};
+static const struct fw_opt block_opts[] = {
+	OPT_DIR,
+	FW_FLAG("strict", 's', "drop path MTU and neighbour discovery ICMP too", R(strict)),
+	OPT_MODE,
+	OPT_HOOK,
+	OPT_FORCE,
+	OPT_DRY_RUN,
+	FW_POSITIONAL("PROTO[,PROTO...]", R(protos), FW_OPT_REQUIRED),
+	FW_POSITIONAL("TARGET", R(target), FW_OPT_REQUIRED),
+	{},
+};
+static const struct fw_opt unblock_opts[] = {
+	OPT_DIR,
+	OPT_DRY_RUN,
+	FW_POSITIONAL("PROTO[,PROTO...]|all", R(protos), FW_OPT_REQUIRED),
+	FW_POSITIONAL("TARGET", R(target), FW_OPT_REQUIRED),
+	{},
+};
+
+static void init(struct fw_rule_opts *o, enum fw_change what)
 {
-	dirs[FW_DIR_IN] = !strcmp(s, "in") || !strcmp(s, "both");
-	dirs[FW_DIR_OUT] = !strcmp(s, "out") || !strcmp(s, "both");
-	if (!dirs[FW_DIR_IN] && !dirs[FW_DIR_OUT])
-		return fw_usage("bad direction '%s': use in, out or both", s);
+	o->what = what;
+	o->mode = o->hook = -1;
+}
+
+static void attach_init(void *o)
+{
+	init(o, FW_ATTACH);
+}
+
+static void detach_init(void *o)
+{
+	init(o, FW_DETACH);
+}
+
+static void block_init(void *o)
+{
+	init(o, FW_BLOCK);
+}
+
+static void unblock_init(void *o)
+{
+	init(o, FW_UNBLOCK);
+}
+
+static const char *const verb[] = { "attach", "detach", "block", "unblock" };
+
+/* How the options go together; what they name is fw_rule_check()'s. */
+static int rule_combine(void *args)
+{
+	struct fw_rule_opts *o = args;
+	const char *cmd = verb[o->what];
+
+	o->dirs[FW_DIR_IN] = !o->dir || (o->dir & FW_RULE_IN);
+	o->dirs[FW_DIR_OUT] = !o->dir || (o->dir & FW_RULE_OUT);
+	if (o->upgrade && (o->mode >= 0 || o->hook >= 0 || o->force))
+		return fw_usage("%s: --upgrade takes at most a TARGET and no other option", cmd);
+	if (o->all && o->target)
+		return fw_usage("%s: --all takes no target", cmd);
+	if (!o->target && !o->all && !o->upgrade)
+		return fw_usage("%s: expected TARGET%s, see 'fwctl help %s'", cmd,
+				o->what == FW_DETACH ? " or --all" : "", cmd);
 	return 0;
 }
 
-static int parse_mode(const char *s)
-{
-	if (!strcmp(s, "auto"))
-		return FW_MODE_AUTO;
-	if (!strcmp(s, "native"))
-		return FW_MODE_NATIVE;
-	if (!strcmp(s, "generic") || !strcmp(s, "skb"))
-		return FW_MODE_GENERIC;
-	return fw_usage("bad mode '%s': use auto, native or generic", s);
-}
+const struct fw_cmd fw_cmd_attach = {
+	.name = "attach",
+	.run = cmd_attach,
+	.size = sizeof(struct fw_rule_opts),
+	.opts = attach_opts,
+	.init = attach_init,
+	.check = rule_combine,
+	.synopsis = "TARGET [--mode auto|native|generic] [--hook xdp|tc] [--force]\n"
+		    "--upgrade [TARGET]",
+	.what = "load and attach without blocking anything",
+	.flags = FW_CMD_ROOT,
+};
+const struct fw_cmd fw_cmd_detach = {
+	.name = "detach",
+	.run = cmd_detach,
+	.size = sizeof(struct fw_rule_opts),
+	.opts = detach_opts,
+	.init = detach_init,
+	.check = rule_combine,
+	.synopsis = "TARGET | --all",
+	.what = "remove programs, links and state of TARGET (or all)",
+	.flags = FW_CMD_ROOT,
+};
+const struct fw_cmd fw_cmd_block = {
+	.name = "block",
+	.run = cmd_block,
+	.size = sizeof(struct fw_rule_opts),
+	.opts = block_opts,
+	.init = block_init,
+	.check = rule_combine,
+	.synopsis = "PROTO[,PROTO...] TARGET [--dir in|out|both] [--strict] "
+		    "[--mode auto|native|generic] [--hook xdp|tc] [--force] [--dry-run]",
+	.what = "drop these IP protocols on TARGET",
+	.flags = FW_CMD_ROOT,
+};
+const struct fw_cmd fw_cmd_unblock = {
+	.name = "unblock",
+	.run = cmd_unblock,
+	.size = sizeof(struct fw_rule_opts),
+	.opts = unblock_opts,
+	.init = unblock_init,
+	.check = rule_combine,
+	.synopsis = "PROTO[,PROTO...]|all TARGET [--dir in|out|both] [--dry-run]",
+	.what = "stop dropping them",
+	.flags = FW_CMD_ROOT,
+};
 
-static int parse_hook(const char *s)
-{
-	if (!strcmp(s, "xdp"))
-		return FW_HOOK_XDP;
-	if (!strcmp(s, "tc"))
-		return FW_HOOK_TC;
-	return fw_usage("bad hook '%s': use xdp or tc", s);
-}
-
-/* Options may come before, between or after the positional arguments. */
+/* A ruleset line: the verb's own table, no global option. */
 int fw_rule_parse(int argc, char **argv, struct fw_rule_opts *o)
 {
-	static const struct option longopts[] = {
-		{ "dir", required_argument, NULL, 'd' },  { "mode", required_argument, NULL, 'm' },
-		{ "hook", required_argument, NULL, 'H' }, { "force", no_argument, NULL, 'f' },
-		{ "all", no_argument, NULL, 'a' },	  { "strict", no_argument, NULL, 's' },
-		{ "help", no_argument, NULL, 'h' },	  { "upgrade", no_argument, NULL, 'u' },
-		{ "dry-run", no_argument, NULL, 'D' },	  {}
-	};
-	static const int npos[] = {
-		[FW_ATTACH] = 1, [FW_DETACH] = 1, [FW_BLOCK] = 2, [FW_UNBLOCK] = 2
-	};
-	const char *cmd = argv[0];
-	int c, err = 0;
+	const struct fw_cmd *cmd = fw_cmd_find(argv[0]);
+	int err;
 
-	o->mode = o->hook = -1;
-	o->dirs[FW_DIR_IN] = o->dirs[FW_DIR_OUT] = true;
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":d:m:H:fahsu", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'd':
-			if (o->what == FW_ATTACH || o->what == FW_DETACH)
-				return fw_usage("%s: unknown option '--dir'", cmd);
-			err = parse_dir(optarg, o->dirs);
-			break;
-		case 'm':
-			if (o->what == FW_DETACH || o->what == FW_UNBLOCK)
-				return fw_usage("%s: unknown option '--mode'", cmd);
-			err = o->mode = parse_mode(optarg);
-			break;
-		case 'H':
-			if (o->what == FW_DETACH || o->what == FW_UNBLOCK)
-				return fw_usage("%s: unknown option '--hook'", cmd);
-			err = o->hook = parse_hook(optarg);
-			break;
-		case 'u':
-			if (o->what != FW_ATTACH)
-				return fw_usage("%s: unknown option '--upgrade'", cmd);
-			o->upgrade = true;
-			break;
-		case 'f':
-			if (o->what == FW_DETACH || o->what == FW_UNBLOCK)
-				return fw_usage("%s: unknown option '--force'", cmd);
-			o->force = true;
-			break;
-		case 's':
-			if (o->what != FW_BLOCK)
-				return fw_usage("%s: unknown option '--strict'", cmd);
-			o->strict = true;
-			break;
-		case 'a':
-			if (o->what != FW_DETACH)
-				return fw_usage("%s: unknown option '--all'", cmd);
-			o->all = true;
-			break;
-		case 'D':
-			if (o->what != FW_BLOCK && o->what != FW_UNBLOCK)
-				return fw_usage("%s: unknown option '--dry-run'", cmd);
-			o->dry_run = true;
-			break;
-		case 'h':
-			fw_usage_print(stdout, cmd);
-			exit(FW_EXIT_OK);
-		case ':':
-			return fw_usage("%s: option '%s' needs a value", cmd, argv[optind - 1]);
-		default:
-			return fw_usage("%s: unknown option '%s'", cmd, argv[optind - 1]);
-		}
-		if (err < 0)
-			return err;
-	}
-	argc -= optind;
-	argv += optind;
-	if (o->upgrade) {
-		if (argc > 1 || o->mode >= 0 || o->hook >= 0 || o->force)
-			return fw_usage("%s: --upgrade takes at most a TARGET and no other option",
-					cmd);
-		o->target = argc ? argv[0] : NULL;
-		return 0;
-	}
-	if (o->all) {
-		if (argc)
-			return fw_usage("%s: --all takes no target", cmd);
-		return 0;
-	}
-	if (argc != npos[o->what])
-		return fw_usage("%s: expected %s, see 'fwctl help %s'", cmd,
-				npos[o->what] == 2 ? "PROTO[,PROTO...] TARGET" : "TARGET", cmd);
-	if (npos[o->what] == 2) {
-		o->protos = argv[0];
-		err = fw_proto_parse_list(o->protos, &o->set, o->what == FW_UNBLOCK);
+	memset(o, 0, sizeof(*o));
+	if (!cmd || cmd->check != rule_combine)
+		return fw_usage("'%s' is not a rule", argv[0]);
+	err = fw_cmd_parse(cmd, argc - 1, argv + 1, o);
+	return err ? err : fw_rule_check(o, false);
+}
+
+/* "'vethc1' is an interface; usage: ..." when PROTO and TARGET look swapped. */
+static int swapped(const struct fw_rule_opts *o, bool live)
+{
+	const char *cmd = verb[o->what], *what = "not a protocol, but '%s' is";
+	struct fw_policy set;
+	char is[128];
+	int err;
+
+	if (fw_target_kind(o->protos) != FW_TARGET_IFACE) {
+		what = "a target";
+	} else {
+		err = fw_proto_parse_list(o->target, &set, o->what == FW_UNBLOCK);
+		fw_err_clear();
 		if (err)
-			return err;
+			return 0;
+		if (live && strlen(o->protos) < FW_IFNAME_LEN &&
+		    !fw_link_get(o->protos, 0, &(struct fw_link){}))
+			what = "an interface";
+		fw_err_clear();
 	}
-	o->target = argv[npos[o->what] - 1];
+	snprintf(is, sizeof(is), what, o->target);
+	return fw_usage("%s: '%s' is %s; usage: fwctl %s %s TARGET", cmd, o->protos, is, cmd,
+			o->what == FW_UNBLOCK ? "PROTO[,PROTO...]|all" : "PROTO[,PROTO...]");
+}
+
+int fw_rule_check(struct fw_rule_opts *o, bool live)
+{
+	int err;
+
+	if (o->protos) {
+		err = fw_proto_parse_list(o->protos, &o->set, o->what == FW_UNBLOCK);
+		if (err) {
+			char why[sizeof(((struct fw_state *)0)->dir)];
+
+			snprintf(why, sizeof(why), "%s", fw_err());
+			fw_err_clear();
+			err = swapped(o, live);
+			if (!err)
+				err = fw_usage("%s", why);
+			return err;
+		}
+	}
+	if (!o->target)
+		return 0;
 	if (!o->target[0] || strlen(o->target) >= FW_TARGET_LEN)
 		return fw_usage("bad target '%s'", o->target);
+	if (o->what == FW_ATTACH || o->what == FW_BLOCK)
+		return fw_target_useless(o->target);
 	return 0;
 }
 
@@ -695,4 +788,32 @@ int fw_ruleset_write(FILE *f, const struct fw_rule *rules, const char *netns)
 	}
 	free(lines);
 	return err ? err : ferror(f) ? -EIO : 0;
+}
+
+/* The rules as stated, for save -j: [{"target", "in", "out", "strict":
+ * {"in", "out"}, "mode", "hook"}], in the order they are kept. */
+json_t *fw_rules_json(const struct fw_rule *rules)
+{
+	static const char *const mode[] = { "auto", "native", "generic" };
+	json_t *arr = json_array();
+
+	for (int i = 0; arr && i < FW_MAX_RULES; i++) {
+		const struct fw_rule *r = &rules[i];
+		json_t *rule;
+
+		if (!r->target[0])
+			continue;
+		rule = json_pack("{s:o, s:o, s:o, s:{s:b, s:b}, s:s, s:s}", "target",
+				 fw_name_json(r->target), "in",
+				 fw_policy_json(&r->blocked[FW_DIR_IN]), "out",
+				 fw_policy_json(&r->blocked[FW_DIR_OUT]), "strict", "in",
+				 !!(r->blocked[FW_DIR_IN].flags & FW_POLICY_STRICT), "out",
+				 !!(r->blocked[FW_DIR_OUT].flags & FW_POLICY_STRICT), "mode",
+				 mode[r->mode < 3 ? r->mode : 0], "hook",
+				 r->hook == FW_HOOK_TC ? "tc" : "xdp");
+		if (rule)
+			fw_json_set_name(rule, "target", r->target);
+		json_array_append_new(arr, rule);
+	}
+	return arr;
 }

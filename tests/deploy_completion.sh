@@ -73,26 +73,46 @@ lacks() {
 	fi
 }
 
-# --- commands and options, against fwctl's own help ----------------------------
-if [ -x "$FWCTL" ]; then
-	commands=$("$FWCTL" help | sed -n '/^commands:/,/^$/p' | sed -n 's/^  \([a-z][a-z-]*\) .*/\1/p' |
-		sort)
+# --- commands and options, against fwctl's command table (`fwctl -j help`) -----
+if [ -x "$FWCTL" ] && command -v jq >/dev/null; then
+	table=$("$FWCTL" -j help)
+	commands=$(jq -r '.commands[].name' <<<"$table" | sort)
 	complete_line "fwctl "
-	expect_eq commands_match_help "$commands" "$REPLY_LINES"
-	missing=
+	expect_eq commands_match_table "$commands" "$REPLY_LINES"
+	# Each command's options, exactly (and --help); the valued ones, long
+	# and short, exactly; each fixed set of values, exactly.
+	wrong=
 	for c in $commands; do
-		want=$("$FWCTL" help "$c" | grep -oE -- '--[a-z][a-z-]*' | sort -u)
+		want=$(jq -r --arg c "$c" '.commands[] | select(.name == $c) | .options[].name' \
+			<<<"$table" | sort)
 		complete_line "fwctl $c --"
-		for o in $want; do
-			grep -qxF -- "$o" <<<"$REPLY_LINES" || missing+=" $c$o"
-		done
+		[ "$(printf '%s\n' "$want" --help | sed '/^$/d' | sort -u)" == "$REPLY_LINES" ] ||
+			wrong+=" $c(options: ${REPLY_LINES//$'\n'/ })"
+		want=$(jq -r --arg c "$c" '.commands[] | select(.name == $c) | .options[] |
+			select(.arg != null) | .name, (.short // empty)' <<<"$table" | sort)
+		got=$(_fwctl_cmd_valued "$c" | tr ' ' '\n' | sed '/^$/d' | sort)
+		[ "$want" == "$got" ] || wrong+=" $c(valued: ${got//$'\n'/ })"
+		while IFS=$'\t' read -r o vals; do
+			complete_line "fwctl $c $o "
+			[ "$(tr ' ' '\n' <<<"$vals" | sort)" == "$REPLY_LINES" ] ||
+				wrong+=" $c$o(${REPLY_LINES//$'\n'/ })"
+		done < <(jq -r --arg c "$c" '.commands[] | select(.name == $c) | .options[] |
+			select(.values) | (.values | join(" ")) as $v |
+			(.name, (.short // empty)) | [., $v] | @tsv' <<<"$table")
 	done
-	expect_eq options_match_help "" "${missing# }"
+	expect_eq options_match_table "" "${wrong# }"
+	want=$(jq -r '.global_options[] | .short, .name' <<<"$table" | sort)
+	got=$(tr ' ' '\n' <<<"$_fwctl_globals" | sort)
+	expect_eq globals_match_table "$want" "$got"
 else
-	t_skip commands_match_help "$FWCTL not built"
+	t_skip commands_match_table "$FWCTL not built, or no jq"
 fi
 offers global_options "fwctl -" -n --netns -j --json -q --quiet -v --verbose -V --version
 offers help_command "fwctl help bl" block
+# Global options after the command: -n's namespace is the one completed in,
+# and its value is not a positional argument.
+offers global_after_command "fwctl status -n " pid:
+lacks stats_human_is_a_flag "fwctl stats -H " xdp tc
 offers after_global_option "fwctl -j st" stats status
 
 # --- option values ------------------------------------------------------------------
@@ -130,6 +150,8 @@ offers netns_target "fwctl block icmp netns:fwtestc" "$NS"
 offers netns_target_empty "fwctl -n $NS unblock all netns:" "$NS"
 offers pid_prefix "fwctl -n p" pid:
 offers second_positional "fwctl -n $NS block icmp --dir in fwcmpdu" fwcmpdummy0
+offers netns_after_command "fwctl block icmp -n $NS fwcmpdu" fwcmpdummy0
+offers short_dir_value "fwctl -n $NS block icmp -d in fwcmpdu" fwcmpdummy0
 lacks after_target "fwctl -n $NS block icmp fwcmpa " fwcmpdummy0 icmp
 offers files_for_restore "fwctl restore --check $T_ROOT/VERS" "$T_ROOT/VERSION"
 

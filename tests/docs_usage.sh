@@ -2,9 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # docs_usage.sh - one source for the usage: the README's usage section is
-# docs/usage.md word for word (tools/mkreadme.sh --check), docs/usage.md names
-# every command and option that `fwctl help` lists, and fwctl(8) rendered from
-# it (tools/mkman.sh) passes groff's and man's warnings. Needs no root.
+# docs/usage.md word for word (tools/mkreadme.sh --check); docs/usage.md's
+# synopsis is the command table's (`fwctl -j help`: every form of every
+# command, and nothing else), and it names every global option; and fwctl(8)
+# rendered from it (tools/mkman.sh) passes groff's and man's warnings. Needs
+# no root.
 # shellcheck source=tests/lib.sh
 source "$(dirname "$0")/lib.sh"
 
@@ -21,40 +23,48 @@ else
 fi
 
 require_fwctl
+require_cmd jq
 
-# Commands from the command table as `fwctl help` prints it: "  NAME  ARGS".
-run fw help
-commands=$(sed -n '/^commands:/,/^$/p' <<<"$OUT" | sed -n 's/^  \([a-z][a-z-]*\) .*/\1/p')
+# The command table, as the parser uses it.
+run fw -j help
+table=$OUT
+commands=$(json "$table" '.commands[].name' 2>/dev/null)
 if [ "$RC" -ne 0 ] || [ -z "$commands" ]; then
-	t_fail help_parsed "cannot read the command list from 'fwctl help'" "$(last_run)"
+	t_fail help_parsed "cannot read the command table from 'fwctl -j help'" "$(last_run)"
 	t_done
 fi
-# The synopsis with continuation lines joined to the line they continue.
-synopsis=$(sed -n '/^### Synopsis/,/^### /p' "$USAGE" |
+# shellcheck disable=SC2016 # sed and jq programs, not shell expansions
+# The synopsis with continuation lines joined to the line they continue, and
+# blanks squeezed: "fwctl block PROTO[,PROTO...] TARGET [--dir in|out|both] ...".
+synopsis=$(sed -n '/^### Synopsis/,/^### /p' "$USAGE" | sed -n '/^```$/,/^```$/p' | grep -v '^```' |
 	awk '/^ +[^ ]/ { sub(/^ +/, " "); line = line $0; next }
-	     { if (NR > 1) print line; line = $0 } END { print line }')
+	     { if (NR > 1) print line; line = $0 } END { print line }' | tr -s ' ' | sed 's/ $//')
+# Every form of every command, as the table has it.
+# shellcheck disable=SC2016 # a jq program
+forms=$(json "$table" '.commands[] | .name as $n | .synopsis[] |
+	"fwctl " + $n + (if . == "" then "" else " " + . end)')
+missing=
+while read -r f; do
+	grep -qxF -- "$f" <<<"$synopsis" || missing+=$'\n'"  $f"
+done <<<"$forms"
+expect_eq synopsis_has_table "" "${missing#$'\n'}" "forms of the table missing from $USAGE's synopsis"
+# ... and nothing else, but the general usage line and --version.
+usage=$(json "$table" '"fwctl " + (.usage | sub("^fwctl "; ""))')
+extra=
+while read -r l; do
+	[ -z "$l" ] || [ "$l" == "$usage" ] || [ "$l" == "fwctl --version" ] ||
+		grep -qxF -- "$l" <<<"$forms" || extra+=$'\n'"  $l"
+done <<<"$synopsis"
+expect_eq synopsis_only_table "" "${extra#$'\n'}" "lines of $USAGE's synopsis not in the table"
+
 missing=
 for c in $commands; do
-	grep -qE "^fwctl $c( |$)" <<<"$synopsis" || missing+=" $c(synopsis)"
 	grep -qE "^- \`$c( |\`)" "$USAGE" || missing+=" $c(commands)"
 done
-expect_eq every_command_documented "" "${missing# }" \
-	"commands in 'fwctl help': ${commands//$'\n'/ }"
-
-# Every long option each command's help names, and the global ones.
-missing=
-for c in $commands; do
-	run fw help "$c"
-	while read -r o; do
-		grep -qE -- "^fwctl $c .*$o([^a-z-]|$)" <<<"$synopsis" || missing+=" $c$o"
-	done < <(grep -oE -- '--[a-z][a-z-]*' <<<"$OUT" | sort -u)
-done
-run fw help
-for o in $(sed -n '1,/^commands:/p' <<<"$OUT" | grep -oE -- '(^| )-[a-zA-Z],? +--[a-z][a-z-]*' |
-	tr -d ' ,'); do
-	short=${o:0:2} long=${o:2}
-	grep -qF -- "\`$short\`, \`$long" "$USAGE" || missing+=" $short,$long"
-done
+# Global options: "`-n`, `--netns" in the Global options section.
+while read -r o; do
+	grep -qF -- "\`${o% *}\`, \`${o#* }" "$USAGE" || missing+=" $o"
+done < <(json "$table" '.global_options[] | .short + " " + .name')
 expect_eq every_option_documented "" "${missing# }"
 
 # Sections a man page is expected to have.

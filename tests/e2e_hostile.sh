@@ -102,14 +102,16 @@ assert destroyed_state_removed "state of a destroyed namespace kept after detach
 
 # --- D10: a pinned map of another shape ------------------------------------------
 
-check d10_block fw -n "$OTHER" block icmp lo
+# lo is refused as a target (it covers nothing): a veth of its own.
+ip -n "$OTHER" link add h0 type veth peer name h0p
+check d10_block fw -n "$OTHER" block icmp h0
 DIR=$(state_dir "$OTHER")
 META_PIN=$DIR/fw_meta
 ASIDE=/sys/fs/bpf/fwtest_meta_aside_$$
 if mv "$META_PIN" "$ASIDE" &&
 	bpftool map create "$META_PIN" type array key 4 value 65536 entries 1 name fw_meta; then
 	rules_before=$(bpftool -j map lookup pinned "$DIR/fw_rules" key 0 0 0 0 | jq -c .value)
-	for cmd in status save "block udp lo"; do
+	for cmd in status save "block udp h0"; do
 		# shellcheck disable=SC2086 # the command's words
 		run fw -n "$OTHER" $cmd
 		one_line_refusal() {

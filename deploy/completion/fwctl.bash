@@ -7,9 +7,37 @@
 # Installed as $(PREFIX)/share/bash-completion/completions/fwctl; works with
 # or without the bash-completion package.
 
+# The command table (`fwctl -j help`; tests/deploy_completion.sh checks these
+# against it): commands, each one's options, and those of them that take a
+# value, so the word after them is not a positional argument.
 _fwctl_commands='attach detach block unblock stats status save restore watch monitor doctor help'
-# Options that take a value, so the next word is not a positional argument.
-_fwctl_valued='-n --netns --dir --mode --hook --watch --count --interval --metrics-file --metrics-interval --metrics-listen'
+_fwctl_globals='-n --netns -j --json -q --quiet -v --verbose -V --version -h --help'
+_fwctl_global_valued='-n --netns'
+
+# _fwctl_cmd_opts CMD: its options' long names; _fwctl_cmd_valued CMD: its
+# options that take a value, long and short.
+_fwctl_cmd_opts() {
+	case $1 in
+	attach) echo '--mode --hook --force --upgrade' ;;
+	detach) echo '--all' ;;
+	block) echo '--dir --strict --mode --hook --force --dry-run' ;;
+	unblock) echo '--dir --dry-run' ;;
+	stats) echo '--watch --count --all --reset --prometheus --human' ;;
+	restore) echo '--check' ;;
+	watch) echo '--netns --metrics-file --metrics-interval --metrics-listen' ;;
+	monitor) echo '--interval --count --human' ;;
+	esac
+}
+_fwctl_cmd_valued() {
+	case $1 in
+	attach) echo '--mode -m --hook -H' ;;
+	block) echo '--dir -d --mode -m --hook -H' ;;
+	unblock) echo '--dir -d' ;;
+	stats) echo '--watch -w --count -c' ;;
+	watch) echo '--netns --metrics-file -m --metrics-interval -i --metrics-listen' ;;
+	monitor) echo '--interval -i --count -c' ;;
+	esac
+}
 
 # Network namespace names, as `ip netns` sees them.
 _fwctl_netns_names() {
@@ -141,28 +169,36 @@ _fwctl() {
 	((${#words[@]} > 1)) && prev=${words[-2]}
 	COMPREPLY=()
 
-	# Global options, then the command, then its arguments.
+	# The command, its arguments, and options anywhere: the command's own
+	# first (watch's --netns), then the global ones (-n before or after).
+	local dashdash=0 valued
 	for ((i = 1; i < ${#words[@]} - 1; i++)); do
 		w=${words[i]}
 		if ((skip)); then
 			skip=0
 			continue
 		fi
-		if [ -z "$cmd" ]; then
+		if ((!dashdash)) && [[ $w == -* ]]; then
+			valued=" $(_fwctl_cmd_valued "$cmd") "
 			case $w in
-			-n | --netns) ns=${words[i + 1]:-} skip=1 ;;
-			--netns=*) ns=${w#--netns=} ;;
-			-*) ;;
-			*) cmd=$w ;;
+			--) dashdash=1 ;;
+			--*=*) ;;
+			*)
+				if [[ $valued == *" $w "* ]]; then
+					skip=1
+				elif [[ " $_fwctl_global_valued " == *" $w "* ]]; then
+					ns=${words[i + 1]:-} skip=1
+				fi
+				;;
 			esac
+			[[ $w == --netns=* && $cmd != watch ]] && ns=${w#--netns=}
 			continue
 		fi
-		case " $_fwctl_valued " in
-		*" $w "*) skip=1 ;;
-		*)
-			[[ $w == -* ]] || npos=$((npos + 1))
-			;;
-		esac
+		if [ -z "$cmd" ]; then
+			cmd=$w
+		else
+			npos=$((npos + 1))
+		fi
 	done
 
 	if [ -z "$cmd" ]; then
@@ -175,43 +211,32 @@ _fwctl() {
 			;;
 		esac
 		if [[ $cur == -* ]]; then
-			_fwctl_add '-n --netns -j --json -q --quiet -v --verbose
-				-V --version -h --help' "$cur"
+			_fwctl_add "$_fwctl_globals" "$cur"
 		else
 			_fwctl_add "$_fwctl_commands" "$cur"
 		fi
 		return 0
 	fi
-	# Values of the option just typed.
-	case $prev in
-	--dir) _fwctl_add 'in out both' "$cur"; return 0 ;;
-	--mode) _fwctl_add 'auto native generic' "$cur"; return 0 ;;
-	--hook) _fwctl_add 'xdp tc' "$cur"; return 0 ;;
-	--netns)
+	# Values of the option just typed (-H is a flag of stats and monitor).
+	case $cmd:$prev in
+	*:--dir | *:-d) _fwctl_add 'in out both' "$cur"; return 0 ;;
+	*:--mode | attach:-m | block:-m) _fwctl_add 'auto native generic' "$cur"; return 0 ;;
+	*:--hook | attach:-H | block:-H) _fwctl_add 'xdp tc' "$cur"; return 0 ;;
+	*:--netns | *:-n)
 		_fwctl_add "$(_fwctl_netns_names) pid:" "$cur"
 		_fwctl_colon_trim "$cur"
 		return 0
 		;;
-	--metrics-file)
+	*:--metrics-file | watch:-m)
 		_fwctl_files "$cur"
 		return 0
 		;;
-	--watch | --count | --interval | --metrics-interval | --metrics-listen) return 0 ;;
+	*:--watch | *:--count | *:--interval | *:--metrics-interval | *:--metrics-listen) return 0 ;;
+	stats:-[wc] | monitor:-[ic] | watch:-i) return 0 ;;
 	esac
 
-	local opts=''
-	case $cmd in
-	attach) opts='--mode --hook --force --upgrade' ;;
-	detach) opts='--all' ;;
-	block) opts='--dir --strict --mode --hook --force --dry-run' ;;
-	unblock) opts='--dir --dry-run' ;;
-	stats) opts='--watch --count --reset --prometheus --human --all' ;;
-	restore) opts='--check' ;;
-	watch) opts='--netns --metrics-file --metrics-interval --metrics-listen' ;;
-	monitor) opts='--interval --count --human' ;;
-	esac
 	if [[ $cur == -* ]]; then
-		_fwctl_add "$opts --help" "$cur"
+		_fwctl_add "$(_fwctl_cmd_opts "$cmd") --help" "$cur"
 		return 0
 	fi
 

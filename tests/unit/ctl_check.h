@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * ctl_check.h - what every tests/unit/ctl_*.c program needs: the two
- * symbols fwctl's main.c would define (these programs link every other
+ * symbol fwctl's main.c would define (these programs link every other
  * object of fwctl), and one check that prints `ok NAME` or `FAIL NAME: WHY`
  * with expected and got. Each test program includes it once.
  */
@@ -12,12 +12,6 @@
 #include "../../ctl/fwctl.h"
 
 struct fw_opts fw_opts = { .quiet = true };
-
-void fw_usage_print(FILE *f, const char *cmd)
-{
-	(void)f;
-	(void)cmd;
-}
 
 static int fails;
 
