@@ -43,6 +43,15 @@ void fw_err_clear(void);
 void fw_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void fw_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void fw_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Levels of log lines, syslog's priorities: under `watch` (fw_opts.log)
+ * each line is prefixed "<N>" for journald when stderr is not a terminal or
+ * JOURNAL_STREAM is set; -q hides info, -v adds debug. fw_warn logs at
+ * warning, fw_note at info, fw_info at debug. */
+#define FW_LOG_ERR     3
+#define FW_LOG_WARNING 4
+#define FW_LOG_INFO    6
+#define FW_LOG_DEBUG   7
+void fw_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void fw_libs_quiet(void);
 const char *fw_verifier_reason(void);
 
