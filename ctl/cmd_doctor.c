@@ -128,6 +128,8 @@ static void run_probe(struct probe *p)
 		    !bpf_obj_get_info_by_fd(fd, &info, &len))
 			p->dispatcher = !strcmp(info.name, "xdp_dispatcher");
 	}
+	if (!libxdp_get_error(xp))
+		xdp_program__close(xp);
 }
 
 static int probe(struct probe *p)
