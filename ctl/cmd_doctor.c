@@ -27,8 +27,11 @@
 
 #define FW_BPF_TCX_EGRESS 47
 
-enum verdict { OK, DEGRADED, MISSING };
-static const char *verdict_name[] = { "OK", "degraded", "missing" };
+#define OK	 FW_CHECK_OK
+#define DEGRADED FW_CHECK_DEGRADED
+#define MISSING	 FW_CHECK_MISSING
+/* Checks doctor makes, at most. */
+#define MAX_CHECKS 16
 
 /* What the child finds in its scratch namespace. */
 struct probe {
@@ -40,15 +43,20 @@ struct probe {
 	int setup;	/* nonzero: the scratch namespace could not be built */
 };
 
-static void report(json_t *arr, const char *name, enum verdict v, const char *detail,
+struct checks {
+	struct fw_check c[MAX_CHECKS];
+	int n;
+};
+
+static void report(struct checks *cs, const char *name, enum fw_check_status v, const char *detail,
 		   const char *consequence)
 {
-	if (fw_opts.json)
-		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s}", "check", name,
-						     "status", verdict_name[v], "detail", detail,
-						     "consequence", consequence));
-	else
-		printf("%-9s %-16s %s; %s\n", verdict_name[v], name, detail, consequence);
+	struct fw_check *c = &cs->c[cs->n++];
+
+	c->name = name;
+	c->status = v;
+	snprintf(c->detail, sizeof(c->detail), "%s", detail);
+	c->consequence = consequence;
 }
 
 static int trivial_prog(enum bpf_prog_type type, int ret)
@@ -121,6 +129,8 @@ static void run_probe(struct probe *p)
 		    !bpf_obj_get_info_by_fd(fd, &info, &len))
 			p->dispatcher = !strcmp(info.name, "xdp_dispatcher");
 	}
+	if (!libxdp_get_error(xp))
+		xdp_program__close(xp);
 }
 
 static int probe(struct probe *p)
@@ -156,10 +166,13 @@ static bool fs_is(const char *path, long magic)
 	return !statfs(path, &sf) && sf.f_type == magic;
 }
 
+/* Exits 1 when something fwctl needs is missing, after the whole report;
+ * degraded is not missing: fwctl works, in a lesser way it names. */
 static int cmd_doctor(const void *args)
 {
-	json_t *arr = json_array();
-	char detail[256], lockdown[128] = "";
+	static struct checks cs;
+	char detail[256], lockdown[128] = "", missing[128] = "";
+	struct fw_netns ns = {};
 	struct utsname u;
 	struct probe p;
 	bool privileged;
@@ -167,27 +180,30 @@ static int cmd_doctor(const void *args)
 
 	uname(&u);
 	snprintf(detail, sizeof(detail), "Linux %s %s", u.release, u.machine);
-	report(arr, "kernel", OK, detail, "fwctl needs 5.9+ for TC links, 6.6+ for TCX");
+	report(&cs, "kernel", OK, detail, "fwctl needs 5.9+ for TC links, 6.6+ for TCX");
 
 	privileged = !fw_check_privileges();
 	fw_err_clear();
-	report(arr, "privileges", privileged ? OK : MISSING,
+	report(&cs, "privileges", privileged ? OK : MISSING,
 	       privileged ? "BPF and network admin capabilities held"
 			  : "CAP_BPF/CAP_SYS_ADMIN or CAP_NET_ADMIN missing",
 	       privileged ? "fwctl can load and attach"
 			  : "fwctl cannot change anything; run as root");
 
 	if (fs_is("/sys/fs/bpf", 0xcafe4a11))
-		report(arr, "bpffs", OK, "mounted at /sys/fs/bpf",
+		report(&cs, "bpffs", OK, "mounted at /sys/fs/bpf",
 		       "state is pinned under /sys/fs/bpf/fwctl");
-	else
-		report(arr, "bpffs", DEGRADED, "not mounted at /sys/fs/bpf",
+	else if (privileged)
+		report(&cs, "bpffs", DEGRADED, "not mounted at /sys/fs/bpf",
 		       "fwctl mounts it on first change (or refuses under 'ip netns exec')");
+	else
+		report(&cs, "bpffs", MISSING, "not mounted at /sys/fs/bpf",
+		       "fwctl cannot mount it without privileges; nothing can be pinned");
 
 	if (!access("/sys/kernel/btf/vmlinux", R_OK))
-		report(arr, "btf", OK, "/sys/kernel/btf/vmlinux present", "kernel types available");
+		report(&cs, "btf", OK, "/sys/kernel/btf/vmlinux present", "kernel types available");
 	else
-		report(arr, "btf", DEGRADED, "/sys/kernel/btf/vmlinux missing",
+		report(&cs, "btf", DEGRADED, "/sys/kernel/btf/vmlinux missing",
 		       "fwctl does not need CO-RE; bpftool shows less");
 
 	f = fopen("/sys/kernel/security/lockdown", "r");
@@ -196,45 +212,50 @@ static int cmd_doctor(const void *args)
 	if (f)
 		fclose(f);
 	if (!lockdown[0] || strstr(lockdown, "[none]"))
-		report(arr, "lockdown", OK, lockdown[0] ? lockdown : "not enabled",
+		report(&cs, "lockdown", OK, lockdown[0] ? lockdown : "not enabled",
 		       "BPF unrestricted");
 	else
-		report(arr, "lockdown", strstr(lockdown, "[integrity]") ? DEGRADED : MISSING,
+		report(&cs, "lockdown", strstr(lockdown, "[integrity]") ? DEGRADED : MISSING,
 		       lockdown, "some BPF features are restricted; attach may fail");
 
 	if (probe(&p) || p.setup) {
 		snprintf(detail, sizeof(detail), "scratch namespace failed: %s", strerror(p.setup));
-		report(arr, "probes", MISSING, detail, "attach support unknown");
+		report(&cs, "probes", MISSING, detail, "attach support unknown");
 	} else {
-		report(arr, "xdp-veth", p.veth_native ? DEGRADED : OK,
+		report(&cs, "xdp-veth", p.veth_native ? DEGRADED : OK,
 		       p.veth_native ? strerror(-p.veth_native) : "native XDP works on veth",
 		       p.veth_native ? "veth ports use generic XDP"
 				     : "container ports get native XDP");
-		report(arr, "xdp-bridge", p.bridge_native ? DEGRADED : OK,
+		report(&cs, "xdp-bridge", p.bridge_native ? DEGRADED : OK,
 		       p.bridge_native ? "bridges have no native XDP"
 				       : "native XDP works on bridges",
 		       p.bridge_native ? "bridges use generic XDP; their ports carry the rule too"
 				       : "bridges get native XDP");
-		report(arr, "tc", p.clsbpf ? MISSING : OK,
+		report(&cs, "tc", p.clsbpf ? MISSING : OK,
 		       p.clsbpf ? "cls_bpf filters cannot be attached" : "cls_bpf filters work",
 		       p.clsbpf ? "fwctl cannot filter what interfaces send"
 				: "TC programs are cls_bpf filters on clsact");
-		report(arr, "tcx", p.tcx ? DEGRADED : OK,
+		report(&cs, "tcx", p.tcx ? DEGRADED : OK,
 		       p.tcx ? "TCX links unavailable" : "TCX links work",
 		       p.tcx ? "FWCTL_TC=tcx falls back to cls_bpf"
 			     : "FWCTL_TC=tcx makes TC programs pinned TCX links");
-		report(arr, "xdp-dispatcher", p.dispatcher ? OK : DEGRADED,
+		report(&cs, "xdp-dispatcher", p.dispatcher ? OK : DEGRADED,
 		       p.dispatcher ? "libxdp dispatcher loads"
 				    : "libxdp dispatcher cannot load here",
 		       p.dispatcher ? "other XDP programs can share an interface"
 				    : "one XDP program per interface; fwctl refuses to replace "
 				      "others without --force");
 	}
-	if (fw_opts.json) {
-		fw_json_print(json_pack("{s:o}", "checks", arr));
-	} else {
-		json_decref(arr);
-	}
+	if (fw_netns_self(&ns))
+		snprintf(ns.name, sizeof(ns.name), "unknown");
+	fw_err_clear();
+	fw_checks_print(ns.name, cs.c, cs.n);
+	for (int i = 0; i < cs.n; i++)
+		if (cs.c[i].status == MISSING)
+			snprintf(missing + strlen(missing), sizeof(missing) - strlen(missing),
+				 "%s%s", missing[0] ? ", " : "", cs.c[i].name);
+	if (missing[0])
+		return fw_fail(-ENOENT, "doctor: missing: %s", missing);
 	return 0;
 }
 

@@ -24,7 +24,7 @@
  * take 58; a container name is cut (with '~') to what is left, but never
  * below the width of its title. */
 #define TABLE_W		80
-#define FIXED_W		58
+#define FIXED_W		59
 #define CONTAINER_W_MIN 9
 
 struct stats_opts {
@@ -76,7 +76,6 @@ static void on_signal(int sig)
 	stop = sig;
 }
 
-static const char *dir_name[FW_DIRS] = { "in", "out" };
 static const char *verdict_name[FW_VERDICTS] = { "passed", "dropped" };
 
 static const char *idx_name(__u32 idx, char *buf, size_t len)
@@ -262,11 +261,18 @@ static void rates(struct fw_stats_snap *s, const struct fw_stats_snap *prev)
 
 /* --- JSON ------------------------------------------------------------------ */
 
+/* A row's direction as the user names it: a container's port in the
+ * container's terms ("from", "to"). */
+static const char *dir_label(const struct srow *r)
+{
+	return fw_dir_label(r->dir, r->container[0]);
+}
+
 /* {"netns": ..., "interfaces": [...]} as in DESIGN.md; with_rates adds each
  * row's "rates" (per second, floating point). */
 static json_t *snap_json(const struct fw_stats_snap *s, bool with_rates)
 {
-	json_t *doc = json_object(), *ifs = json_array(), *ifc = NULL, *rows = NULL;
+	json_t *doc = fw_json_doc(s->netns), *ifs = json_array(), *ifc = NULL, *rows = NULL;
 	int last = 0;
 
 	for (int i = 0; i < s->n; i++) {
@@ -289,11 +295,13 @@ static json_t *snap_json(const struct fw_stats_snap *s, bool with_rates)
 			rows = json_object_get(ifc, "counters");
 			last = r->ifindex;
 		}
-		row = json_pack("{s:s, s:o, s:s, s:I, s:I, s:I, s:I}", "proto",
+		row = json_pack("{s:s, s:o, s:s, s:o, s:I, s:I, s:I, s:I}", "proto",
 				idx_name(r->idx, name, sizeof(name)), "number",
 				r->idx < 256 ? json_integer(r->idx) : json_null(), "direction",
-				dir_name[r->dir], "passed_packets", (json_int_t)r->packets[FW_PASS],
-				"passed_bytes", (json_int_t)r->bytes[FW_PASS], "dropped_packets",
+				fw_dir_label(r->dir, false), "container_direction",
+				fw_dir_container_json(r->dir, r->container[0]), "passed_packets",
+				(json_int_t)r->packets[FW_PASS], "passed_bytes",
+				(json_int_t)r->bytes[FW_PASS], "dropped_packets",
 				(json_int_t)r->packets[FW_DROP], "dropped_bytes",
 				(json_int_t)r->bytes[FW_DROP]);
 		if (with_rates)
@@ -304,7 +312,6 @@ static json_t *snap_json(const struct fw_stats_snap *s, bool with_rates)
 					  r->pps[FW_DROP], "dropped_bytes", r->bps[FW_DROP]));
 		json_array_append_new(rows, row);
 	}
-	fw_json_set_name(doc, "netns", s->netns);
 	json_object_set_new(doc, "interfaces", ifs);
 	return doc;
 }
@@ -364,14 +371,14 @@ static void print_totals(const struct fw_stats_snap *s, bool human)
 	char cols[2 * FW_NAME_TEXT_LEN + 4];
 
 	iface_cols(cols, sizeof(cols), &w, "IFACE", "CONTAINER");
-	printf("%s%-3s %-9s %10s %10s %10s %10s\n", cols, "DIR", "PROTO", "PASSED", "PASS_BYTES",
+	printf("%s%-4s %-9s %10s %10s %10s %10s\n", cols, "DIR", "PROTO", "PASSED", "PASS_BYTES",
 	       "DROPPED", "DROP_BYTES");
 	for (int i = 0; i < s->n; i++) {
 		const struct srow *r = &s->rows[i];
 		char name[32], a[24], b[24], c[24], d[24];
 
 		iface_cols(cols, sizeof(cols), &w, r->ifname, r->container);
-		printf("%s%-3s %-9s %10s %10s %10s %10s\n", cols, dir_name[r->dir],
+		printf("%s%-4s %-9s %10s %10s %10s %10s\n", cols, dir_label(r),
 		       idx_name(r->idx, name, sizeof(name)),
 		       fw_fmt_count(r->packets[FW_PASS], human, a, sizeof(a)),
 		       fw_fmt_bytes(r->bytes[FW_PASS], human, b, sizeof(b)),
@@ -415,7 +422,7 @@ static void print_rates(const struct fw_stats_snap *s, const struct stats_opts *
 		 fw_name_escape(s->netns, ns, sizeof(ns)), o->watch);
 	printf("%.*s%s", width ? width : (int)sizeof(line), line, eol);
 	iface_cols(cols, sizeof(cols), &w, "IFACE", "CONTAINER");
-	snprintf(line, sizeof(line), "%s%-3s %-9s %9s %9s %11s %11s", cols, "DIR", "PROTO",
+	snprintf(line, sizeof(line), "%s%-4s %-9s %9s %9s %11s %11s", cols, "DIR", "PROTO",
 		 "PASS/s", "DROP/s", "PASS_B/s", "DROP_B/s");
 	printf("%.*s%s", width ? width : (int)sizeof(line), line, eol);
 	for (int i = 0; i < s->n; i++) {
@@ -431,8 +438,8 @@ static void print_rates(const struct fw_stats_snap *s, const struct stats_opts *
 			continue;
 		}
 		iface_cols(cols, sizeof(cols), &w, r->ifname, r->container);
-		snprintf(line, sizeof(line), "%s%-3s %-9s %9s %9s %11s %11s", cols,
-			 dir_name[r->dir], idx_name(r->idx, name, sizeof(name)),
+		snprintf(line, sizeof(line), "%s%-4s %-9s %9s %9s %11s %11s", cols, dir_label(r),
+			 idx_name(r->idx, name, sizeof(name)),
 			 fw_fmt_rate(r->pps[FW_PASS], false, o->human, a, sizeof(a)),
 			 fw_fmt_rate(r->pps[FW_DROP], false, o->human, b, sizeof(b)),
 			 fw_fmt_rate(r->bps[FW_PASS], true, o->human, c, sizeof(c)),
@@ -636,7 +643,7 @@ static void prom_counters(FILE *f, struct fw_stats_snap *const *snaps, int n, bo
 				prom_name(f, "ifname", r->ifname);
 				prom_name(f, "container", r->container);
 				prom_label(f, "proto", idx_name(r->idx, name, sizeof(name)), false);
-				prom_label(f, "direction", dir_name[r->dir], false);
+				prom_label(f, "direction", fw_dir_label(r->dir, false), false);
 				prom_label(f, "verdict", verdict_name[v], true);
 				fprintf(f, "} %llu\n",
 					(unsigned long long)(bytes ? r->bytes[v] : r->packets[v]));
@@ -660,7 +667,7 @@ int fw_stats_prometheus_write(FILE *f, struct fw_stats_snap *const *snaps, int n
 			fputs("fwctl_enforced{", f);
 			prom_name(f, "netns", snaps[k]->netns);
 			prom_name(f, "ifname", e->ifname);
-			prom_label(f, "direction", dir_name[e->dir], true);
+			prom_label(f, "direction", fw_dir_label(e->dir, false), true);
 			fprintf(f, "} %d\n", e->enforced);
 		}
 	return ferror(f) ? -EIO : 0;
@@ -765,11 +772,13 @@ static void print_drops(const struct fw_stats_snap *s, const struct fw_stats_sna
 		idx_name(r->idx, name, sizeof(name));
 		if (fw_opts.json) {
 			json_t *doc = json_pack(
-				"{s:s, s:o, s:o, s:o, s:s, s:s, s:I, s:I}", "time", when, "netns",
-				fw_name_json(s->netns), "ifname", fw_name_json(r->ifname),
+				"{s:s, s:o, s:o, s:o, s:s, s:s, s:o, s:I, s:I}", "time", when,
+				"netns", fw_name_json(s->netns), "ifname", fw_name_json(r->ifname),
 				"container",
 				r->container[0] ? fw_name_json(r->container) : json_null(), "proto",
-				name, "direction", dir_name[r->dir], "dropped_packets",
+				name, "direction", fw_dir_label(r->dir, false),
+				"container_direction",
+				fw_dir_container_json(r->dir, r->container[0]), "dropped_packets",
 				(json_int_t)pk, "dropped_bytes", (json_int_t)by);
 
 			fw_json_print(doc);
@@ -779,7 +788,7 @@ static void print_drops(const struct fw_stats_snap *s, const struct fw_stats_sna
 		printf("%s %s%s%s%s %s %s dropped %llu packet%s (%s bytes)\n", when,
 		       fw_name_escape(r->ifname, in, sizeof(in)), r->container[0] ? " (" : "",
 		       fw_name_escape(r->container, cn, sizeof(cn)), r->container[0] ? ")" : "",
-		       dir_name[r->dir], name, (unsigned long long)pk, pk == 1 ? "" : "s",
+		       dir_label(r), name, (unsigned long long)pk, pk == 1 ? "" : "s",
 		       fw_fmt_bytes(by, human, b, sizeof(b)));
 	}
 	fflush(stdout);

@@ -94,9 +94,16 @@ static int log_msg(struct nl_msg *msg, void *arg)
 		what = nh->nlmsg_type == RTM_NEWTFILTER ? "tc filter added" : "tc filter removed";
 		break;
 	}
-	if (what && nh->nlmsg_type == RTM_DELLINK)
-		fw_note("watch %s: %s: index %d", w->spec, what, ifindex);
-	else if (what)
+	/* A removed link has no name to look up any more: its message has it. */
+	if (what && nh->nlmsg_type == RTM_DELLINK) {
+		struct nlattr *a = nlmsg_find_attr(nh, sizeof(struct ifinfomsg), IFLA_IFNAME);
+
+		if (a)
+			fw_note("watch %s: %s: %.*s (index %d)", w->spec, what, nla_len(a),
+				(const char *)nla_data(a), ifindex);
+		else
+			fw_note("watch %s: %s: index %d", w->spec, what, ifindex);
+	} else if (what)
 		fw_note("watch %s: %s: %s", w->spec, what, ifname_of(ifindex, name));
 	return NL_OK;
 }
@@ -211,8 +218,8 @@ static int resync(struct watched *w)
 
 		for (int j = 0; j < w->nfail; j++)
 			if (w->fail[j].ifindex == failed[i])
-				fw_note("watch %s: %s: retrying in %.0f s", w->spec,
-					ifname_of(failed[i], name), w->fail[j].delay);
+				fw_log(FW_LOG_WARNING, "watch %s: %s: retrying in %.0f s", w->spec,
+				       ifname_of(failed[i], name), w->fail[j].delay);
 	}
 	/* A failure of the whole namespace backs off too. */
 	if (err && !sc.nfailed) {
@@ -335,7 +342,8 @@ static bool drain(struct watched *w)
 		err = nl_recvmsgs_default(w->sk);
 	while (err >= 0 && w->events - before < 100000);
 	if (err == -NLE_NOMEM || err == -NLE_MSG_OVERFLOW || err == -NLE_BUSY) {
-		fw_note("watch %s: events lost (overrun), checking everything", w->spec);
+		fw_log(FW_LOG_WARNING, "watch %s: events lost (overrun), checking everything",
+		       w->spec);
 		return true;
 	}
 	return w->events > before || (err < 0 && err != -NLE_AGAIN);
@@ -416,7 +424,7 @@ static int cmd_watch(const void *args)
 	for (int i = 0; i < nw; i++) {
 		fw_note("watch %s: started", w[i].spec);
 		if (resync(&w[i])) {
-			fw_note("watch %s: %s", w[i].spec, fw_err());
+			fw_log(FW_LOG_ERR, "watch %s: %s", w[i].spec, fw_err());
 			fw_err_clear();
 		}
 	}
@@ -442,7 +450,7 @@ static int cmd_watch(const void *args)
 			if (now >= next) {
 				err = write_metrics(&exposed, metrics);
 				if (err) {
-					fprintf(stderr, "fwctl: %s\n", fw_err());
+					fw_log(FW_LOG_ERR, "%s", fw_err());
 					fw_err_clear();
 				}
 				next = now + interval;
@@ -484,7 +492,7 @@ static int cmd_watch(const void *args)
 			err = resync(&w[i]);
 			if (err) {
 				/* Keep watching: the next event may well succeed. */
-				fw_note("watch %s: %s", w[i].spec, fw_err());
+				fw_log(FW_LOG_ERR, "watch %s: %s", w[i].spec, fw_err());
 				fw_err_clear();
 			}
 		}

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
 #include "fwctl.h"
@@ -52,22 +53,63 @@ void fw_err_clear(void)
 	reason[0] = '\0';
 }
 
-static void vsay(const char *fmt, va_list ap)
+/* Whether a line at level is shown. Commands show warnings unless -q and
+ * the rest under -v; `watch` logs: info unless -q, debug under -v, warnings
+ * and errors always. */
+static bool shown(int level)
 {
-	fputs("fwctl: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	if (level <= FW_LOG_ERR)
+		return true;
+	if (fw_opts.log)
+		return level == FW_LOG_WARNING || (level == FW_LOG_INFO && !fw_opts.quiet) ||
+		       fw_opts.verbose;
+	return level == FW_LOG_WARNING ? !fw_opts.quiet : fw_opts.verbose;
 }
 
-/* Something the user should know (a fallback taken): hidden by -q. */
+/* journald (and sd-daemon's convention) reads a leading "<N>" as the line's
+ * priority: under systemd stderr is a stream with JOURNAL_STREAM set, under
+ * other supervisors it is a pipe or a file. A person at a terminal gets the
+ * plain line. */
+static bool prefixed(void)
+{
+	static int journal = -1;
+
+	if (journal < 0)
+		journal = getenv("JOURNAL_STREAM") || !isatty(STDERR_FILENO);
+	return fw_opts.log && journal;
+}
+
+static void vlog(int level, const char *fmt, va_list ap)
+{
+	char line[1024];
+
+	if (!shown(level))
+		return;
+	/* One write per line: lines of concurrent writers do not interleave. */
+	vsnprintf(line, sizeof(line), fmt, ap);
+	if (prefixed())
+		fprintf(stderr, "<%d>fwctl: %s\n", level, line);
+	else
+		fprintf(stderr, "fwctl: %s\n", line);
+}
+
+void fw_log(int level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(level, fmt, ap);
+	va_end(ap);
+}
+
+/* Something the user should know (a fallback taken, a repair): hidden by -q
+ * except in `watch`'s log. */
 void fw_warn(const char *fmt, ...)
 {
 	va_list ap;
 
-	if (fw_opts.quiet)
-		return;
 	va_start(ap, fmt);
-	vsay(fmt, ap);
+	vlog(FW_LOG_WARNING, fmt, ap);
 	va_end(ap);
 }
 
@@ -76,23 +118,19 @@ void fw_info(const char *fmt, ...)
 {
 	va_list ap;
 
-	if (!fw_opts.verbose)
-		return;
 	va_start(ap, fmt);
-	vsay(fmt, ap);
+	vlog(FW_LOG_DEBUG, fmt, ap);
 	va_end(ap);
 }
 
-/* What fwctl did to the kernel (attached, repaired): `watch` logs it, one
- * line each; other commands show it with -v. */
+/* What fwctl did to the kernel (attached, released) and what `watch` saw:
+ * `watch` logs it, one line each, unless -q; other commands show it with -v. */
 void fw_note(const char *fmt, ...)
 {
 	va_list ap;
 
-	if (!fw_opts.log && !fw_opts.verbose)
-		return;
 	va_start(ap, fmt);
-	vsay(fmt, ap);
+	vlog(FW_LOG_INFO, fmt, ap);
 	va_end(ap);
 }
 

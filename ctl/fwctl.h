@@ -43,6 +43,15 @@ void fw_err_clear(void);
 void fw_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void fw_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void fw_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Levels of log lines, syslog's priorities: under `watch` (fw_opts.log)
+ * each line is prefixed "<N>" for journald when stderr is not a terminal or
+ * JOURNAL_STREAM is set; -q hides info, -v adds debug. fw_warn logs at
+ * warning, fw_note at info, fw_info at debug. */
+#define FW_LOG_ERR     3
+#define FW_LOG_WARNING 4
+#define FW_LOG_INFO    6
+#define FW_LOG_DEBUG   7
+void fw_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void fw_libs_quiet(void);
 const char *fw_verifier_reason(void);
 
@@ -313,8 +322,49 @@ struct fw_status_row {
 };
 int fw_status_rows(struct fw_state *st, const struct fw_view *v, const struct fw_policy *pol,
 		   struct fw_status_row **out, bool *broken);
-json_t *fw_view_container(const struct fw_view *v, int ifindex);
+const char *fw_view_container(const struct fw_view *v, int ifindex);
 const struct fw_link *fw_view_link(const struct fw_view *v, int ifindex);
+
+/* status as typed rows: one per interface, printed as text or JSON by one
+ * emitter (fw_status_print); the command only gathers them. */
+struct fw_status_item {
+	char ifname[FW_IFNAME_LEN];
+	int ifindex;
+	char kind[16];		       /* "gone" where the interface is */
+	char container[FW_TARGET_LEN]; /* its container's host-side port, or "" */
+	bool tc_hook;		       /* filters what it receives with TC, not XDP */
+	bool xdp;		       /* fwctl's XDP program runs there */
+	__u8 xdp_mode;		       /* enum fw_xdp_mode */
+	__u32 prog_id;
+	bool tc[FW_DIRS]; /* fwctl's TC program on ingress, egress */
+	__u8 tc_kind;	  /* enum fw_tc_kind */
+	struct fw_policy blocked[FW_DIRS];
+	struct fw_enf e[FW_DIRS];
+	bool orphan; /* fwctl's program, but no state records it */
+};
+struct fw_status_doc {
+	const char *netns;
+	const struct fw_status_item *items;
+	int n;
+	const struct fw_rule *rules; /* FW_MAX_RULES slots, NULL: no state */
+	bool enforced;
+	bool interrupted;
+};
+void fw_status_print(const struct fw_status_doc *d);
+
+/* doctor as typed rows. */
+enum fw_check_status {
+	FW_CHECK_OK,
+	FW_CHECK_DEGRADED,
+	FW_CHECK_MISSING,
+};
+struct fw_check {
+	const char *name;
+	int status; /* enum fw_check_status */
+	char detail[256];
+	const char *consequence;
+};
+void fw_checks_print(const char *netns, const struct fw_check *c, int n);
 
 /* ruleset.c: rules as text and back, changes to them, and their commit. */
 enum fw_change {
@@ -371,8 +421,14 @@ int fw_rules_commit(struct fw_state *st, const struct fw_rule *old, const struct
 int fw_state_drop_if_empty(struct fw_state *st);
 int fw_ruleset_write(FILE *f, const struct fw_rule *rules, const char *netns);
 
-/* output.c */
+/* output.c: what every command's output is made of. */
 void fw_json_print(json_t *doc);
+json_t *fw_json_doc(const char *netns);
+/* A direction as the user names it: an interface's "in"/"out", or for a
+ * container's host-side port the container's "from"/"to" (its port's in is
+ * what the container sends). */
+const char *fw_dir_label(__u32 dir, bool container);
+json_t *fw_dir_container_json(__u32 dir, bool container);
 const char *fw_human_count(__u64 v, char *buf, size_t len);
 const char *fw_human_bytes(__u64 v, char *buf, size_t len);
 /* Names (interfaces, namespaces, targets) are bytes, not always UTF-8. */

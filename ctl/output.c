@@ -13,6 +13,34 @@ void fw_json_print(json_t *doc)
 	fflush(stdout);
 }
 
+/* Every JSON document fwctl prints starts as this: {"netns": NAME}, the
+ * namespace it describes (escaped where not UTF-8, as fw_json_set_name). */
+json_t *fw_json_doc(const char *netns)
+{
+	json_t *doc = json_object();
+
+	if (doc)
+		fw_json_set_name(doc, "netns", netns);
+	return doc;
+}
+
+static const char *const dir_words[2][FW_DIRS] = {
+	[false] = { [FW_DIR_IN] = "in", [FW_DIR_OUT] = "out" },
+	/* A container's host-side port receives what the container sends. */
+	[true] = { [FW_DIR_IN] = "from", [FW_DIR_OUT] = "to" },
+};
+
+const char *fw_dir_label(__u32 dir, bool container)
+{
+	return dir_words[!!container][dir];
+}
+
+/* The container's direction of an interface's, null where no container. */
+json_t *fw_dir_container_json(__u32 dir, bool container)
+{
+	return container ? json_string(dir_words[true][dir]) : json_null();
+}
+
 /* 1234567 -> "1.23M": three significant digits, SI steps. */
 static const char *human(__u64 v, const char *unit, char *buf, size_t len)
 {

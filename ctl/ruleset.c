@@ -790,8 +790,9 @@ int fw_ruleset_write(FILE *f, const struct fw_rule *rules, const char *netns)
 	return err ? err : ferror(f) ? -EIO : 0;
 }
 
-/* The rules as stated, for save -j: [{"target", "in", "out", "strict":
- * {"in", "out"}, "mode", "hook"}], in the order they are kept. */
+/* The rules as stated, for save -j and status -j: [{"target", "in", "out",
+ * "strict": {"in", "out"}, "except": {"in", "out"}, "mode", "hook"}], in
+ * the order they are kept. */
 json_t *fw_rules_json(const struct fw_rule *rules)
 {
 	static const char *const mode[] = { "auto", "native", "generic" };
@@ -803,12 +804,14 @@ json_t *fw_rules_json(const struct fw_rule *rules)
 
 		if (!r->target[0])
 			continue;
-		rule = json_pack("{s:o, s:o, s:o, s:{s:b, s:b}, s:s, s:s}", "target",
+		rule = json_pack("{s:o, s:o, s:o, s:{s:b, s:b}, s:{s:o, s:o}, s:s, s:s}", "target",
 				 fw_name_json(r->target), "in",
 				 fw_policy_json(&r->blocked[FW_DIR_IN]), "out",
 				 fw_policy_json(&r->blocked[FW_DIR_OUT]), "strict", "in",
 				 !!(r->blocked[FW_DIR_IN].flags & FW_POLICY_STRICT), "out",
-				 !!(r->blocked[FW_DIR_OUT].flags & FW_POLICY_STRICT), "mode",
+				 !!(r->blocked[FW_DIR_OUT].flags & FW_POLICY_STRICT), "except",
+				 "in", fw_policy_json(&r->excepted[FW_DIR_IN]), "out",
+				 fw_policy_json(&r->excepted[FW_DIR_OUT]), "mode",
 				 mode[r->mode < 3 ? r->mode : 0], "hook",
 				 r->hook == FW_HOOK_TC ? "tc" : "xdp");
 		if (rule)

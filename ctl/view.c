@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* view.c - what status and stats look at: the attached interfaces a target
- * selects, and the container (or netns) behind each. */
+ * selects, and the container (or netns) behind each; and the one emitter of
+ * status's and doctor's typed rows, as text or as JSON (a json_ and a plain_
+ * printer side by side over each row type, nothing read back from JSON). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,16 +57,216 @@ bool fw_view_selects(const struct fw_view *v, int ifindex)
 	return false;
 }
 
-/* JSON null where no container is known. */
-json_t *fw_view_container(const struct fw_view *v, int ifindex)
+/* "" where no container is known. */
+const char *fw_view_container(const struct fw_view *v, int ifindex)
 {
 	for (int i = 0; i < v->n; i++)
-		if (v->links[i].ifindex == ifindex && v->names[i][0])
-			return fw_name_json(v->names[i]);
-	return json_null();
+		if (v->links[i].ifindex == ifindex)
+			return v->names[i];
+	return "";
 }
 
 const struct fw_link *fw_view_link(const struct fw_view *v, int ifindex)
 {
 	return fw_link_by_index(v->links, v->n, ifindex);
+}
+
+/* --- status --------------------------------------------------------------- */
+
+static const char *const xdp_mode_name[] = { "none", "native", "generic" };
+static const char *const tc_kind_name[] = { "none", "tcx", "cls_bpf" };
+
+/* The interface's state: its worse direction's, with that reason. */
+static const struct fw_enf *worst(const struct fw_status_item *it)
+{
+	return it->e[FW_DIR_OUT].state > it->e[FW_DIR_IN].state ? &it->e[FW_DIR_OUT]
+								: &it->e[FW_DIR_IN];
+}
+
+static json_t *reason_json(const struct fw_enf *e)
+{
+	return e->state == FW_ENFORCED ? json_null() : json_string(e->reason);
+}
+
+static json_t *name_or_null(const char *name)
+{
+	return name[0] ? fw_name_json(name) : json_null();
+}
+
+static json_t *status_item_json(const char *netns, const struct fw_status_item *it)
+{
+	const struct fw_policy *b = it->blocked;
+	const struct fw_enf *w = worst(it);
+	bool ctr = it->container[0];
+	json_t *row;
+
+	row = json_pack("{s:o, s:i, s:o, s:s, s:o, s:s, s:{s:b, s:s, s:i}, "
+			"s:{s:b, s:b, s:s}, s:{s:o, s:o}, s:{s:b, s:b}, s:s, s:o, "
+			"s:{s:{s:s, s:o}, s:{s:s, s:o}}, s:o}",
+			"ifname", fw_name_json(it->ifname), "ifindex", it->ifindex, "netns",
+			fw_name_json(netns), "kind", it->kind, "container",
+			name_or_null(it->container), "hook", it->tc_hook ? "tc" : "xdp", "xdp",
+			"attached", it->xdp, "mode", xdp_mode_name[it->xdp_mode], "prog_id",
+			it->prog_id, "tc", "egress", it->tc[FW_DIR_OUT], "ingress",
+			it->tc[FW_DIR_IN], "kind", tc_kind_name[it->tc_kind], "blocked", "in",
+			fw_policy_json(&b[FW_DIR_IN]), "out", fw_policy_json(&b[FW_DIR_OUT]),
+			"strict", "in", !!(b[FW_DIR_IN].flags & FW_POLICY_STRICT), "out",
+			!!(b[FW_DIR_OUT].flags & FW_POLICY_STRICT), "state", fw_enf_name(w->state),
+			"reason", reason_json(w), "directions", "in", "state",
+			fw_enf_name(it->e[FW_DIR_IN].state), "reason",
+			reason_json(&it->e[FW_DIR_IN]), "out", "state",
+			fw_enf_name(it->e[FW_DIR_OUT].state), "reason",
+			reason_json(&it->e[FW_DIR_OUT]), "container_directions",
+			ctr ? json_pack("{s:o, s:o}", "in", fw_dir_container_json(FW_DIR_IN, true),
+					"out", fw_dir_container_json(FW_DIR_OUT, true))
+			    : json_null());
+	if (!row)
+		return NULL;
+	/* A name that is not UTF-8 comes escaped, with its bytes beside it. */
+	fw_json_set_name(row, "ifname", it->ifname);
+	if (it->orphan)
+		json_object_set_new(row, "orphan", json_true());
+	return row;
+}
+
+static void status_json(const struct fw_status_doc *d)
+{
+	json_t *doc = fw_json_doc(d->netns), *ifs = json_array();
+
+	for (int i = 0; i < d->n; i++)
+		json_array_append_new(ifs, status_item_json(d->netns, &d->items[i]));
+	json_object_set_new(doc, "interfaces", ifs);
+	json_object_set_new(doc, "rules", d->rules ? fw_rules_json(d->rules) : json_array());
+	json_object_set_new(doc, "enforced", json_boolean(d->enforced));
+	json_object_set_new(doc, "interrupted", json_boolean(d->interrupted));
+	fw_json_print(doc);
+	json_decref(doc);
+}
+
+/* "in: icmp,udp" (or for a container's port "from: udp"), "-" for none. */
+static const char *blocked_cell(const struct fw_status_item *it, __u32 dir, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "%s: ", fw_dir_label(dir, it->container[0]));
+
+	if (n < 0 || (size_t)n >= len)
+		return buf;
+	if (fw_policy_empty(&it->blocked[dir]))
+		snprintf(buf + n, len - n, "-");
+	else
+		fw_policy_format(&it->blocked[dir], buf + n, len - n);
+	return buf;
+}
+
+static void status_plain(const struct fw_status_doc *d)
+{
+	char name[FW_NAME_TEXT_LEN], ctr[FW_NAME_TEXT_LEN];
+	int cw = strlen("CONTAINER");
+
+	if (!d->n) {
+		printf("nothing attached\n");
+		return;
+	}
+	/* As wide as the longest container name: names are not cut. */
+	for (int i = 0; i < d->n; i++) {
+		int l = strlen(fw_name_escape(d->items[i].container, ctr, sizeof(ctr)));
+
+		cw = l > cw ? l : cw;
+	}
+	printf("%-16s %-8s %-*s %-5s %-8s %-8s %-13s %-12s %s\n", "IFACE", "KIND", cw, "CONTAINER",
+	       "HOOK", "XDP", "PROG", "TC", "STATE", "BLOCKED");
+	for (int i = 0; i < d->n; i++) {
+		const struct fw_status_item *it = &d->items[i];
+		char prog[16] = "-", tcs[32], in[1100], out[1100];
+
+		if (it->prog_id)
+			snprintf(prog, sizeof(prog), "%u", it->prog_id);
+		snprintf(tcs, sizeof(tcs), "%s%s%s", it->tc[FW_DIR_IN] ? "in+" : "",
+			 it->tc[FW_DIR_OUT] ? "out " : "- ", tc_kind_name[it->tc_kind]);
+		printf("%-16s %-8s %-*s %-5s %-8s %-8s %-13s %-12s %-20s %s\n",
+		       fw_name_escape(it->ifname, name, sizeof(name)), it->kind, cw,
+		       it->container[0] ? fw_name_escape(it->container, ctr, sizeof(ctr)) : "-",
+		       it->tc_hook ? "tc" : "xdp", xdp_mode_name[it->xdp_mode], prog, tcs,
+		       fw_enf_name(worst(it)->state), blocked_cell(it, FW_DIR_IN, in, sizeof(in)),
+		       blocked_cell(it, FW_DIR_OUT, out, sizeof(out)));
+	}
+	/* The reasons, one line per interface and direction that is not fully
+	 * enforced: what to look at first. */
+	for (int i = 0; i < d->n; i++) {
+		const struct fw_status_item *it = &d->items[i];
+		const struct fw_enf *e = it->e;
+		bool ctr_port = it->container[0];
+
+		fw_name_escape(it->ifname, name, sizeof(name));
+		if (e[FW_DIR_IN].state != FW_ENFORCED && e[FW_DIR_OUT].state != FW_ENFORCED &&
+		    !strcmp(e[FW_DIR_IN].reason, e[FW_DIR_OUT].reason)) {
+			printf("%s: %s: %s\n", name, fw_enf_name(worst(it)->state),
+			       e[FW_DIR_IN].reason);
+			continue;
+		}
+		for (__u32 dir = 0; dir < FW_DIRS; dir++)
+			if (e[dir].state != FW_ENFORCED)
+				printf("%s %s: %s: %s\n", name, fw_dir_label(dir, ctr_port),
+				       fw_enf_name(e[dir].state), e[dir].reason);
+	}
+	/* Exceptions, so a port that passes what its bridge blocks reads as
+	 * meant. A container target's directions are its own. */
+	for (int i = 0; d->rules && i < FW_MAX_RULES; i++) {
+		const struct fw_rule *r = &d->rules[i];
+		bool ctr = fw_target_kind(r->target) != FW_TARGET_IFACE;
+		char in[1100], out[1100];
+
+		if (!r->target[0] ||
+		    (fw_policy_empty(&r->excepted[0]) && fw_policy_empty(&r->excepted[1])))
+			continue;
+		fw_policy_format(&r->excepted[FW_DIR_IN], in, sizeof(in));
+		fw_policy_format(&r->excepted[FW_DIR_OUT], out, sizeof(out));
+		printf("%s: excepted from its bridge's rule: %s: %s  %s: %s\n",
+		       fw_name_escape(r->target, name, sizeof(name)), ctr ? "to" : "in",
+		       in[0] ? in : "-", ctr ? "from" : "out", out[0] ? out : "-");
+	}
+}
+
+void fw_status_print(const struct fw_status_doc *d)
+{
+	if (fw_opts.json)
+		status_json(d);
+	else
+		status_plain(d);
+}
+
+/* --- doctor ----------------------------------------------------------------- */
+
+/* Enumerations are lower-case words, in text as in JSON. */
+static const char *const check_name[] = { "ok", "degraded", "missing" };
+
+static void checks_json(const char *netns, const struct fw_check *c, int n)
+{
+	json_t *doc = fw_json_doc(netns), *arr = json_array(), *missing = json_array();
+
+	for (int i = 0; i < n; i++) {
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s}", "check", c[i].name,
+						     "status", check_name[c[i].status], "detail",
+						     c[i].detail, "consequence", c[i].consequence));
+		if (c[i].status == FW_CHECK_MISSING)
+			json_array_append_new(missing, json_string(c[i].name));
+	}
+	json_object_set_new(doc, "checks", arr);
+	json_object_set_new(doc, "missing", missing);
+	fw_json_print(doc);
+	json_decref(doc);
+}
+
+static void checks_plain(const struct fw_check *c, int n)
+{
+	for (int i = 0; i < n; i++)
+		printf("%-9s %-16s %s; %s\n", check_name[c[i].status], c[i].name, c[i].detail,
+		       c[i].consequence);
+}
+
+void fw_checks_print(const char *netns, const struct fw_check *c, int n)
+{
+	if (fw_opts.json)
+		checks_json(netns, c, n);
+	else
+		checks_plain(c, n);
 }

@@ -98,7 +98,7 @@ fi
 
 run "$DOCKER" run --rm --network host "${CAPS[@]}" -v /sys/fs/bpf:/sys/fs/bpf \
 	--entrypoint fwctl "$IMAGE" doctor
-if [ "$RC" -eq 0 ] && grep -q '^OK  *privileges' <<<"$OUT" && grep -q '^OK  *bpffs' <<<"$OUT" &&
+if [ "$RC" -eq 0 ] && grep -q '^ok  *privileges' <<<"$OUT" && grep -q '^ok  *bpffs' <<<"$OUT" &&
 	! grep -q '^missing' <<<"$OUT"; then
 	t_ok image_doctor
 else

@@ -154,7 +154,7 @@ stats_text_names() {
 	out=$(fw -n "$H" stats "netns:$C1")
 	T_DETAIL=$out
 	head -1 <<<"$out" | grep -q '^IFACE  *CONTAINER ' &&
-		grep -Eq "^vethc1 +$C1 +(in|out) +icmp " <<<"$out"
+		grep -Eq "^vethc1 +$C1 +(from|to) +icmp " <<<"$out"
 }
 assert netns_stats_text_container "stats text has no CONTAINER column naming $C1" stats_text_names
 check netns_unblock fw -n "$H" unblock all "netns:$C1"

@@ -60,6 +60,12 @@ leak_free stats_watch_30 "$FWCTL" -n "$B" stats --watch 0.1 --count 30
 leak_free stats_watch_json_10 "$FWCTL" -n "$B" -j stats --watch 0.1 --count 10
 leak_free stats_once "$FWCTL" -n "$B" stats -H
 leak_free stats_prometheus "$FWCTL" -n "$B" stats --prometheus
+# status and doctor print typed rows through one emitter, text and JSON.
+leak_free status_text "$FWCTL" -n "$B" status
+leak_free status_json "$FWCTL" -n "$B" -j status
+# doctor loads probe programs (bpf()'s unions, as below) in a child that
+# leaves by _exit() without the libraries' destructors: the parent counts.
+leak_free doctor_json --undef-value-errors=no --child-silent-after-fork=yes "$FWCTL" -j doctor
 
 # The full-screen view, on a terminal.
 rm -f "$T_TMP"/vg.*

@@ -161,6 +161,39 @@ else
 	VIEW_AS=
 fi
 
+# --- doctor without privileges --------------------------------------------------
+
+# doctor says what is missing, in lower-case words, and exits 1 (issue 14.7):
+# as nobody (65534) with no capability, and as root with all of them.
+run setpriv --reuid=65534 --regid=65534 --clear-groups -- "$FWCTL" -j doctor
+DOC=$OUT
+if [ "$RC" -eq 1 ] && is_json "$DOC" &&
+	[ "$(json "$DOC" '.checks[] | select(.check == "privileges") | .status')" == missing ] &&
+	[ "$(json "$DOC" '.missing | index("privileges") != null')" == true ] &&
+	[ "$(json "$DOC" '[.checks[].status] - ["ok", "degraded", "missing"] | length')" == 0 ] &&
+	[ "$(json "$DOC" '.netns')" == host ] &&
+	[[ $ERR == "fwctl: doctor: missing: "*privileges* ]]; then
+	t_ok doctor/unprivileged-missing-exit-1
+else
+	t_fail doctor/unprivileged-missing-exit-1 \
+		"want exit 1, privileges 'missing', lower-case words, netns, one stderr line" "$(last_run)"
+fi
+run setpriv --reuid=65534 --regid=65534 --clear-groups -- "$FWCTL" doctor
+if [ "$RC" -eq 1 ] && grep -qE '^missing +privileges ' <<<"$OUT" && ! grep -qE '^(OK|MISSING|DEGRADED) ' <<<"$OUT"; then
+	t_ok doctor/unprivileged-text-lower-case
+else
+	t_fail doctor/unprivileged-text-lower-case "want 'missing  privileges' and exit 1" "$(last_run)"
+fi
+run "$FWCTL" -j doctor
+if is_json "$OUT" &&
+	[ "$(json "$OUT" '.checks[] | select(.check == "privileges") | .status')" == ok ] &&
+	{ [ "$RC" -eq 0 ] || [ "$(json "$OUT" '.missing | length')" -gt 0 ]; }; then
+	t_ok doctor/root-privileges-ok
+else
+	t_fail doctor/root-privileges-ok "root's doctor: privileges not ok, or exit 1 with nothing missing" \
+		"$(last_run)"
+fi
+
 # --- modes of what fwctl creates ------------------------------------------------
 
 clean

@@ -64,6 +64,35 @@ assert replaced_port_covered "the replaced vethc3 did not get the rule within 5 
 assert replaced_port_ping_dropped "host ping to the restarted c3 answered" \
 	ping_none "$H" "$C3_IP4"
 
+# The log, off a terminal, is journald's: each line starts with its syslog
+# priority. The link event is info (<6>), naming the removed port; so is the
+# action that covered the new one.
+log_has() {
+	T_DETAIL="want a line matching '$1' in the watch log:"$'\n'$(cat "$T_TMP/watch.log")
+	grep -qE -- "$1" "$T_TMP/watch.log"
+}
+assert log_link_event_info "no info line for the removed link" \
+	log_has '^<6>fwctl: watch [^ ]+: link removed: vethc3 \(index [0-9]+\)$'
+assert log_reattach_info "no info line for covering the new vethc3" \
+	log_has '^<6>fwctl: vethc3: covered '
+assert log_all_levelled "a watch line without its priority" \
+	eval '! grep -vE "^<[0-7]>fwctl: " "$T_TMP/watch.log"'
+
+# On a terminal, with no JOURNAL_STREAM, the lines are plain.
+if command -v script >/dev/null; then
+	env -u JOURNAL_STREAM timeout -s INT 2 script -qec "$FWCTL -n $H watch" /dev/null \
+		>"$T_TMP/tty.log" 2>&1
+	assert log_plain_on_tty "watch on a terminal prefixed its lines or said nothing" \
+		eval 'grep -q "^fwctl: watch .*: started" "$T_TMP/tty.log" &&
+			! grep -q "^<[0-7]>" "$T_TMP/tty.log"'
+	# -q hides info: a quiet watch on a pipe says nothing while all is well.
+	timeout -s INT 1 "$FWCTL" -q -n "$H" watch 2>"$T_TMP/quiet.log"
+	assert log_quiet_hides_info "watch -q logged info lines" \
+		eval '! grep -q "^<6>" "$T_TMP/quiet.log"'
+else
+	t_skip log_plain_on_tty "needs 'script' (util-linux)"
+fi
+
 # Watch stops; the rules stay.
 kill "$watch" 2>/dev/null
 wait "$watch" 2>/dev/null

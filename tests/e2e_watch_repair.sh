@@ -126,6 +126,15 @@ drift() {
 	else
 		t_fail "${name}_logged" "want 2-20 log lines naming $ifn (event, action), got $n" "$new"
 	fi
+	# With levels, for journald (stderr is a file here): the event info, the
+	# repair a warning, since something undid fwctl's work.
+	if grep -qE "^<6>fwctl: watch [^ ]+: .*$ifn" <<<"$new" &&
+		grep -qE "^<4>fwctl: $ifn: .*; repaired$" <<<"$new"; then
+		t_ok "${name}_log_levels"
+	else
+		t_fail "${name}_log_levels" "want a <6> event line and a <4> repaired line for $ifn" \
+			"$new"
+	fi
 }
 
 status_ok() {
