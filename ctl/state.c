@@ -178,8 +178,8 @@ static int map_get(struct fw_state *st, const char *name)
 
 static void close_maps(struct fw_state *st)
 {
-	int *fds[] = { &st->policy_fd, &st->counters_fd, &st->ifaces_fd,
-		       &st->rules_fd,  &st->meta_fd,	 &st->slots_fd };
+	int *fds[] = { &st->policy_fd, &st->counters_fd, &st->ifaces_fd, &st->rules_fd,
+		       &st->meta_fd,   &st->slots_fd,	 &st->slots_hi_fd };
 
 	for (size_t i = 0; i < ARRAY_SIZE(fds); i++) {
 		if (*fds[i] >= 0)
@@ -211,6 +211,7 @@ static const struct map_want maps_want[] = {
 	WANT("fw_counters", counters_fd, BPF_MAP_TYPE_PERCPU_ARRAY, sizeof(struct fw_counters),
 	     FW_MAX_IFACES *FW_DIRS, FW_DIRS),
 	WANT("fw_slots", slots_fd, BPF_MAP_TYPE_ARRAY, sizeof(__u32), FW_MAX_IFINDEX, 0),
+	WANT("fw_slots_hi", slots_hi_fd, BPF_MAP_TYPE_HASH, sizeof(__u32), FW_MAX_IFACES, 1),
 };
 #undef WANT
 
@@ -270,8 +271,11 @@ static int map_check(const struct fw_state *st, int fd, const struct map_want *w
 		       map_type_name(w->type, want, sizeof(want)), w->key, w->value, w->max);
 }
 
+static int check_meta(struct fw_state *st, bool *stale);
+
 /* -ERANGE (and st->foreign_ifaces set, the maps open): the state is whole
- * but made for another number of interfaces. */
+ * but made for another number of interfaces. A map this build has and the
+ * state lacks means another layout: fw_meta (opened first) says which. */
 static int open_maps(struct fw_state *st)
 {
 	__u32 ifaces = 0;
@@ -283,6 +287,13 @@ static int open_maps(struct fw_state *st)
 
 		*fd = map_get(st, maps_want[i].name);
 		err = *fd < 0 ? *fd : map_check(st, *fd, &maps_want[i], &ifaces);
+	}
+	if (err && st->meta_fd >= 0 && err == -ENOENT) {
+		bool stale;
+		int e = check_meta(st, &stale);
+
+		if (e)
+			err = e;
 	}
 	if (err) {
 		close_maps(st);
@@ -586,7 +597,7 @@ int fw_state_open(struct fw_state *st, enum fw_open how)
 
 	memset(st, 0, sizeof(*st));
 	st->lock_fd = st->policy_fd = st->counters_fd = st->ifaces_fd = st->rules_fd = st->meta_fd =
-		st->slots_fd = -1;
+		st->slots_fd = st->slots_hi_fd = -1;
 	st->ncpus = libbpf_num_possible_cpus();
 	err = fw_netns_self(&st->ns);
 	if (err)
@@ -811,18 +822,46 @@ int fw_state_gc(struct fw_state *st)
 	return removed;
 }
 
-/* fw_slots[ifindex] = value, if it holds `expect` (0: whatever it holds). */
+/* Entries of fw_slots_hi whose slot no longer serves that ifindex (an
+ * interface gone without a detach): freed so the hash never fills. */
+static void slots_hi_prune(struct fw_state *st)
+{
+	__u32 key, next, val, *prev = NULL;
+
+	while (!bpf_map_get_next_key(st->slots_hi_fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(st->slots_hi_fd, &key, &val))
+			continue;
+		if (!val || val > FW_MAX_IFACES || st->ifaces[val - 1].ifindex != key)
+			bpf_map_delete_elem(st->slots_hi_fd, &key);
+	}
+}
+
+/* fw_slots[ifindex] = value, if it holds `expect` (0: whatever it holds).
+ * An ifindex beyond the direct table goes to fw_slots_hi, where 0 is no
+ * entry at all. */
 int fw_state_map_slot(struct fw_state *st, __u32 ifindex, __u32 value, __u32 expect)
 {
+	bool hi = ifindex >= FW_MAX_IFINDEX;
+	int fd = hi ? st->slots_hi_fd : st->slots_fd, err;
 	__u32 cur = 0;
 
-	if (ifindex >= FW_MAX_IFINDEX)
+	if (expect && (bpf_map_lookup_elem(fd, &ifindex, &cur) || cur != expect))
 		return 0;
-	if (expect && (bpf_map_lookup_elem(st->slots_fd, &ifindex, &cur) || cur != expect))
+	if (hi && !value) {
+		if (bpf_map_delete_elem(fd, &ifindex) && errno != ENOENT)
+			return fw_fail(-errno, "cannot write slot map: %s", strerror(errno));
 		return 0;
-	if (bpf_map_update_elem(st->slots_fd, &ifindex, &value, BPF_ANY))
-		return fw_fail(-errno, "cannot write slot map: %s", strerror(errno));
-	return 0;
+	}
+	if (!bpf_map_update_elem(fd, &ifindex, &value, BPF_ANY))
+		return 0;
+	err = -errno;
+	if (hi && err == -E2BIG) {
+		slots_hi_prune(st);
+		err = bpf_map_update_elem(fd, &ifindex, &value, BPF_ANY) ? -errno : 0;
+	}
+	return err ? fw_fail(err, "cannot write slot map: %s", strerror(-err)) : 0;
 }
 
 /* The current namespace's rules with no lock: one lookup of the pinned

@@ -9,7 +9,7 @@
 #include <linux/types.h>
 
 /* Bumped whenever a pinned map's layout changes; fwctl refuses older state. */
-#define FW_ABI_VERSION 3
+#define FW_ABI_VERSION 4
 
 /* Interfaces one network namespace can cover. Each one costs two
  * struct fw_counters (2 x 1992 bytes) per possible CPU and two struct
@@ -17,8 +17,11 @@
 #ifndef FW_MAX_IFACES
 #define FW_MAX_IFACES 1024
 #endif
-/* Interface indexes fw_slots can map (1 MiB of map): a namespace that has
- * created more interfaces than this over its life gets a clear error. */
+/* Interface indexes fw_slots maps directly (1 MiB of map), the fast path.
+ * A higher index (a namespace that has made this many interfaces over its
+ * life, or a port created with `ip link add ... index N`) is found in
+ * fw_slots_hi, a hash of at most FW_MAX_IFACES entries: every ifindex the
+ * kernel hands out can be covered. */
 #define FW_MAX_IFINDEX (1 << 18)
 /* fw_slot value for the one shared instance: find the slot by ifindex (the
  * programs test its top bit; fixed slots are far below). */

@@ -26,6 +26,16 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } fw_slots SEC(".maps");
 
+/* The same for an ifindex >= FW_MAX_IFINDEX, which fw_slots cannot hold: a
+ * hash lookup, taken only where the direct table's bounds check fails. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, FW_MAX_IFACES);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} fw_slots_hi SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, FW_MAX_IFACES *FW_DIRS);
@@ -77,6 +87,8 @@ static __always_inline int fw_lookup(__u32 ifindex, __u32 dir, struct fw_policy 
 
 	if ((__s32)key < 0) { /* FW_SLOT_BY_IFINDEX, in one compare */
 		found = bpf_map_lookup_elem(&fw_slots, &ifindex);
+		if (!found) /* beyond the direct table */
+			found = bpf_map_lookup_elem(&fw_slots_hi, &ifindex);
 		if (!found || !*found)
 			return 0;
 		key = *found - 1;
