@@ -288,12 +288,18 @@ static int open_maps(struct fw_state *st)
 		*fd = map_get(st, maps_want[i].name);
 		err = *fd < 0 ? *fd : map_check(st, *fd, &maps_want[i], &ifaces);
 	}
-	if (err && st->meta_fd >= 0 && err == -ENOENT) {
+	if (err == -ENOENT && st->meta_fd >= 0) {
+		char missing[sizeof(foreign_msg)];
 		bool stale;
-		int e = check_meta(st, &stale);
+		int e;
 
+		snprintf(missing, sizeof(missing), "%s", fw_err());
+		fw_err_clear();
+		e = check_meta(st, &stale);
 		if (e)
 			err = e;
+		else
+			fw_fail(err, "%s", missing);
 	}
 	if (err) {
 		close_maps(st);

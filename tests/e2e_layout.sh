@@ -51,8 +51,8 @@ with_byte() {
 
 orig=$(meta_bytes)
 assert meta_readable "cannot read $META" test "$(wc -w <<<"$orig")" -eq 24
-assert meta_version_3 "fw_meta does not start with layout version 3: $orig" \
-	test "${orig:0:11}" = "03 00 00 00"
+assert meta_version_4 "fw_meta does not start with layout version 4: $orig" \
+	test "${orig:0:11}" = "04 00 00 00"
 
 # --- another layout version -------------------------------------------------------
 
@@ -60,7 +60,7 @@ meta_put "$(with_byte "$orig" 0 02)"
 rules_before=$(bpftool -j map lookup pinned "$DIR/fw_rules" key 0 0 0 0 | jq -c .value)
 run fw -n "$NS" status
 refused() {
-	[ "$RC" -eq 1 ] && grep -q "layout version 2, this fwctl knows 3" <<<"$ERR" &&
+	[ "$RC" -eq 1 ] && grep -q "layout version 2, this fwctl knows 4" <<<"$ERR" &&
 		[ "$(wc -l <<<"$ERR")" -eq 1 ]
 }
 assert old_layout_status_refused "status on a version-2 state: want exit 1 and one line naming both versions" refused
@@ -71,6 +71,19 @@ unchanged() {
 		[ "$(meta_bytes)" == "$(with_byte "$orig" 0 02)" ]
 }
 assert old_layout_untouched "the refused block changed the rules or fw_meta" unchanged
+meta_put "$orig"
+
+# A layout-3 state has no fw_slots_hi: the missing pin is reported as the
+# layout it is, not as a broken state.
+mv "$DIR/fw_slots_hi" "$DIR/fw_slots_hi_aside"
+meta_put "$(with_byte "$orig" 0 03)"
+run fw -n "$NS" status
+refused3() {
+	[ "$RC" -eq 1 ] && grep -q "layout version 3, this fwctl knows 4" <<<"$ERR" &&
+		[ "$(wc -l <<<"$ERR")" -eq 1 ]
+}
+assert layout3_refused "status on a version-3 state without fw_slots_hi: want exit 1 and one line naming both versions; got $RC: $ERR" refused3
+mv "$DIR/fw_slots_hi_aside" "$DIR/fw_slots_hi"
 meta_put "$orig"
 
 # --- a change found half made ------------------------------------------------------
