@@ -178,7 +178,7 @@ static int map_get(struct fw_state *st, const char *name)
 
 static void close_maps(struct fw_state *st)
 {
-	int *fds[] = { &st->policy_fd, &st->counters_fd, &st->ifaces_fd, &st->rules_fd,
+	int *fds[] = { &st->policy_fd, &st->counters_fd, &st->ifaces_fd,  &st->rules_fd,
 		       &st->meta_fd,   &st->slots_fd,	 &st->slots_hi_fd };
 
 	for (size_t i = 0; i < ARRAY_SIZE(fds); i++) {
