@@ -29,7 +29,7 @@ int st_slot(struct xdp_md *ctx)
 SEC("xdp")
 int st_lookups(struct xdp_md *ctx)
 {
-	struct fw_policy *pol;
+	struct fw_compiled *pol;
 	struct fw_counters *cnt;
 
 	return fw_lookup(ctx->ingress_ifindex, FW_DIR_IN, &pol, &cnt) ? XDP_PASS : XDP_ABORTED;
@@ -40,7 +40,7 @@ SEC("xdp")
 int st_decide(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
-	struct fw_policy *pol;
+	struct fw_compiled *pol;
 	struct fw_counters *cnt;
 	const __u8 *l4;
 	__u32 idx;
@@ -48,7 +48,7 @@ int st_decide(struct xdp_md *ctx)
 	if (!fw_lookup(ctx->ingress_ifindex, FW_DIR_IN, &pol, &cnt))
 		return XDP_ABORTED;
 	idx = fw_parse(data, data_end, &l4);
-	return XDP_PASS - fw_verdict(pol, idx, fw_icmp_exempt(idx, l4, data_end));
+	return XDP_PASS - (fw_act(pol, idx, l4, data_end) >> 7);
 }
 
 /* The parser alone, with no lookup at all: what reading the headers costs. */
