@@ -608,10 +608,6 @@ int fw_attach(struct fw_state *st, __u32 slot, const struct fw_link *link,
 	struct fw_iface *ifc = &st->ifaces[slot];
 	int err;
 
-	if (link->ifindex >= FW_MAX_IFINDEX)
-		return fw_fail(-E2BIG,
-			       "cannot attach to '%s': ifindex %d beyond fwctl's limit of %d",
-			       link->name, link->ifindex, FW_MAX_IFINDEX - 1);
 	memset(ifc, 0, sizeof(*ifc));
 	ifc->ifindex = link->ifindex;
 	ifc->hook = req->hook;

@@ -161,7 +161,7 @@ struct fw_state {
 	bool exists;
 	bool dirty;  /* FW_META_DIRTY as stored: a change is under way */
 	bool verify; /* repairing: check every slot against the kernel */
-	int policy_fd, counters_fd, ifaces_fd, rules_fd, meta_fd, slots_fd;
+	int policy_fd, counters_fd, ifaces_fd, rules_fd, meta_fd, slots_fd, slots_hi_fd;
 	int ncpus;
 	struct fw_rule rules[FW_MAX_RULES];
 	struct fw_iface ifaces[FW_MAX_IFACES];

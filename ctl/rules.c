@@ -258,9 +258,6 @@ static int precheck(const struct fw_state *st, const struct fw_want *w, bool for
 	const struct fw_link *l = w->link;
 	char name[32];
 
-	if (l->ifindex >= FW_MAX_IFINDEX)
-		return fw_fail(-E2BIG, "cannot cover '%s': ifindex %d beyond fwctl's limit of %d",
-			       l->name, l->ifindex, FW_MAX_IFINDEX - 1);
 	if (fw_slot_of(st, 0) < 0)
 		return fw_fail(-E2BIG,
 			       "cannot cover '%s': interface table is full "

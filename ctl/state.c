@@ -178,8 +178,8 @@ static int map_get(struct fw_state *st, const char *name)
 
 static void close_maps(struct fw_state *st)
 {
-	int *fds[] = { &st->policy_fd, &st->counters_fd, &st->ifaces_fd,
-		       &st->rules_fd,  &st->meta_fd,	 &st->slots_fd };
+	int *fds[] = { &st->policy_fd, &st->counters_fd, &st->ifaces_fd,  &st->rules_fd,
+		       &st->meta_fd,   &st->slots_fd,	 &st->slots_hi_fd };
 
 	for (size_t i = 0; i < ARRAY_SIZE(fds); i++) {
 		if (*fds[i] >= 0)
@@ -206,11 +206,12 @@ static const struct map_want maps_want[] = {
 	WANT("fw_meta", meta_fd, BPF_MAP_TYPE_ARRAY, sizeof(struct fw_meta), 1, 0),
 	WANT("fw_rules", rules_fd, BPF_MAP_TYPE_ARRAY, sizeof(struct fw_ruleset), 1, 0),
 	WANT("fw_ifaces", ifaces_fd, BPF_MAP_TYPE_ARRAY, sizeof(struct fw_iface), FW_MAX_IFACES, 1),
-	WANT("fw_policy", policy_fd, BPF_MAP_TYPE_ARRAY, sizeof(struct fw_policy),
+	WANT("fw_policy", policy_fd, BPF_MAP_TYPE_ARRAY, sizeof(struct fw_compiled),
 	     FW_MAX_IFACES *FW_DIRS, FW_DIRS),
 	WANT("fw_counters", counters_fd, BPF_MAP_TYPE_PERCPU_ARRAY, sizeof(struct fw_counters),
 	     FW_MAX_IFACES *FW_DIRS, FW_DIRS),
 	WANT("fw_slots", slots_fd, BPF_MAP_TYPE_ARRAY, sizeof(__u32), FW_MAX_IFINDEX, 0),
+	WANT("fw_slots_hi", slots_hi_fd, BPF_MAP_TYPE_HASH, sizeof(__u32), FW_MAX_IFACES, 1),
 };
 #undef WANT
 
@@ -270,8 +271,11 @@ static int map_check(const struct fw_state *st, int fd, const struct map_want *w
 		       map_type_name(w->type, want, sizeof(want)), w->key, w->value, w->max);
 }
 
+static int check_meta(struct fw_state *st, bool *stale);
+
 /* -ERANGE (and st->foreign_ifaces set, the maps open): the state is whole
- * but made for another number of interfaces. */
+ * but made for another number of interfaces. A map this build has and the
+ * state lacks means another layout: fw_meta (opened first) says which. */
 static int open_maps(struct fw_state *st)
 {
 	__u32 ifaces = 0;
@@ -283,6 +287,19 @@ static int open_maps(struct fw_state *st)
 
 		*fd = map_get(st, maps_want[i].name);
 		err = *fd < 0 ? *fd : map_check(st, *fd, &maps_want[i], &ifaces);
+	}
+	if (err == -ENOENT && st->meta_fd >= 0) {
+		char missing[sizeof(foreign_msg)];
+		bool stale;
+		int e;
+
+		snprintf(missing, sizeof(missing), "%s", fw_err());
+		fw_err_clear();
+		e = check_meta(st, &stale);
+		if (e)
+			err = e;
+		else
+			fw_fail(err, "%s", missing);
 	}
 	if (err) {
 		close_maps(st);
@@ -586,7 +603,7 @@ int fw_state_open(struct fw_state *st, enum fw_open how)
 
 	memset(st, 0, sizeof(*st));
 	st->lock_fd = st->policy_fd = st->counters_fd = st->ifaces_fd = st->rules_fd = st->meta_fd =
-		st->slots_fd = -1;
+		st->slots_fd = st->slots_hi_fd = -1;
 	st->ncpus = libbpf_num_possible_cpus();
 	err = fw_netns_self(&st->ns);
 	if (err)
@@ -711,36 +728,62 @@ int fw_state_save_iface(struct fw_state *st, __u32 slot)
 	return 0;
 }
 
-/* One update per direction; each is a single copy of the 256-bit set, so a
+/* Writes one slot and direction's set, compiled (fw_policy_compile) against
+ * the cells the entry gave out before; keep 0 frees retired cells, which
+ * only a reset that has just zeroed them may ask for. */
+static int write_policy(struct fw_state *st, __u32 slot, __u32 dir, const struct fw_policy *set,
+			int keep)
+{
+	struct fw_compiled c;
+	__u32 key = fw_key(slot, dir);
+
+	if (bpf_map_lookup_elem(st->policy_fd, &key, &c))
+		return fw_fail(-errno, "cannot read policy: %s", strerror(errno));
+	c.set = *set;
+	fw_policy_compile(&c, keep);
+	if (bpf_map_update_elem(st->policy_fd, &key, &c, BPF_ANY))
+		return fw_fail(-errno, "cannot write policy: %s", strerror(errno));
+	return 0;
+}
+
+/* One update per direction; each is a single copy of the act bytes, so a
  * protocol blocked before and after is never seen unblocked in between. */
 int fw_state_set_policy(struct fw_state *st, __u32 slot, const struct fw_policy pol[FW_DIRS])
 {
-	for (__u32 dir = 0; dir < FW_DIRS; dir++) {
-		__u32 key = fw_key(slot, dir);
+	int err = 0;
 
-		if (bpf_map_update_elem(st->policy_fd, &key, &pol[dir], BPF_ANY))
-			return fw_fail(-errno, "cannot write policy: %s", strerror(errno));
-	}
-	return 0;
+	for (__u32 dir = 0; dir < FW_DIRS && !err; dir++)
+		err = write_policy(st, slot, dir, &pol[dir], 1);
+	return err;
 }
 
 /* Every slot's policies, pol[fw_key(slot, dir)]: what status shows. */
 int fw_state_read_policies(struct fw_state *st, struct fw_policy pol[FW_MAX_IFACES * FW_DIRS])
 {
+	struct fw_compiled *c;
 	int err;
 
 	if (st->foreign_ifaces)
 		return foreign_fail();
-	err = read_array(st->policy_fd, pol, FW_MAX_IFACES * FW_DIRS, sizeof(pol[0]));
+	c = calloc(FW_MAX_IFACES * FW_DIRS, sizeof(*c));
+	if (!c)
+		return fw_fail(-ENOMEM, "out of memory");
+	err = read_array(st->policy_fd, c, FW_MAX_IFACES * FW_DIRS, sizeof(c[0]));
+	for (int i = 0; !err && i < FW_MAX_IFACES * FW_DIRS; i++)
+		pol[i] = c[i].set;
+	free(c);
 	return err ? fw_fail(err, "cannot read policy: %s", strerror(-err)) : 0;
 }
 
 /* Sums one interface and direction over all CPUs, by kind: sums[0-255] the
- * IP protocols, then non-IP, malformed and other (FW_IDX_*). */
+ * IP protocols, then non-IP, malformed and other (FW_IDX_*). Cells are
+ * attributed by the owners the policy entry names; under the shared lock no
+ * writer changes them meanwhile. */
 int fw_state_read_counters(struct fw_state *st, __u32 slot, __u32 dir,
 			   struct fw_counter sums[FW_IDX_SUMS])
 {
 	struct fw_counters *percpu;
+	struct fw_compiled pol;
 	__u32 key = fw_key(slot, dir);
 	int err = 0;
 
@@ -750,19 +793,24 @@ int fw_state_read_counters(struct fw_state *st, __u32 slot, __u32 dir,
 	if (!percpu)
 		return fw_fail(-ENOMEM, "out of memory");
 	memset(sums, 0, sizeof(*sums) * FW_IDX_SUMS);
-	if (bpf_map_lookup_elem(st->counters_fd, &key, percpu))
+	if (bpf_map_lookup_elem(st->policy_fd, &key, &pol))
+		err = fw_fail(-errno, "cannot read policy: %s", strerror(errno));
+	if (!err && bpf_map_lookup_elem(st->counters_fd, &key, percpu))
 		err = fw_fail(-errno, "cannot read counters: %s", strerror(errno));
 	for (int cpu = 0; !err && cpu < st->ncpus; cpu++)
-		fw_counters_add(sums, &percpu[cpu]);
+		fw_counters_add(sums, pol.owner, &percpu[cpu]);
 	free(percpu);
 	return err;
 }
 
-/* Zeroes counters and frees every cell. A CPU's program may be writing
- * its copy meanwhile: fw_counters' owner check keeps that safe. */
+/* Zeroes counters, then frees the cells of protocols no longer blocked: the
+ * program never counts in those (the act bytes name none of them), so none
+ * is handed on with counts in it. A packet counted while the zeroing runs
+ * lands before or after the reset, in its own kind's cell. */
 int fw_state_reset_counters(struct fw_state *st, __u32 slot)
 {
 	struct fw_counters *zero = calloc(st->ncpus, sizeof(*zero));
+	struct fw_compiled pol;
 	int err = 0;
 
 	if (!zero)
@@ -772,6 +820,10 @@ int fw_state_reset_counters(struct fw_state *st, __u32 slot)
 
 		if (bpf_map_update_elem(st->counters_fd, &key, zero, BPF_ANY))
 			err = fw_fail(-errno, "cannot reset counters: %s", strerror(errno));
+		if (!err && bpf_map_lookup_elem(st->policy_fd, &key, &pol))
+			err = fw_fail(-errno, "cannot read policy: %s", strerror(errno));
+		if (!err)
+			err = write_policy(st, slot, dir, &pol.set, 0);
 	}
 	free(zero);
 	return err;
@@ -811,18 +863,46 @@ int fw_state_gc(struct fw_state *st)
 	return removed;
 }
 
-/* fw_slots[ifindex] = value, if it holds `expect` (0: whatever it holds). */
+/* Entries of fw_slots_hi whose slot no longer serves that ifindex (an
+ * interface gone without a detach): freed so the hash never fills. */
+static void slots_hi_prune(struct fw_state *st)
+{
+	__u32 key, next, val, *prev = NULL;
+
+	while (!bpf_map_get_next_key(st->slots_hi_fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(st->slots_hi_fd, &key, &val))
+			continue;
+		if (!val || val > FW_MAX_IFACES || st->ifaces[val - 1].ifindex != key)
+			bpf_map_delete_elem(st->slots_hi_fd, &key);
+	}
+}
+
+/* fw_slots[ifindex] = value, if it holds `expect` (0: whatever it holds).
+ * An ifindex beyond the direct table goes to fw_slots_hi, where 0 is no
+ * entry at all. */
 int fw_state_map_slot(struct fw_state *st, __u32 ifindex, __u32 value, __u32 expect)
 {
+	bool hi = ifindex >= FW_MAX_IFINDEX;
+	int fd = hi ? st->slots_hi_fd : st->slots_fd, err;
 	__u32 cur = 0;
 
-	if (ifindex >= FW_MAX_IFINDEX)
+	if (expect && (bpf_map_lookup_elem(fd, &ifindex, &cur) || cur != expect))
 		return 0;
-	if (expect && (bpf_map_lookup_elem(st->slots_fd, &ifindex, &cur) || cur != expect))
+	if (hi && !value) {
+		if (bpf_map_delete_elem(fd, &ifindex) && errno != ENOENT)
+			return fw_fail(-errno, "cannot write slot map: %s", strerror(errno));
 		return 0;
-	if (bpf_map_update_elem(st->slots_fd, &ifindex, &value, BPF_ANY))
-		return fw_fail(-errno, "cannot write slot map: %s", strerror(errno));
-	return 0;
+	}
+	if (!bpf_map_update_elem(fd, &ifindex, &value, BPF_ANY))
+		return 0;
+	err = -errno;
+	if (hi && err == -E2BIG) {
+		slots_hi_prune(st);
+		err = bpf_map_update_elem(fd, &ifindex, &value, BPF_ANY) ? -errno : 0;
+	}
+	return err ? fw_fail(err, "cannot write slot map: %s", strerror(-err)) : 0;
 }
 
 /* The current namespace's rules with no lock: one lookup of the pinned

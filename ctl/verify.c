@@ -116,11 +116,7 @@ static void verify_uncovered(const struct fw_state *st, const struct fw_link *l,
 
 	for (int s = 0; s < FW_MAX_IFACES; s++)
 		used += st->ifaces[s].ifindex != 0;
-	if (l->ifindex >= FW_MAX_IFINDEX) {
-		set(e, FW_NOT_ENFORCED, FW_GAP_CANNOT,
-		    "cannot attach: ifindex %d beyond fwctl's limit of %d", l->ifindex,
-		    FW_MAX_IFINDEX - 1);
-	} else if (w->req.hook == FW_HOOK_XDP && l->xdp.prog_id && l->xdp.prog_id != ours->xdp) {
+	if (w->req.hook == FW_HOOK_XDP && l->xdp.prog_id && l->xdp.prog_id != ours->xdp) {
 		fw_prog_name(l->xdp.prog_id, name, sizeof(name));
 		set(e, FW_NOT_ENFORCED, FW_GAP_CANNOT,
 		    "cannot attach: XDP program '%s' (id %u) of another tool is attached; "

@@ -39,16 +39,19 @@ static __always_inline int fw_unread(__u32 idx, const __u8 *l4, const void *data
 static __always_inline int fw_tc(struct __sk_buff *skb, __u32 dir)
 {
 	struct fw_hdr_copy *copy;
-	struct fw_policy *pol;
+	struct fw_compiled *pol;
 	struct fw_counters *cnt;
 	void *data, *data_end;
 	const __u8 *l4;
+	__u64 verdict;
 	__u32 idx, n, zero = 0;
 
 	if (!fw_lookup(skb->ifindex, dir, &pol, &cnt))
 		return TC_ACT_UNSPEC;
 	data = (void *)(long)skb->data;
 	data_end = (void *)(long)skb->data_end;
+	if (fw_fast(pol, cnt, data, data_end, skb->len, &verdict))
+		return 3 * (int)verdict - 1;
 	idx = fw_parse(data, data_end, &l4);
 
 	/* Headers past the linear area (trafgen frames, GSO/GRO): read them
@@ -70,7 +73,7 @@ static __always_inline int fw_tc(struct __sk_buff *skb, __u32 dir)
 		idx = fw_parse(data, data_end, &l4);
 	}
 	/* FW_PASS -> TC_ACT_UNSPEC (-1), FW_DROP -> TC_ACT_SHOT (2): 3v - 1. */
-	return 3 * (int)fw_account(pol, cnt, idx, fw_icmp_exempt(idx, l4, data_end), skb->len) - 1;
+	return 3 * (int)fw_account(pol, cnt, idx, l4, data_end, skb->len) - 1;
 }
 
 SEC("tc")

@@ -225,7 +225,7 @@ only_bridge_left() {
 			$(((idx >> 16) & 255)) 0 | jq -r '.formatted.value'
 	done | awk '$1 != 0' | wc -l)
 	policies=$(bpftool -j map dump pinned "$DIR/fw_policy" |
-		jq '[.[].formatted.value | select(.blocked | any(. != 0))] | length')
+		jq '[.[].formatted.value | select(.set.blocked | any(. != 0))] | length')
 	T_DETAIL="status lists '$ifs'; $slots deleted ports still mapped in fw_slots;"
 	T_DETAIL+=" $policies non-empty fw_policy entries (want 2: docker0 in and out)"
 	[ "$ifs" == docker0 ] && [ "$slots" -eq 0 ] && [ "$policies" -eq 2 ]

@@ -17,8 +17,11 @@
 #ifndef FW_MAX_IFACES
 #define FW_MAX_IFACES 1024
 #endif
-/* Interface indexes fw_slots can map (1 MiB of map): a namespace that has
- * created more interfaces than this over its life gets a clear error. */
+/* Interface indexes fw_slots maps directly (1 MiB of map), the fast path.
+ * A higher index (a namespace that has made this many interfaces over its
+ * life, or a port created with `ip link add ... index N`) is found in
+ * fw_slots_hi, a hash of at most FW_MAX_IFACES entries: every ifindex the
+ * kernel hands out can be covered. */
 #define FW_MAX_IFINDEX (1 << 18)
 /* fw_slot value for the one shared instance: find the slot by ifindex (the
  * programs test its top bit; fixed slots are far below). */
@@ -60,10 +63,67 @@ enum fw_idx {
 	FW_IDX_SUMS,
 };
 
-/* fw_policy[fw_key(slot, dir)]: bit n set drops IP protocol n. */
+/*
+ * Counter cells per interface, direction and CPU: 16 bytes each, the packets
+ * and bytes of one kind and verdict (a row of `stats`). fwctl gives them out
+ * when it writes a policy, never the program: TCP, UDP, ICMP, ICMPv6, non-IP,
+ * malformed and "other" have fixed cells, each blocked protocol gets one of
+ * its own from the rest. 128 cells keep an interface's two directions at
+ * 4 KiB per CPU.
+ */
+#define FW_CELLS 128
+
+/* Fixed cells. The exempt-checked ICMP/ICMPv6 drop cells are the last two,
+ * so "check the exemption" is one compare of the act byte (>= FW_ACT_CHECK),
+ * and an exempt packet moves two cells down, to its pass cell. */
+enum fw_cell_fixed {
+	FW_CELL_OTHER_PASS,
+	FW_CELL_OTHER_DROP, /* blocked protocols that found no free cell */
+	FW_CELL_NONIP_PASS,
+	FW_CELL_MALFORMED_PASS,
+	FW_CELL_MALFORMED_DROP,
+	FW_CELL_TCP_PASS,
+	FW_CELL_TCP_DROP,
+	FW_CELL_UDP_PASS,
+	FW_CELL_UDP_DROP,
+	FW_CELL_ICMP_DROP_STRICT,
+	FW_CELL_ICMPV6_DROP_STRICT,
+	FW_CELL_DYN_FIRST, /* cells given to other blocked protocols */
+	FW_CELL_ICMP_PASS = FW_CELLS - 4,
+	FW_CELL_ICMPV6_PASS,
+	FW_CELL_ICMP_DROP,
+	FW_CELL_ICMPV6_DROP,
+};
+
+/* One byte per kind: the verdict (FW_ACT_DROP) and the counter cell. */
+#define FW_ACT_DROP  0x80
+#define FW_ACT_CELL  0x7f
+#define FW_ACT_CHECK (FW_ACT_DROP | FW_CELL_ICMP_DROP)
+/* From a checked ICMP/ICMPv6 drop to its pass cell, for an exempt packet. */
+#define FW_ACT_EXEMPT (FW_ACT_DROP | (FW_CELL_ICMP_DROP - FW_CELL_ICMP_PASS))
+#define FW_ACT_LEN    264 /* FW_IDX_SLOTS, rounded up to 8 */
+
+/* owner[cell]: (kind + 1) | verdict << 15, whose counts the cell holds; 0:
+ * free. A cell keeps its owner while it may hold counts: after its kind is
+ * unblocked it is no longer counted in, and is freed only by a reset. */
+#define FW_OWNER_DROP 0x8000
+#define FW_OWNER_KIND 0x7fff
+
+/* A set of blocked protocols: bit n set drops IP protocol n. */
 struct fw_policy {
 	__u64 blocked[4];
 	__u64 flags; /* FW_POLICY_* */
+};
+
+/*
+ * fw_policy[fw_key(slot, dir)]: the set as stated, and what fwctl compiled
+ * from it (fw_policy_compile, fw_count.h) when it wrote the entry. The
+ * programs read only act[]; readers attribute counter cells by owner[].
+ */
+struct fw_compiled {
+	struct fw_policy set;
+	__u8 act[FW_ACT_LEN];
+	__u16 owner[FW_CELLS];
 };
 
 /* No anti-lockout exemptions: blocked ICMP/ICMPv6 is dropped whatever its type. */
@@ -74,35 +134,22 @@ struct fw_counter {
 	__u64 bytes[FW_VERDICTS];
 };
 
-/* Counter cells per interface, direction and CPU. An interface sees a handful
- * of kinds (TCP, UDP, ICMP, ...), not 258: cells go to kinds as they first
- * show up on a CPU, which keeps an interface under 4 KiB per CPU (and all
- * FW_MAX_IFACES of them, with fw_slots, under 256 MiB on 64 CPUs). */
-#define FW_CELLS 50
-/* The last cells are kept for kinds whose first packet is dropped, so a scan
- * of passed protocols cannot leave a blocked one without its own counter. */
-#define FW_CELLS_DROP 16
-
-/*
- * fw_counters[fw_key(slot, dir)], per CPU: one lookup finds the interface's
- * cells, and a reader gets a whole interface and direction in one call.
- * cell[kind] names the kind's cell, valid only while owner[cell] == kind + 1:
- * all-zero is an empty table, and a reset that races the program (a reader
- * zeroing one CPU's copy while that CPU writes it) can orphan a cell but
- * never make two kinds share one. A kind that finds no free cell counts in
- * cells[FW_CELLS], "other": nothing is ever lost, only its kind.
- */
-struct fw_counters {
-	__u8 cell[FW_IDX_SLOTS];
-	__u8 used; /* cells [0, used) have been given out (a hint) */
-	__u8 pad;
-	__u16 owner[FW_CELLS]; /* kind + 1; 0: free */
-	struct fw_counter cells[FW_CELLS + 1];
+struct fw_cell {
+	__u64 packets;
+	__u64 bytes;
 };
 
-_Static_assert(sizeof(struct fw_counters) <= 2000, "an interface's two directions fit in 4000 B");
-_Static_assert(__builtin_offsetof(struct fw_counters, cells) % 8 == 0,
-	       "no padding: the cells align");
+/* fw_counters[fw_key(slot, dir)], per CPU: the cells fw_policy's act[] and
+ * owner[] name. A reader gets a whole interface and direction in one call. */
+struct fw_counters {
+	struct fw_cell cells[FW_CELLS];
+};
+
+_Static_assert(FW_ACT_LEN >= FW_IDX_SLOTS && FW_ACT_LEN % 8 == 0, "a byte per kind");
+_Static_assert(FW_CELL_DYN_FIRST <= FW_CELL_ICMP_PASS, "fixed cells fit");
+_Static_assert(FW_CELLS - 1 <= FW_ACT_CELL, "a cell fits in the act byte");
+_Static_assert(sizeof(struct fw_counters) * FW_DIRS <= 4096,
+	       "an interface's two directions fit in 4 KiB per CPU");
 /* The kernel lays per-CPU values 8-byte aligned: readers index a lookup's
  * copies by sizeof(struct fw_counters). */
 _Static_assert(sizeof(struct fw_counters) % 8 == 0, "per-CPU copies sit sizeof apart");

@@ -236,6 +236,49 @@ static __always_inline int fw_verdict(const struct fw_policy *pol, __u32 idx, in
 	return FW_PASS;
 }
 
+/*
+ * The act byte (fw_abi.h) for a frame counted as idx: the verdict and the
+ * counter cell, as fwctl compiled them from the policy, with the exemption
+ * applied. Only a blocked, non-strict ICMP or ICMPv6 kind is checked; the
+ * same decision as fw_verdict() in one byte load and one compare.
+ */
+static __always_inline __u32 fw_act(const struct fw_compiled *pol, __u32 idx, const __u8 *l4,
+				    const void *end)
+{
+	__u32 act = pol->act[idx];
+
+	if (act >= FW_ACT_CHECK && fw_icmp_exempt(idx, l4, end))
+		act -= FW_ACT_EXEMPT;
+	return act;
+}
+
+/*
+ * The common frame in a straight line: untagged IPv4 without options, its
+ * headers in [p, end). Returns 1 with *act set, what fw_parse() and fw_act()
+ * would give, or 0 where the parser must take the frame (anything else, or
+ * a blocked ICMP whose type lies past end, which TC can still read).
+ */
+static __always_inline int fw_fast_act(const struct fw_compiled *pol, const __u8 *p,
+				       const __u8 *end, __u32 *act)
+{
+	const __u8 *ip = p + FW_ETH_HLEN, *l4;
+	__u32 proto, a;
+
+	if (ip + FW_IPV4_HLEN > end || fw_raw16(p + 12) != FW_ETH_P_IP || ip[0] != 0x45)
+		return 0;
+	proto = ip[9];
+	a = pol->act[proto];
+	if (a >= FW_ACT_CHECK) { /* blocked ICMP/ICMPv6: is it exempt? */
+		l4 = fw_raw16(ip + 6) & FW_NET16(0x1fff) ? 0 : ip + FW_IPV4_HLEN;
+		if (l4 && l4 + 2 > end)
+			return 0;
+		if (fw_icmp_exempt(proto, l4, end))
+			a -= FW_ACT_EXEMPT;
+	}
+	*act = a;
+	return 1;
+}
+
 /* The same, for a frame whose upper-layer header (if any) starts at l4. */
 static __always_inline int fw_decide(const struct fw_policy *pol, __u32 idx, const __u8 *l4,
 				     const void *end)

@@ -8,16 +8,19 @@ _Static_assert(XDP_PASS - FW_PASS == XDP_PASS && XDP_PASS - FW_DROP == XDP_DROP,
 SEC("xdp")
 int fw_xdp(struct xdp_md *ctx)
 {
-	struct fw_policy *pol;
+	struct fw_compiled *pol;
 	struct fw_counters *cnt;
 	void *data, *data_end;
 	const __u8 *l4;
+	__u64 verdict;
 	__u32 idx;
 
 	if (!fw_lookup(ctx->ingress_ifindex, FW_DIR_IN, &pol, &cnt))
 		return XDP_PASS;
 	data = (void *)(long)ctx->data;
 	data_end = (void *)(long)ctx->data_end;
+	if (fw_fast(pol, cnt, data, data_end, data_end - data, &verdict))
+		return XDP_PASS - verdict;
 	idx = fw_parse(data, data_end, &l4);
 
 #ifdef FW_TEST_REFUSED
@@ -28,8 +31,7 @@ int fw_xdp(struct xdp_md *ctx)
 #endif
 
 	/* XDP_PASS - FW_PASS, XDP_PASS - FW_DROP: no branch, no select. */
-	return XDP_PASS -
-	       fw_account(pol, cnt, idx, fw_icmp_exempt(idx, l4, data_end), data_end - data);
+	return XDP_PASS - fw_account(pol, cnt, idx, l4, data_end, data_end - data);
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -13,7 +13,11 @@
  *  - fw_decide, under several policies, drops a frame whose protocol is
  *    blocked unless the ICMP exemption applies (and never when strict),
  *    passes one whose protocol is not blocked and every non-IP frame, and
- *    drops malformed frames exactly when anything is blocked.
+ *    drops malformed frames exactly when anything is blocked;
+ *  - what the programs run agrees: the policy compiled into act bytes
+ *    (fw_policy_compile, fw_count.h) gives fw_act() the same verdict, and
+ *    the straight line for untagged IPv4 (fw_fast_act), where it decides,
+ *    the very act byte the parser's path gives (verdict and counter cell).
  * A broken invariant prints the frame in hex and aborts, so libFuzzer keeps
  * the input as a crash artifact.
  */
@@ -25,6 +29,7 @@
 
 #pragma GCC diagnostic ignored "-Wunknown-pragmas"
 #include "fw_parse.h"
+#include "fw_count.h"
 
 /* --- the reference: the documented policy, by offsets -------------------- */
 
@@ -184,7 +189,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fw_policy pol[NPOL];
+	static struct fw_compiled cpol;
 	const __u8 *l4;
+	__u32 act, fast;
 	uint8_t *buf;
 	uint32_t idx, ridx;
 	uintptr_t lo, hi, at;
@@ -240,6 +247,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			dump_and_abort(buf, size, "policy %d: verdict %s, expected %s", i,
 				       v == FW_DROP ? "drop" : "pass",
 				       want == FW_DROP ? "drop" : "pass");
+		memset(&cpol, 0, sizeof(cpol));
+		cpol.set = pol[i];
+		fw_policy_compile(&cpol, 1);
+		act = fw_act(&cpol, idx, l4, buf + size);
+		if ((int)(act >> 7) != want)
+			dump_and_abort(buf, size, "policy %d: act byte %#x, expected %s", i, act,
+				       want == FW_DROP ? "drop" : "pass");
+		if (fw_fast_act(&cpol, buf, buf + size, &fast) && fast != act)
+			dump_and_abort(buf, size, "policy %d: fast path act %#x, parser's %#x", i,
+				       fast, act);
 	}
 	free(buf);
 	return 0;

@@ -337,13 +337,35 @@ static int slot_index(__u32 slot)
 	exit(2);
 }
 
-static int set_policy(__u32 slot, __u32 dir, const struct fw_policy *pol)
+/* Every key's policy as written, compiled as fwctl compiles it: the map
+ * holds the same, and readers attribute cells by its owner[]. */
+static struct fw_compiled cpol[KEYS];
+
+/* keep 0 frees retired cells: only after the counters were zeroed. */
+static int set_policy_keep(__u32 slot, __u32 dir, const struct fw_policy *pol, int keep)
 {
 	__u32 key = fw_key(slot, dir);
 
 	if (slot >= FW_MAX_IFACES)
 		return 0;
-	return bpf_map_update_elem(policy_fd, &key, pol, BPF_ANY);
+	cpol[key].set = *pol;
+	fw_policy_compile(&cpol[key], keep);
+	return bpf_map_update_elem(policy_fd, &key, &cpol[key], BPF_ANY);
+}
+
+static int set_policy(__u32 slot, __u32 dir, const struct fw_policy *pol)
+{
+	return set_policy_keep(slot, dir, pol, 1);
+}
+
+/* The row a frame of kind idx with verdict v counts in: its own where the
+ * compiled policy gave it a cell, "other" where it shares. */
+static __u32 row_of(__u32 key, __u32 idx, int v)
+{
+	for (int c = 0; c < FW_CELLS; c++)
+		if (cpol[key].owner[c] == fw_owner(idx, (__u32)v))
+			return idx;
+	return FW_IDX_OTHER;
 }
 
 /* The tested slot and direction get pol, every other one the complement: a
@@ -397,8 +419,9 @@ static void snap_sums(const struct snap *s, __u32 key, struct fw_counter sums[FW
 
 	memset(sums, 0, sizeof(*sums) * FW_IDX_SUMS);
 	for (cpu = 0; cpu < ncpus; cpu++)
-		fw_counters_add(sums, (const void *)(s->raw + ((size_t)key * ncpus + cpu) *
-								      sizeof(struct fw_counters)));
+		fw_counters_add(sums, cpol[key].owner,
+				(const void *)(s->raw + ((size_t)key * ncpus + cpu) *
+								sizeof(struct fw_counters)));
 }
 
 struct cell {
@@ -435,7 +458,8 @@ static int check_counters(struct check *ck, const struct snap *a, const struct s
 					continue;
 				for (i = 0; i < nwant; i++)
 					if (fw_key(want[i].slot, want[i].dir) == key &&
-					    want[i].idx == idx && want[i].verdict == v)
+					    row_of(key, want[i].idx, want[i].verdict) == idx &&
+					    want[i].verdict == v)
 						break;
 				if (i < nwant) {
 					seen[i] = true;
@@ -904,32 +928,33 @@ static void run_host_short(void)
 	report("host/eth-0-to-13-bytes-malformed", &ck);
 }
 
-/* --- counter cells: the bound, blocked kinds, unblock, reset, races -------- */
+/* --- counter cells: own rows, the bound, unblock, reset ------------------ */
 
 /*
- * Everything from here runs on one CPU (main() pins the process), so each
- * test-run fills that CPU's copy of a slot's cells: the order cells are
- * given out in is then known. Frames are IPv4 with the protocol under test
- * and 8 bytes of payload, through slot A's (or B's) XDP program, direction
- * in.
+ * fwctl gives cells out when it writes a policy (fw_policy_compile): TCP,
+ * UDP, ICMP, ICMPv6, non-IP, malformed and other have fixed ones, each
+ * blocked protocol one of its own while any is left. Frames are IPv4 with
+ * the protocol under test and 8 bytes of payload, through slot A's (or B's)
+ * XDP program, direction in, on the one CPU main() pins the process to.
  */
 #define CELL_LEN (14 + 20 + 8)
 
 static int cell_cpu;
 
-/* What fwctl's reset writes: zeros on every CPU. */
-static int cells_write(__u32 slot, const struct fw_counters *each)
+/* What fwctl's reset does: zeros on every CPU, then the policy compiled
+ * again with the retired cells freed. */
+static int cells_reset_slot(__u32 slot)
 {
 	__u8 *all = calloc((size_t)ncpus, sizeof(struct fw_counters));
 	__u32 key = fw_key(slot, FW_DIR_IN);
-	int cpu, err;
+	int err;
 
 	if (!all)
 		return -ENOMEM;
-	for (cpu = 0; each && cpu < ncpus; cpu++)
-		memcpy(all + (size_t)cpu * sizeof(struct fw_counters), each, sizeof(*each));
 	err = bpf_map_update_elem(counters_fd, &key, all, BPF_ANY) ? -errno : 0;
 	free(all);
+	if (!err)
+		err = set_policy_keep(slot, FW_DIR_IN, &cpol[key].set, 0);
 	return err;
 }
 
@@ -945,7 +970,7 @@ static int cells_read(__u32 slot, struct fw_counter sums[FW_IDX_SUMS], struct fw
 	err = bpf_map_lookup_elem(counters_fd, &key, all) ? -errno : 0;
 	memset(sums, 0, sizeof(*sums) * FW_IDX_SUMS);
 	for (cpu = 0; !err && cpu < ncpus; cpu++)
-		fw_counters_add(sums,
+		fw_counters_add(sums, cpol[key].owner,
 				(const void *)(all + (size_t)cpu * sizeof(struct fw_counters)));
 	if (!err && mine)
 		memcpy(mine, all + (size_t)cell_cpu * sizeof(struct fw_counters), sizeof(*mine));
@@ -1019,204 +1044,209 @@ static void cells_only(struct check *ck, const struct fw_counter sums[FW_IDX_SUM
 	}
 }
 
-/* Passed kinds fill the cells kept for them, then count as other; blocked
- * ones still find the cells kept for drops, then count as other too. The
- * totals stay exact throughout. */
-static void cells_bound(struct fw_counter *sums, struct fw_counters *mine)
+/* Blocked protocols have rows of their own, as do TCP, UDP, ICMP and
+ * ICMPv6 passed; other passed protocols share "other". Totals stay exact. */
+static void cells_rows(struct fw_counter *sums)
 {
-	const unsigned int npass = 60, first_drop = 200, ndrop = FW_CELLS_DROP + 1;
-	const unsigned int pass_cells = FW_CELLS - FW_CELLS_DROP;
+	const unsigned int npass = 60, first_drop = 200;
 	struct check ck = { 0 };
 	__u64 total[FW_VERDICTS] = { 0 };
-	unsigned int p;
+	unsigned int p, shared = 0;
 
-	if (cells_write(SLOT_CELLS_A, NULL) || cells_block(SLOT_CELLS_A, first_drop, 255))
+	if (cells_block(SLOT_CELLS_A, first_drop, 255) || cells_reset_slot(SLOT_CELLS_A))
 		ck_fail(&ck, "cannot set up slot %u", SLOT_CELLS_A);
 	for (p = 0; p < npass && !ck.failed; p++)
 		cells_send(&ck, SLOT_CELLS_A, p, FW_PASS);
-	for (p = first_drop; p < first_drop + ndrop && !ck.failed; p++)
+	for (p = first_drop; p < 256 && !ck.failed; p++)
 		cells_send(&ck, SLOT_CELLS_A, p, FW_DROP);
-	if (!ck.failed && cells_read(SLOT_CELLS_A, sums, mine))
+	if (!ck.failed && cells_read(SLOT_CELLS_A, sums, NULL))
 		ck_fail(&ck, "cannot read the counters: %s", strerror(errno));
 	if (!ck.failed) {
-		for (p = 0; p < npass; p++)
-			cells_expect(&ck, sums, p, p < pass_cells, 0);
-		cells_expect(&ck, sums, FW_IDX_OTHER, npass - pass_cells, 1);
-		for (p = first_drop; p < first_drop + ndrop; p++)
-			cells_expect(&ck, sums, p, 0, p < first_drop + FW_CELLS_DROP);
+		for (p = 0; p < npass; p++) {
+			bool own = p == 1 || p == 6 || p == 17 || p == 58;
+
+			cells_expect(&ck, sums, p, own, 0);
+			shared += !own;
+		}
+		cells_expect(&ck, sums, FW_IDX_OTHER, shared, 0);
+		for (p = first_drop; p < 256; p++)
+			cells_expect(&ck, sums, p, 0, 1);
 		for (__u32 k = 0; k < FW_IDX_SUMS; k++)
 			for (int v = 0; v < FW_VERDICTS; v++)
 				total[v] += sums[k].packets[v];
-		if (total[FW_PASS] != npass || total[FW_DROP] != ndrop)
+		if (total[FW_PASS] != npass || total[FW_DROP] != 256 - first_drop)
 			ck_fail(&ck, "%llu passed and %llu dropped in all, expected %u and %u",
 				(unsigned long long)total[FW_PASS],
-				(unsigned long long)total[FW_DROP], npass, ndrop);
-		if (mine->used != FW_CELLS)
-			ck_fail(&ck, "%u cells given out, expected all %d", mine->used, FW_CELLS);
+				(unsigned long long)total[FW_DROP], npass, 256 - first_drop);
 	}
-	if (ck.failed)
-		ck_detail(&ck,
-			  "%u passed protocols (0-%u), then %u blocked ones (%u-%u), on CPU %d",
-			  npass, npass - 1, ndrop, first_drop, first_drop + ndrop - 1, cell_cpu);
-	report("cells/bound-passed-then-blocked", &ck);
-
-	/* A kind with a cell keeps counting there; one without, in other. */
-	memset(&ck, 0, sizeof(ck));
-	cells_send(&ck, SLOT_CELLS_A, 5, FW_PASS);
-	cells_send(&ck, SLOT_CELLS_A, 40, FW_PASS);
-	cells_send(&ck, SLOT_CELLS_A, 201, FW_DROP);
-	if (!ck.failed && cells_read(SLOT_CELLS_A, sums, NULL))
-		ck_fail(&ck, "cannot read the counters: %s", strerror(errno));
-	if (!ck.failed) {
-		cells_expect(&ck, sums, 5, 2, 0);
-		cells_expect(&ck, sums, 40, 0, 0);
-		cells_expect(&ck, sums, 201, 0, 2);
-		cells_expect(&ck, sums, FW_IDX_OTHER, npass - pass_cells + 1, 1);
-	}
-	report("cells/full-table-keeps-counting", &ck);
-
-	/* Blocking, then unblocking, a kind with a cell: both verdicts in it. */
-	memset(&ck, 0, sizeof(ck));
-	if (cells_block(SLOT_CELLS_A, 5, 5))
-		ck_fail(&ck, "cannot block protocol 5");
-	cells_send(&ck, SLOT_CELLS_A, 5, FW_DROP);
-	if (cells_block(SLOT_CELLS_A, 1, 0))
-		ck_fail(&ck, "cannot unblock");
-	cells_send(&ck, SLOT_CELLS_A, 5, FW_PASS);
-	if (!ck.failed && cells_read(SLOT_CELLS_A, sums, NULL))
-		ck_fail(&ck, "cannot read the counters: %s", strerror(errno));
-	if (!ck.failed)
-		cells_expect(&ck, sums, 5, 3, 1);
-	report("cells/block-unblock-same-cell", &ck);
+	report("cells/blocked-own-rows", &ck);
 }
 
-/* A reset frees every cell; two interfaces never share one. */
-static void cells_reset(struct fw_counter *sums, struct fw_counters *mine)
+/* More blocked protocols than cells: as many as there are cells have their
+ * own (those that had one keep it, then new ones by number), the rest drop
+ * into "other"; nothing is lost. */
+static void cells_bound(struct fw_counter *sums)
 {
-	static const int only_a[] = { 60, 17, -1 }, only_b[] = { 17, -1 };
-	struct fw_counters b;
+	const unsigned int dyn = FW_CELL_ICMP_PASS - FW_CELL_DYN_FIRST;
+	struct check ck = { 0 };
+	unsigned int p, own = 0, other = 0;
+
+	if (cells_block(SLOT_CELLS_A, 0, 255) || cells_reset_slot(SLOT_CELLS_A))
+		ck_fail(&ck, "cannot set up slot %u", SLOT_CELLS_A);
+	for (p = 0; p < 256 && !ck.failed; p++)
+		if (p != 1 && p != 58) /* echo-less frames: no exemption either way */
+			cells_send(&ck, SLOT_CELLS_A, p, FW_DROP);
+	if (!ck.failed && cells_read(SLOT_CELLS_A, sums, NULL))
+		ck_fail(&ck, "cannot read the counters: %s", strerror(errno));
+	for (p = 0; p < 256 && !ck.failed; p++) {
+		if (p == 1 || p == 58)
+			continue;
+		if (sums[p].packets[FW_DROP])
+			own++;
+		if (p == 6 || p == 17 || sums[p].packets[FW_DROP])
+			cells_expect(&ck, sums, p, 0, 1);
+	}
+	other = 254 - own;
+	if (!ck.failed) {
+		cells_expect(&ck, sums, FW_IDX_OTHER, 0, other);
+		if (own != dyn + 2)
+			ck_fail(&ck, "%u blocked protocols counted apart, expected %u", own,
+				dyn + 2);
+	}
+	report("cells/bound-blocked-past-cells", &ck);
+}
+
+/* Unblocked, a protocol's drops stay its own: its cell is retired, not
+ * handed to the next blocked protocol; blocked again, it is the same row. A
+ * reset frees it. */
+static void cells_retired(struct fw_counter *sums)
+{
+	static const int after_reset[] = { FW_IDX_OTHER, 150, -1 };
 	struct check ck = { 0 };
 
-	if (cells_write(SLOT_CELLS_A, NULL) || cells_write(SLOT_CELLS_B, NULL) ||
-	    cells_block(SLOT_CELLS_A, 1, 0) || cells_block(SLOT_CELLS_B, 1, 0))
-		ck_fail(&ck, "cannot reset slots %u and %u", SLOT_CELLS_A, SLOT_CELLS_B);
-	cells_send(&ck, SLOT_CELLS_A, 60, FW_PASS);
-	if (!ck.failed && cells_read(SLOT_CELLS_A, sums, mine))
+	if (cells_block(SLOT_CELLS_A, 100, 100) || cells_reset_slot(SLOT_CELLS_A))
+		ck_fail(&ck, "cannot set up slot %u", SLOT_CELLS_A);
+	cells_send(&ck, SLOT_CELLS_A, 100, FW_DROP);
+	if (cells_block(SLOT_CELLS_A, 150, 150))
+		ck_fail(&ck, "cannot block 150 alone");
+	cells_send(&ck, SLOT_CELLS_A, 100, FW_PASS);
+	cells_send(&ck, SLOT_CELLS_A, 150, FW_DROP);
+	cells_send(&ck, SLOT_CELLS_A, 150, FW_DROP);
+	if (!ck.failed && cells_read(SLOT_CELLS_A, sums, NULL))
 		ck_fail(&ck, "cannot read the counters: %s", strerror(errno));
 	if (!ck.failed) {
-		cells_expect(&ck, sums, 60, 1, 0);
-		cells_only(&ck, sums, only_a);
-		if (mine->used != 1 || mine->owner[0] != 61)
-			ck_fail(&ck,
-				"after the reset: %u cells given out, the first to %u; "
-				"expected 1, to protocol 60 (61)",
-				mine->used, mine->owner[0]);
+		cells_expect(&ck, sums, 100, 0, 1);
+		cells_expect(&ck, sums, 150, 0, 2);
+		cells_expect(&ck, sums, FW_IDX_OTHER, 1, 0);
 	}
-	report("cells/reset-frees-every-cell", &ck);
+	report("cells/unblocked-keeps-its-drops", &ck);
 
 	memset(&ck, 0, sizeof(ck));
-	cells_send(&ck, SLOT_CELLS_B, 17, FW_PASS);
-	cells_send(&ck, SLOT_CELLS_B, 17, FW_PASS);
-	cells_send(&ck, SLOT_CELLS_A, 17, FW_PASS);
-	if (!ck.failed && cells_read(SLOT_CELLS_A, sums, mine))
+	if (cells_block(SLOT_CELLS_A, 100, 100))
+		ck_fail(&ck, "cannot block 100 again");
+	cells_send(&ck, SLOT_CELLS_A, 100, FW_DROP);
+	if (!ck.failed && cells_read(SLOT_CELLS_A, sums, NULL))
 		ck_fail(&ck, "cannot read the counters: %s", strerror(errno));
 	if (!ck.failed) {
-		cells_expect(&ck, sums, 60, 1, 0);
-		cells_expect(&ck, sums, 17, 1, 0);
-		cells_only(&ck, sums, only_a);
+		cells_expect(&ck, sums, 100, 0, 2);
+		cells_expect(&ck, sums, 150, 0, 2);
 	}
-	if (!ck.failed && cells_read(SLOT_CELLS_B, sums, &b))
+	report("cells/blocked-again-same-row", &ck);
+
+	/* Every cell retired: a new blocked protocol takes none of them. */
+	memset(&ck, 0, sizeof(ck));
+	for (unsigned int p = 2; p < 256 && !ck.failed; p++) {
+		if (p == 6 || p == 17 || p == 58)
+			continue;
+		if (cells_block(SLOT_CELLS_A, p, p))
+			ck_fail(&ck, "cannot block %u", p);
+		cells_send(&ck, SLOT_CELLS_A, p, FW_DROP);
+	}
+	if (!ck.failed && cells_read(SLOT_CELLS_A, sums, NULL))
+		ck_fail(&ck, "cannot read the counters: %s", strerror(errno));
+	for (unsigned int p = 2; p < 256 && !ck.failed; p++) {
+		if (p == 6 || p == 17 || p == 58)
+			continue;
+		/* Each had the cells to itself until they ran out. */
+		if (sums[p].packets[FW_DROP] > (p == 100 || p == 150 ? 3u : 1u))
+			ck_fail(&ck, "protocol %u counted %llu drops", p,
+				(unsigned long long)sums[p].packets[FW_DROP]);
+	}
+	if (!ck.failed) {
+		__u64 own = 0;
+
+		for (unsigned int p = 2; p < 256; p++)
+			own += p != 6 && p != 17 && p != 58 ? sums[p].packets[FW_DROP] : 0;
+		if (own + sums[FW_IDX_OTHER].packets[FW_DROP] != 252 + 2 + 1)
+			ck_fail(&ck, "%llu own + %llu other drops, expected 255 in all",
+				(unsigned long long)own,
+				(unsigned long long)sums[FW_IDX_OTHER].packets[FW_DROP]);
+		if (!sums[FW_IDX_OTHER].packets[FW_DROP])
+			ck_fail(&ck, "the cells never ran out: the test tests nothing");
+	}
+	report("cells/retired-never-handed-on", &ck);
+
+	memset(&ck, 0, sizeof(ck));
+	if (cells_block(SLOT_CELLS_A, 150, 150) || cells_reset_slot(SLOT_CELLS_A))
+		ck_fail(&ck, "cannot reset slot %u", SLOT_CELLS_A);
+	cells_send(&ck, SLOT_CELLS_A, 150, FW_DROP);
+	cells_send(&ck, SLOT_CELLS_A, 100, FW_PASS);
+	if (!ck.failed && cells_read(SLOT_CELLS_A, sums, NULL))
 		ck_fail(&ck, "cannot read the counters: %s", strerror(errno));
 	if (!ck.failed) {
-		cells_expect(&ck, sums, 17, 2, 0);
-		cells_only(&ck, sums, only_b);
-		if (b.owner[0] != 18 || mine->owner[1] != 18)
-			ck_fail(&ck,
-				"protocol 17 has cell 0 of slot %u (owner %u) and cell 1 of "
-				"slot %u (owner %u), expected 18 for both",
-				SLOT_CELLS_B, b.owner[0], SLOT_CELLS_A, mine->owner[1]);
+		cells_expect(&ck, sums, 150, 0, 1);
+		cells_expect(&ck, sums, FW_IDX_OTHER, 1, 0);
+		cells_only(&ck, sums, after_reset);
+		for (int c = FW_CELL_DYN_FIRST; c < FW_CELL_ICMP_PASS; c++)
+			if (cpol[fw_key(SLOT_CELLS_A, FW_DIR_IN)].owner[c] &&
+			    cpol[fw_key(SLOT_CELLS_A, FW_DIR_IN)].owner[c] !=
+				    fw_owner(150, FW_DROP))
+				ck_fail(&ck, "cell %d still owned by %#x after the reset", c,
+					cpol[fw_key(SLOT_CELLS_A, FW_DIR_IN)].owner[c]);
+	}
+	report("cells/reset-frees-retired", &ck);
+}
+
+/* Two interfaces never share a cell. */
+static void cells_apart(struct fw_counter *sums)
+{
+	static const int only[] = { 150, -1 };
+	struct check ck = { 0 };
+
+	if (cells_block(SLOT_CELLS_A, 150, 150) || cells_block(SLOT_CELLS_B, 150, 150) ||
+	    cells_reset_slot(SLOT_CELLS_A) || cells_reset_slot(SLOT_CELLS_B))
+		ck_fail(&ck, "cannot set up slots %u and %u", SLOT_CELLS_A, SLOT_CELLS_B);
+	cells_send(&ck, SLOT_CELLS_B, 150, FW_DROP);
+	cells_send(&ck, SLOT_CELLS_B, 150, FW_DROP);
+	cells_send(&ck, SLOT_CELLS_A, 150, FW_DROP);
+	if (!ck.failed && cells_read(SLOT_CELLS_A, sums, NULL))
+		ck_fail(&ck, "cannot read the counters: %s", strerror(errno));
+	if (!ck.failed) {
+		cells_expect(&ck, sums, 150, 0, 1);
+		cells_only(&ck, sums, only);
+	}
+	if (!ck.failed && cells_read(SLOT_CELLS_B, sums, NULL))
+		ck_fail(&ck, "cannot read the counters: %s", strerror(errno));
+	if (!ck.failed) {
+		cells_expect(&ck, sums, 150, 0, 2);
+		cells_only(&ck, sums, only);
 	}
 	report("cells/two-interfaces-apart", &ck);
-}
-
-/* What a reset racing the program can leave on a CPU (fwctl zeroes the copy
- * while the program writes it): crafted here, then traffic. Kind 9 holds 5
- * packets in cell 0 throughout; they must stay its own. */
-static void cells_races(struct fw_counter *sums, struct fw_counters *mine)
-{
-	static const int a_kinds[] = { 9, 7, -1 }, b_kinds[] = { 9, 7, FW_IDX_OTHER, -1 };
-	static const int c_kinds[] = { 9, 11, 13, -1 };
-	struct fw_counters v;
-	struct check ck = { 0 };
-
-	/* The kind's index names a cell another kind owns. */
-	memset(&v, 0, sizeof(v));
-	v.owner[0] = 9 + 1;
-	v.cells[0].packets[FW_PASS] = 5;
-	v.cells[0].bytes[FW_PASS] = 5 * CELL_LEN;
-	v.cell[7] = 0;
-	v.used = 1;
-	if (cells_block(SLOT_CELLS_A, 1, 0) || cells_write(SLOT_CELLS_A, &v))
-		ck_fail(&ck, "cannot write the crafted cells");
-	cells_send(&ck, SLOT_CELLS_A, 7, FW_PASS);
-	if (!ck.failed && cells_read(SLOT_CELLS_A, sums, mine))
-		ck_fail(&ck, "cannot read the counters: %s", strerror(errno));
-	if (!ck.failed) {
-		cells_expect(&ck, sums, 9, 5 * ncpus, 0);
-		cells_expect(&ck, sums, 7, 1, 0);
-		cells_only(&ck, sums, a_kinds);
-	}
-	report("cells/race-index-names-another-kinds-cell", &ck);
-
-	/* used fell below a cell that is still owned: never taken over. */
-	memset(&ck, 0, sizeof(ck));
-	v.cell[7] = 0;
-	v.used = 0;
-	if (cells_write(SLOT_CELLS_A, &v))
-		ck_fail(&ck, "cannot write the crafted cells");
-	cells_send(&ck, SLOT_CELLS_A, 7, FW_PASS);
-	cells_send(&ck, SLOT_CELLS_A, 7, FW_PASS);
-	if (!ck.failed && cells_read(SLOT_CELLS_A, sums, mine))
-		ck_fail(&ck, "cannot read the counters: %s", strerror(errno));
-	if (!ck.failed) {
-		cells_expect(&ck, sums, 9, 5 * ncpus, 0);
-		cells_expect(&ck, sums, FW_IDX_OTHER, 1, 0);
-		cells_expect(&ck, sums, 7, 1, 0);
-		cells_only(&ck, sums, b_kinds);
-	}
-	report("cells/race-used-below-an-owned-cell", &ck);
-
-	/* A cell a reset freed but did not zero: its count is not the new kind's. */
-	memset(&ck, 0, sizeof(ck));
-	v.owner[1] = 11 + 1;
-	v.cell[11] = 1;
-	v.cells[2].packets[FW_PASS] = 99;
-	v.cells[2].bytes[FW_PASS] = 99 * CELL_LEN;
-	v.used = 2;
-	if (cells_write(SLOT_CELLS_A, &v))
-		ck_fail(&ck, "cannot write the crafted cells");
-	cells_send(&ck, SLOT_CELLS_A, 13, FW_PASS);
-	if (!ck.failed && cells_read(SLOT_CELLS_A, sums, mine))
-		ck_fail(&ck, "cannot read the counters: %s", strerror(errno));
-	if (!ck.failed) {
-		cells_expect(&ck, sums, 9, 5 * ncpus, 0);
-		cells_expect(&ck, sums, 11, 0, 0);
-		cells_expect(&ck, sums, 13, 1, 0);
-		cells_only(&ck, sums, c_kinds);
-	}
-	report("cells/race-orphaned-cell-zeroed", &ck);
 }
 
 static void run_cells(void)
 {
 	static struct fw_counter sums[FW_IDX_SUMS];
-	static struct fw_counters mine;
+	static const struct fw_policy none;
 
-	cells_bound(sums, &mine);
-	cells_reset(sums, &mine);
-	cells_races(sums, &mine);
-	cells_write(SLOT_CELLS_A, NULL);
-	cells_write(SLOT_CELLS_B, NULL);
+	cells_rows(sums);
+	cells_bound(sums);
+	cells_retired(sums);
+	cells_apart(sums);
+	set_policy(SLOT_CELLS_A, FW_DIR_IN, &none);
+	set_policy(SLOT_CELLS_B, FW_DIR_IN, &none);
+	cells_reset_slot(SLOT_CELLS_A);
+	cells_reset_slot(SLOT_CELLS_B);
 }
 
 /* --- non-linear skbs through TC, on a veth pair between two namespaces ------ */

@@ -1,0 +1,252 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * old_decide.h - the parser and decision of fwctl's programs as they were
+ * before the act bytes and the IPv4 fast path (issue 15), kept verbatim with
+ * od_ names: test_diff's independent model of what every frame's verdict
+ * must be. Not the code the programs run; never update it to match them.
+ */
+/*
+ * (fw_parse.h, as it was:) the one packet parser and decision, shared by the XDP and TC
+ * programs. Plain C over a [data, data_end) window with no BPF helpers, so the
+ * same code also builds on the host (fuzzing, differential tests).
+ *
+ * Policy for frames we cannot read to the end (documented in docs/parsing.md):
+ * they count as FW_IDX_MALFORMED and are dropped when the direction blocks any
+ * protocol, passed otherwise. So no truncation, bogus IHL, third VLAN tag or
+ * over-long IPv6 extension chain can carry a blocked protocol through.
+ */
+#ifndef OLD_DECIDE_H
+#define OLD_DECIDE_H
+
+#include "fw_abi.h"
+
+#ifndef __always_inline
+#define __always_inline inline __attribute__((always_inline))
+#endif
+
+#define FW_ETH_HLEN  14
+#define FW_VLAN_HLEN 4
+#define FW_IPV4_HLEN 20
+#define FW_IPV6_HLEN 40
+
+/* Ethertypes as they sit in the frame, so the hot path loads and compares
+ * without swapping bytes. */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define FW_NET16(x) ((__u16)((((x)&0xff) << 8) | ((x) >> 8)))
+#else
+#define FW_NET16(x) ((__u16)(x))
+#endif
+#define FW_ETH_P_IP	FW_NET16(0x0800)
+#define FW_ETH_P_IPV6	FW_NET16(0x86dd)
+#define FW_ETH_P_8021Q	FW_NET16(0x8100)
+#define FW_ETH_P_8021AD FW_NET16(0x88a8)
+
+/* IPv6 extension headers walked to find the upper-layer protocol. */
+#define FW_IPV6_HOPOPTS	 0
+#define FW_IPV6_ROUTING	 43
+#define FW_IPV6_FRAGMENT 44
+#define FW_IPV6_AH	 51
+#define FW_IPV6_DSTOPTS	 60
+
+/* Protocols with anti-lockout exemptions. */
+#define FW_PROTO_ICMP	1
+#define FW_PROTO_ICMPV6 58
+
+/* Byte loads: no alignment assumptions, no byte-order helpers. */
+static __always_inline __u16 od_be16(const __u8 *p)
+{
+	return (__u16)(p[0] << 8 | p[1]);
+}
+
+/* A 16-bit field in network order, as is: one load. The verifier allows
+ * unaligned packet loads where the CPU does (and ethertypes sit 2-byte
+ * aligned behind NET_IP_ALIGN where it does not); the host build, run under
+ * UBSan by the fuzzer, copies instead. */
+static __always_inline __u16 od_raw16(const __u8 *p)
+{
+#ifdef __bpf__
+	return *(const __u16 *)p;
+#else
+	__u16 v;
+
+	__builtin_memcpy(&v, p, sizeof(v));
+	return v;
+#endif
+}
+
+static __always_inline int od_is_vlan(__u16 eth_proto)
+{
+	return eth_proto == FW_ETH_P_8021Q || eth_proto == FW_ETH_P_8021AD;
+}
+
+/* All five extension header numbers are below 64: one mask test. */
+#define FW_IPV6_EXT_MASK                                                                           \
+	((1ULL << FW_IPV6_HOPOPTS) | (1ULL << FW_IPV6_ROUTING) | (1ULL << FW_IPV6_FRAGMENT) |      \
+	 (1ULL << FW_IPV6_AH) | (1ULL << FW_IPV6_DSTOPTS))
+
+static __always_inline int od_is_ipv6_exthdr(__u8 nh)
+{
+	return nh < 64 && ((FW_IPV6_EXT_MASK >> nh) & 1);
+}
+
+/* The decision reads past the IP headers only for ICMP and ICMPv6 (the
+ * anti-lockout exemptions below): the parser finds l4 for those alone. */
+static __always_inline int od_reads_l4(__u32 proto)
+{
+	return proto == FW_PROTO_ICMP || proto == FW_PROTO_ICMPV6;
+}
+
+static __always_inline __u32 od_parse_ipv4(const __u8 *p, const __u8 *end, const __u8 **l4)
+{
+	__u8 vihl, proto;
+
+	if (p + FW_IPV4_HLEN > end)
+		return FW_IDX_MALFORMED;
+	vihl = p[0];
+	/* No options (0x45) needs no more checks: the common case. */
+	if (vihl != 0x45 && ((vihl >> 4) != 4 || (vihl & 0xf) < 5 || p + (vihl & 0xf) * 4 > end))
+		return FW_IDX_MALFORMED;
+	/* Every fragment carries the protocol, so later fragments match too;
+	 * only a first fragment starts with the upper-layer header. */
+	proto = p[9];
+	if (od_reads_l4(proto) && !(od_raw16(p + 6) & FW_NET16(0x1fff)))
+		*l4 = p + (vihl & 0xf) * 4;
+	return proto;
+}
+
+static __always_inline __u32 od_parse_ipv6(const __u8 *p, const __u8 *end, const __u8 **l4)
+{
+	__u8 nh;
+	int i;
+
+	if (p + FW_IPV6_HLEN > end)
+		return FW_IDX_MALFORMED;
+	if ((p[0] >> 4) != 6)
+		return FW_IDX_MALFORMED;
+	nh = p[6];
+	p += FW_IPV6_HLEN;
+
+#pragma unroll
+	for (i = 0; i < FW_MAX_EXTHDR; i++) {
+		if (!od_is_ipv6_exthdr(nh)) {
+			if (p > end) /* the last extension header runs past the end */
+				return FW_IDX_MALFORMED;
+			if (od_reads_l4(nh))
+				*l4 = p;
+			return nh;
+		}
+		if (p + 8 > end) /* every extension header is at least 8 bytes */
+			return FW_IDX_MALFORMED;
+		if (nh == FW_IPV6_FRAGMENT) {
+			nh = p[0];
+			/* A later fragment has no upper-layer header, but its
+			 * fragment header names the protocol all the same. */
+			if (od_be16(p + 2) & 0xfff8)
+				return od_is_ipv6_exthdr(nh) ? FW_IDX_MALFORMED : nh;
+			p += 8;
+		} else if (nh == FW_IPV6_AH) {
+			nh = p[0];
+			p += ((__u32)p[1] + 2) * 4;
+		} else {
+			nh = p[0];
+			p += ((__u32)p[1] + 1) * 8;
+		}
+	}
+	if (od_is_ipv6_exthdr(nh) || p > end)
+		return FW_IDX_MALFORMED;
+	if (od_reads_l4(nh))
+		*l4 = p;
+	return nh;
+}
+
+/* Returns what the frame counts as: an IP protocol number or an FW_IDX_*.
+ * *l4 is set to the upper-layer header of an ICMP or ICMPv6 packet that has
+ * one (not a later fragment), NULL otherwise. */
+static __always_inline __u32 od_parse(const void *data, const void *data_end, const __u8 **l4)
+{
+	const __u8 *p = data;
+	const __u8 *end = data_end;
+	__u16 eth_proto;
+	int i;
+
+	*l4 = 0;
+	if (p + FW_ETH_HLEN > end)
+		return FW_IDX_MALFORMED;
+	eth_proto = od_raw16(p + 12);
+	p += FW_ETH_HLEN;
+	if (eth_proto == FW_ETH_P_IP) /* the common case first */
+		return od_parse_ipv4(p, end, l4);
+
+#pragma unroll
+	for (i = 0; i < FW_MAX_VLAN; i++) {
+		if (!od_is_vlan(eth_proto))
+			break;
+		if (p + FW_VLAN_HLEN > end)
+			return FW_IDX_MALFORMED;
+		eth_proto = od_raw16(p + 2);
+		p += FW_VLAN_HLEN;
+	}
+
+	if (eth_proto == FW_ETH_P_IP)
+		return od_parse_ipv4(p, end, l4);
+	if (eth_proto == FW_ETH_P_IPV6)
+		return od_parse_ipv6(p, end, l4);
+	if (od_is_vlan(eth_proto)) /* a third tag could hide anything */
+		return FW_IDX_MALFORMED;
+	return FW_IDX_NONIP;
+}
+
+/* Bit idx of the blocked set: one byte load where the CPU is little-endian
+ * (bit n of a __u64 then sits in byte n / 8). */
+static __always_inline int od_blocked(const struct fw_policy *pol, __u32 idx)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	return (((const __u8 *)pol->blocked)[idx >> 3] >> (idx & 7)) & 1;
+#else
+	return (pol->blocked[idx >> 6] >> (idx & 63)) & 1;
+#endif
+}
+
+static __always_inline int od_any_blocked(const struct fw_policy *pol)
+{
+	return (pol->blocked[0] | pol->blocked[1] | pol->blocked[2] | pol->blocked[3]) != 0;
+}
+
+/*
+ * Anti-lockout: unless the policy is strict, blocking ICMP keeps path-MTU
+ * discovery working (fragmentation needed), and blocking ICMPv6 keeps packet
+ * too big and neighbour discovery (router/neighbour solicitation and
+ * advertisement, redirect), without which IPv6 stops working altogether.
+ * l4 is set for ICMP and ICMPv6 alone (od_parse), so it tells which.
+ */
+static __always_inline int od_icmp_exempt(__u32 idx, const __u8 *l4, const __u8 *end)
+{
+	if (!l4 || l4 + 2 > end)
+		return 0;
+	if (idx == FW_PROTO_ICMP)
+		return l4[0] == 3 && l4[1] == 4;
+	return l4[0] == 2 || (l4[0] >= 133 && l4[0] <= 137);
+}
+
+/* The one decision: FW_DROP or FW_PASS for a frame counted as idx, exempt
+ * as od_icmp_exempt() says. */
+static __always_inline int od_verdict(const struct fw_policy *pol, __u32 idx, int exempt)
+{
+	if (idx < 256) {
+		if (!od_blocked(pol, idx))
+			return FW_PASS;
+		return exempt && !(pol->flags & FW_POLICY_STRICT) ? FW_PASS : FW_DROP;
+	}
+	if (idx == FW_IDX_MALFORMED)
+		return od_any_blocked(pol) ? FW_DROP : FW_PASS;
+	return FW_PASS;
+}
+
+/* The same, for a frame whose upper-layer header (if any) starts at l4. */
+static __always_inline int od_decide(const struct fw_policy *pol, __u32 idx, const __u8 *l4,
+				     const void *end)
+{
+	return od_verdict(pol, idx, od_icmp_exempt(idx, l4, end));
+}
+
+#endif /* OLD_DECIDE_H */
