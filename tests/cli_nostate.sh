@@ -92,7 +92,7 @@ expect_eq no_state_created "" "$(state_dir "$BARE")"
 # save -j of a rule, beside the text it saves.
 check block_one fw -n "$BARE" block udp vx0 --dir out --mode generic
 one_json json_save fw -n "$BARE" -j save
-expect_eq json_save_rule '{"target":"vx0","in":[],"out":["udp"],"strict":{"in":false,"out":false},"mode":"generic","hook":"xdp"}' \
+expect_eq json_save_rule '{"target":"vx0","in":[],"out":["udp"],"strict":{"in":false,"out":false},"except":{"in":[],"out":[]},"mode":"generic","hook":"xdp"}' \
 	"$(json "$OUT" -c '.rules[0]' 2>&1)" "$(last_run)"
 run fw -n "$BARE" save
 expect_eq text_save_kept "block udp vx0 --dir out --mode generic" "$(grep -v '^#' <<<"$OUT")" \

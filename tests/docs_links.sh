@@ -39,7 +39,7 @@ expect_eq repository_paths "" "${bad%$'\n'}"
 # --- fwctl commands shown in code ------------------------------------------------
 require_fwctl
 run fw help
-commands=$(sed -n '/^commands:/,/^$/p' <<<"$OUT" | sed -n 's/^  \([a-z][a-z-]*\) .*/\1/p')
+commands=$(sed -n '/^commands:/,/^$/p' <<<"$OUT" | sed -n 's/^  \([a-z][a-z-]*\)\( .*\)*$/\1/p')
 [ -n "$commands" ] || t_fail help_parsed "cannot read the command list" "$(last_run)"
 # Command lines in fenced blocks ("# fwctl ...", "$ fwctl ...", "fwctl ...")
 # and code spans starting with "fwctl ".

@@ -49,6 +49,10 @@ expect_eq bridge_leaves_icmp_to_ports " " "$(blocked_numbers "$status" docker0 i
 expect_eq status_lists_exception "icmp icmp" "$(json "$status" --arg t "netns:$MON" \
 	'[.rules[] | select(.target == $t) | .except.in[], .except.out[]] | join(" ")')" "$status"
 
+expect_eq status_text_exception 1 "$(fw -n "$H" status 2>&1 |
+	grep -cx "netns:$MON: excepted from its bridge's rule: to: icmp  from: icmp")" \
+	"$(fw -n "$H" status 2>&1)"
+
 assert host_to_mon "host -> c3 not answered" ping_ok "$H" "${C_IP4[3]}"
 assert mon_to_host "c3 -> host (docker0) not answered" ping_ok "$MON" "$BR_IP4"
 assert host_to_c1_dropped "host -> c1 answered" ping_none "$H" "${C_IP4[1]}"
