@@ -23,6 +23,9 @@
 #define FW_EUSAGE 1000
 /* "Not everything is enforced": exit 3, with no message of its own. */
 #define FW_ENOTENFORCED 1001
+/* A runtime failure the command's own JSON document already names (doctor's
+ * "missing"): exit 1, and no second document. */
+#define FW_EREPORTED 1002
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -21,6 +21,8 @@ static int exit_code(int err)
 		return FW_EXIT_OK;
 	if (err == -FW_ENOTENFORCED)
 		return FW_EXIT_NOT_ENFORCED; /* status said why, in its output */
+	if (err == -FW_EREPORTED)
+		return FW_EXIT_RUNTIME;
 	code = err == -FW_EUSAGE ? FW_EXIT_USAGE : FW_EXIT_RUNTIME;
 	if (fw_opts.json) {
 		json_t *doc = json_pack("{s:s, s:i}", "error", why, "exit", code);
