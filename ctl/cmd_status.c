@@ -27,7 +27,8 @@ static void item_of_row(struct fw_status_item *it, const struct fw_state *st,
 	it->xdp_mode = it->xdp ? l->xdp.mode : FW_XDP_NONE;
 	it->prog_id = it->xdp ? l->xdp.prog_id : 0;
 	memcpy(it->tc, r->seen.tc, sizeof(it->tc));
-	it->tc_kind = ifc->tc_kind;
+	/* The kind of what the kernel runs; the record's where it runs none. */
+	it->tc_kind = r->seen.tc_kind ? r->seen.tc_kind : ifc->tc_kind;
 	memcpy(it->blocked, r->blocked, sizeof(it->blocked));
 	memcpy(it->e, r->e, sizeof(it->e));
 }

@@ -285,6 +285,7 @@ struct fw_enf {
 struct fw_seen {
 	bool xdp;
 	bool tc[FW_DIRS]; /* ingress read only where fwctl uses it */
+	__u8 tc_kind;	  /* enum fw_tc_kind of what was seen there */
 };
 const char *fw_enf_name(int state);
 void fw_verify(const struct fw_state *st, int slot, const struct fw_link *l,

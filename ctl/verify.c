@@ -73,7 +73,8 @@ static void verify_xdp(const struct fw_iface *ifc, const struct fw_link *l, cons
 
 /* A TC hook: fwctl's program there, and nothing ahead of it. */
 static void verify_tc(const struct fw_iface *ifc, const struct fw_link *l, __u32 dir,
-		      const struct fw_ours *ours, bool clsact, struct fw_enf *e, bool *seen)
+		      const struct fw_ours *ours, bool clsact, struct fw_enf *e,
+		      struct fw_seen *seen)
 {
 	__u32 rec = dir == FW_DIR_IN ? ifc->tc_in_prog_id : ifc->tc_out_prog_id;
 	__u32 pinned = dir == FW_DIR_IN ? ours->tc_in : ours->tc_out;
@@ -96,8 +97,10 @@ static void verify_tc(const struct fw_iface *ifc, const struct fw_link *l, __u32
 		    clsact ? "" : " (clsact qdisc deleted)");
 		return;
 	}
-	*seen = is_ours(h.prog_id, rec, pinned);
-	if (!*seen) {
+	seen->tc[dir] = is_ours(h.prog_id, rec, pinned);
+	if (seen->tc[dir])
+		seen->tc_kind = tcx ? FW_TC_TCX : FW_TC_CLSBPF;
+	if (!seen->tc[dir]) {
 		set(e, FW_NOT_ENFORCED, FW_GAP_TC, "tc %s program replaced (id %u)", hook,
 		    h.prog_id);
 		return;
@@ -153,6 +156,18 @@ void fw_verify(const struct fw_state *st, int slot, const struct fw_link *l,
 	memset(e, 0, sizeof(*e) * FW_DIRS);
 	seen->xdp = is_ours(l->xdp.prog_id, ifc ? ifc->xdp_prog_id : 0, ours->xdp);
 	if (!ifc) {
+		/* Not recorded, yet fwctl's filter may run there (a change
+		 * killed between attaching it and recording it): say so. */
+		for (__u32 d = 0; d < FW_DIRS; d++) {
+			struct fw_tc_hook h;
+			__u32 pinned = d == FW_DIR_IN ? ours->tc_in : ours->tc_out;
+
+			if (clsact && !fw_tc_hook_read(l->ifindex, d, clsact, 0, &h) &&
+			    is_ours(h.prog_id, 0, pinned)) {
+				seen->tc[d] = true;
+				seen->tc_kind = FW_TC_CLSBPF;
+			}
+		}
 		verify_uncovered(st, l, w, ours, &e[FW_DIR_IN]);
 		e[FW_DIR_OUT] = e[FW_DIR_IN];
 		return;
@@ -164,13 +179,13 @@ void fw_verify(const struct fw_state *st, int slot, const struct fw_link *l,
 	if (ifc->hook == FW_HOOK_XDP && ifc->xdp_prog_id && !ifc->suspended) {
 		verify_xdp(ifc, l, w, ours, &e[FW_DIR_IN]);
 	} else {
-		verify_tc(ifc, l, FW_DIR_IN, ours, clsact, &e[FW_DIR_IN], &seen->tc[FW_DIR_IN]);
+		verify_tc(ifc, l, FW_DIR_IN, ours, clsact, &e[FW_DIR_IN], seen);
 		if (ifc->hook == FW_HOOK_XDP)
 			set(&e[FW_DIR_IN], FW_DEGRADED, FW_GAP_NONE,
 			    "tc ingress stands in for XDP (the kernel allows no XDP below a "
 			    "bridge with XDP)");
 	}
-	verify_tc(ifc, l, FW_DIR_OUT, ours, clsact, &e[FW_DIR_OUT], &seen->tc[FW_DIR_OUT]);
+	verify_tc(ifc, l, FW_DIR_OUT, ours, clsact, &e[FW_DIR_OUT], seen);
 }
 
 static bool clsact_on(const int *idx, int n, int ifindex)

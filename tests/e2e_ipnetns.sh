@@ -40,13 +40,15 @@ else
 	expect_eq ipnetns_exec_no_state "" "$blocked"
 fi
 
-# Reading under ip netns exec tells the same story as -n, or refuses.
+# Reading under ip netns exec tells the same story as -n, or refuses: under
+# -j with one JSON error on stdout and nothing on stderr.
 run ip netns exec "$H" "$FWCTL" -j status docker0
 if [ "$RC" -eq 0 ]; then
 	expect_eq ipnetns_exec_status_agrees "$(fw -n "$H" -j status docker0 | jq -cS .interfaces)" \
 		"$(json "$OUT" -cS .interfaces 2>&1)" "$(last_run)"
 else
-	expect_eq ipnetns_exec_status_refused "1 fwctl:" "$(printf '%s' "$ERR" | grep -c '') ${ERR%% *}" \
+	expect_eq ipnetns_exec_status_refused "1 1 ip netns exec" \
+		"$RC $(json "$OUT" '.exit' 2>&1) $([ -z "$ERR" ] && json "$OUT" '.error' | grep -o 'ip netns exec' | head -1)" \
 		"$(last_run)"
 fi
 
