@@ -13,7 +13,7 @@ static const char *covering_bridge(struct fw_state *st, const struct fw_link *l,
 {
 	const struct fw_link *br = l->master ? fw_link_by_index(links, n, l->master) : NULL;
 
-	return br && fw_rule_find(st, br->name) ? br->name : NULL;
+	return br && !strcmp(br->kind, "bridge") && fw_rule_find(st, br->name) ? br->name : NULL;
 }
 
 /*
@@ -43,7 +43,9 @@ static bool find_excepts(struct fw_state *st, struct fw_rule_opts *o, const stru
 		const struct fw_link *l = fw_link_by_index(links, n, idx[i]);
 		const struct fw_link *br =
 			l && l->master ? fw_link_by_index(links, n, l->master) : NULL;
-		const struct fw_rule *r = br ? fw_rule_find(st, br->name) : NULL;
+		/* A bond's or a VRF's rule covers only itself: no exception. */
+		const struct fw_rule *r =
+			br && !strcmp(br->kind, "bridge") ? fw_rule_find(st, br->name) : NULL;
 
 		for (int d = 0; r && d < FW_DIRS; d++) {
 			int td = container ? !d : d; /* the target's own terms */

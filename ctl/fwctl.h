@@ -98,7 +98,7 @@ struct fw_link {
 int fw_links_load(struct fw_link **links, int *n);
 int fw_link_get(const char *name, int ifindex, struct fw_link *out);
 bool fw_ifindex_exists(int ifindex);
-int fw_links_around(const char *name, struct fw_link **links, int *n);
+int fw_links_around(const char *name, bool siblings, struct fw_link **links, int *n);
 const struct fw_link *fw_link_by_name(const struct fw_link *l, int n, const char *name);
 const struct fw_link *fw_link_by_index(const struct fw_link *l, int n, int ifindex);
 int fw_netns_id(int nsfd);

@@ -208,11 +208,13 @@ int fw_links_load(struct fw_link **links, int *n)
 
 /*
  * The links one change can touch, for a change of an interface's rule: the
- * interface and its bridge, or a bridge and its ports. Returns 1 with them
- * in *links, or 0 where only every link will do (no such interface: its
- * rule may still cover what is gone), or -errno.
+ * interface and its bridge, or a bridge and its ports; with siblings, a
+ * port's bridge and all of the bridge's ports (where a port's exception
+ * shapes the bridge's own policy). Returns 1 with them in *links, or 0
+ * where only every link will do (no such interface: its rule may still
+ * cover what is gone), or -errno.
  */
-int fw_links_around(const char *name, struct fw_link **links, int *n)
+int fw_links_around(const char *name, bool siblings, struct fw_link **links, int *n)
 {
 	struct fw_link t, up, *ports = NULL, *all;
 	int np = 0, err;
@@ -225,6 +227,10 @@ int fw_links_around(const char *name, struct fw_link **links, int *n)
 		if (err)
 			return err;
 	} else if (t.master && !fw_link_get(NULL, t.master, &up)) {
+		if (siblings && !strcmp(up.kind, "bridge")) {
+			err = fw_links_around(up.name, false, links, n);
+			return err; /* the bridge and its ports, t among them */
+		}
 		ports = &up;
 		np = 1;
 	}

@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/socket.h>
 #include <microhttpd.h>
@@ -27,8 +28,11 @@
 /* A scrape request is one line and a few headers. */
 #define HTTP_MEMORY_LIMIT    (16 * 1024)
 #define HTTP_MAX_CONNECTIONS 16
-#define HTTP_MAX_PER_IP	     4
-#define HTTP_TIMEOUT_S	     10
+#define HTTP_MAX_PER_IP	     2
+/* Scrapes within this many seconds share one exposition: a client that
+ * asks without pause costs watch one snapshot a second, no more. */
+#define HTTP_CACHE_S   1.0
+#define HTTP_TIMEOUT_S 10
 
 static struct {
 	struct MHD_Daemon *(*start_daemon)(unsigned int flags, uint16_t port,
@@ -72,6 +76,7 @@ static int mhd_open(void)
 	    !mhd.create_response_from_buffer || !mhd.add_response_header || !mhd.queue_response ||
 	    !mhd.destroy_response || !mhd.start_daemon) {
 		mhd.start_daemon = NULL;
+		dlclose(h);
 		return fw_fail(-ENOENT, "%s lacks the functions fwctl uses", LIBMHD);
 	}
 	return 0;
@@ -140,7 +145,46 @@ struct fw_http {
 	int fd; /* libmicrohttpd's epoll descriptor */
 	fw_http_body_fn body;
 	void *ctx;
+	char *cache; /* the last exposition, made at cache_at */
+	size_t cache_len;
+	double cache_at;
 };
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* A fresh exposition, or the last one if it is younger than HTTP_CACHE_S. */
+static int exposition(struct fw_http *h)
+{
+	double now = now_s();
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+	int err;
+
+	if (h->cache && now - h->cache_at < HTTP_CACHE_S)
+		return 0;
+	f = open_memstream(&buf, &len);
+	if (!f)
+		return -errno;
+	err = h->body(f, h->ctx);
+	if (fclose(f) && !err)
+		err = -errno;
+	if (err) {
+		free(buf);
+		return err;
+	}
+	free(h->cache);
+	h->cache = buf;
+	h->cache_len = len;
+	h->cache_at = now;
+	return 0;
+}
 
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned int status, const char *text,
 			     size_t len, enum MHD_ResponseMemoryMode mode, const char *type)
@@ -167,9 +211,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 				  size_t *upload_data_size, void **con_cls)
 {
 	struct fw_http *h = cls;
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f;
 	int err;
 
 	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
@@ -179,18 +220,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	if (strcmp(url, "/metrics"))
 		return REPLY_STATIC(c, MHD_HTTP_NOT_FOUND, "only GET /metrics\n");
 
-	f = open_memstream(&buf, &len);
-	if (!f)
-		return MHD_NO;
-	err = h->body(f, h->ctx);
-	if (fclose(f) || err) {
-		free(buf);
-		fw_note("metrics: scrape failed: %s", err ? fw_err() : strerror(errno));
+	err = exposition(h);
+	if (err) {
+		fw_note("metrics: scrape failed: %s", fw_err()[0] ? fw_err() : strerror(-err));
 		fw_err_clear();
 		return REPLY_STATIC(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
 				    "cannot read the counters\n");
 	}
-	return reply(c, MHD_HTTP_OK, buf, len, MHD_RESPMEM_MUST_FREE,
+	return reply(c, MHD_HTTP_OK, h->cache, h->cache_len, MHD_RESPMEM_MUST_COPY,
 		     "text/plain; version=0.0.4; charset=utf-8");
 }
 
@@ -288,5 +325,6 @@ void fw_http_stop(struct fw_http *h)
 		return;
 	/* The listening socket was ours, but libmicrohttpd closes it. */
 	mhd.stop_daemon(h->d);
+	free(h->cache);
 	free(h);
 }

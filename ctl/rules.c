@@ -35,6 +35,33 @@ struct fw_rule *fw_rule_add(struct fw_state *st, const char *target)
 	return NULL;
 }
 
+/* A rule that only holds exceptions: it asks nothing of an interface no
+ * other rule covers. */
+static bool excepts_only(const struct fw_rule *r)
+{
+	return !(r->flags & FW_RULE_OWN_HOOK) && fw_policy_empty(&r->blocked[FW_DIR_IN]) &&
+	       fw_policy_empty(&r->blocked[FW_DIR_OUT]);
+}
+
+/* Does any rule hold exceptions (which shape their bridge's own policy)? */
+static bool rules_except(const struct fw_state *st)
+{
+	for (int i = 0; i < FW_MAX_RULES; i++)
+		if (st->rules[i].target[0] &&
+		    (!fw_policy_empty(&st->rules[i].excepted[FW_DIR_IN]) ||
+		     !fw_policy_empty(&st->rules[i].excepted[FW_DIR_OUT])))
+			return true;
+	return false;
+}
+
+static struct fw_want *want_find(struct fw_want *w, int n, const struct fw_link *link)
+{
+	for (int i = 0; i < n; i++)
+		if (w[i].link == link)
+			return &w[i];
+	return NULL;
+}
+
 static struct fw_want *want_get(struct fw_want *w, int *n, const struct fw_link *link)
 {
 	for (int i = 0; i < *n; i++)
@@ -84,10 +111,17 @@ static void wants_settle(struct fw_want *w, int n)
 	for (int i = 0; i < n; i++)
 		for (int d = 0; d < FW_DIRS; d++) {
 			w[i].pol[d] = w[i].own[d];
-			for (int b = 0; b < 4; b++)
-				w[i].pol[d].blocked[b] |=
+			bool kept = false;
+
+			for (int b = 0; b < 4; b++) {
+				__u64 k =
 					w[i].inherited[d].blocked[b] & ~w[i].excepted[d].blocked[b];
-			if (!fw_policy_empty(&w[i].inherited[d]))
+
+				w[i].pol[d].blocked[b] |= k;
+				kept |= k != 0;
+			}
+			/* --strict of the bridge's rule goes with what it still blocks. */
+			if (kept)
 				w[i].pol[d].flags |= w[i].inherited[d].flags;
 			if (fw_policy_empty(&w[i].pol[d]))
 				w[i].pol[d].flags = 0;
@@ -96,7 +130,9 @@ static void wants_settle(struct fw_want *w, int n)
 		if (!w[i].link->master)
 			continue;
 		for (int j = 0; j < n; j++) {
-			if (w[j].link->ifindex != w[i].link->master)
+			/* Only a bridge's rule covers its ports (not a bond's). */
+			if (w[j].link->ifindex != w[i].link->master ||
+			    strcmp(w[j].link->kind, "bridge"))
 				continue;
 			for (int d = 0; d < FW_DIRS; d++) {
 				for (int b = 0; b < 4; b++)
@@ -147,7 +183,7 @@ int fw_target_resolve(const char *target, const struct fw_link *links, int n, in
 
 /* Returns false when the rule's target cannot be resolved now. */
 static bool want_rule(struct fw_want *w, int *nw, const struct fw_rule *r,
-		      const struct fw_link *links, int n)
+		      const struct fw_link *links, int n, bool existing)
 {
 	int *idx = calloc(n + 1, sizeof(*idx)), cnt;
 	struct fw_rule flipped = *r;
@@ -172,9 +208,12 @@ static bool want_rule(struct fw_want *w, int *nw, const struct fw_rule *r,
 	}
 	for (int i = 0; i < cnt; i++) {
 		const struct fw_link *l = fw_link_by_index(links, n, idx[i]);
+		struct fw_want *to = !l		? NULL
+				     : existing ? want_find(w, *nw, l)
+						: want_get(w, nw, l);
 
-		if (l)
-			want_merge(want_get(w, nw, l), &flipped, i == 0 || container);
+		if (to)
+			want_merge(to, &flipped, i == 0 || container);
 	}
 	free(idx);
 	return true;
@@ -189,9 +228,15 @@ int fw_wants(struct fw_state *st, const struct fw_link *links, int n, struct fw_
 	*held = false;
 	if (!w)
 		return fw_fail(-ENOMEM, "out of memory");
-	for (int i = 0; i < FW_MAX_RULES; i++)
-		if (st->rules[i].target[0] && !want_rule(w, &nw, &st->rules[i], links, n))
-			*held = true;
+	/* Rules of exceptions last, onto what the others cover. */
+	for (int pass = 0; pass < 2; pass++)
+		for (int i = 0; i < FW_MAX_RULES; i++) {
+			const struct fw_rule *r = &st->rules[i];
+
+			if (r->target[0] && excepts_only(r) == pass &&
+			    !want_rule(w, &nw, r, links, n, pass))
+				*held = true;
+		}
 	wants_settle(w, nw);
 	*out = w;
 	return nw;
@@ -369,7 +414,7 @@ int fw_apply(struct fw_state *st, const struct fw_attach_req *opt, struct fw_sco
 	 * link, 14 ms at a thousand containers. */
 	if (scope && !scope->all && scope->target &&
 	    fw_target_kind(scope->target) == FW_TARGET_IFACE)
-		partial_view = fw_links_around(scope->target, &links, &nlinks);
+		partial_view = fw_links_around(scope->target, rules_except(st), &links, &nlinks);
 	if (partial_view < 0)
 		return fw_fail(partial_view, "cannot list interfaces: %s", strerror(-partial_view));
 	err = partial_view ? 0 : fw_links_load(&links, &nlinks);

@@ -583,6 +583,10 @@ int fw_ruleset_line(const char *line, size_t len, struct fw_rule *rules, int *nr
 	err = fw_rule_parse(argc, argv, &o);
 	if (!err && o.upgrade)
 		err = fw_usage("'--upgrade' does not belong in a ruleset");
+	/* -f, -fs: the spellings the loop above cannot see. */
+	if (!err && (o.force || o.dry_run))
+		err = fw_usage("'%s' does not belong in a ruleset",
+			       o.force ? "--force" : "--dry-run");
 	if (!err && o.what == FW_UNBLOCK && !strcmp(o.protos, "all"))
 		err = fw_usage("'unblock all' does not belong in a ruleset: name the protocols");
 	for (int d = 0; !err && o.what == FW_UNBLOCK && d < FW_DIRS; d++)

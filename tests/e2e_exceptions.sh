@@ -70,6 +70,17 @@ assert mon_to_c1_dropped "c3 -> c1 answered" ping_none "$MON" "${C_IP4[1]}" 3
 after=$(counter dropped_packets "$(fw -n "$H" -j stats)" vethc1 icmp out)
 expect_eq mon_to_c1_drops_counted 3 "$((after - before))"
 
+# A change of another port's rule keeps the exception: the bridge's own
+# policy is worked out with every port's exceptions in view.
+check block_other_port fw -n "$H" block tcp vethc2 --dir out
+assert host_to_mon_after_other_change "host -> c3 not answered after 'block tcp vethc2'" \
+	ping_ok "$H" "${C_IP4[3]}"
+expect_eq enforced_after_other_change 0 "$(
+	fw -n "$H" status >/dev/null 2>&1
+	echo $?
+)" "$(fw -n "$H" status 2>&1)"
+check unblock_other_port fw -n "$H" unblock tcp vethc2 --dir out
+
 # Save writes the exception as stated; restore brings it back.
 run fw -n "$H" save
 saved=$(grep -v '^#' <<<"$OUT")

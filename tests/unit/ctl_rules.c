@@ -19,6 +19,8 @@ static struct fw_link links[] = {
 	{ .ifindex = 4, .name = "p2", .kind = "veth", .master = 2, .peer_nsid = -1 },
 	{ .ifindex = 5, .name = "p3", .kind = "veth", .master = 2, .peer_nsid = -1 },
 	{ .ifindex = 6, .name = "solo", .kind = "veth", .peer_nsid = -1 },
+	{ .ifindex = 7, .name = "bond0", .kind = "bond", .peer_nsid = -1 },
+	{ .ifindex = 8, .name = "s1", .kind = "veth", .master = 7, .peer_nsid = -1 },
 };
 #define NLINKS ((int)ARRAY_SIZE(links))
 
@@ -128,14 +130,45 @@ static void test_exceptions(struct fw_state *st)
 	      p2 ? p2->req.hook : -1);
 	free(w);
 
-	/* Without the bridge's rule an exception is nothing. */
+	/* Without the bridge's rule an exception is nothing: not even an
+	 * attachment. */
 	memset(fw_rule_find(st, "br0"), 0, sizeof(struct fw_rule));
 	n = fw_wants(st, links, NLINKS, &w, &held);
+	CHECK("except/alone_attaches_nothing", !want_of(w, n, "p1"),
+	      "expected p1 not covered, got %s", "a want");
+	free(w);
+
+	/* --strict of the bridge's rule goes with what it still blocks: p1
+	 * excepts icmp and blocks ipv6-icmp itself, not strictly. */
+	memset(st->rules, 0, sizeof(st->rules));
+	rule(st, "br0", FW_DIRS, 1, FW_HOOK_XDP);
+	fw_rule_find(st, "br0")->blocked[FW_DIR_IN].flags = FW_POLICY_STRICT;
+	rule(st, "p1", FW_DIR_IN, 58, FW_HOOK_XDP);
+	fw_policy_set(&fw_rule_find(st, "p1")->excepted[FW_DIR_IN], 1);
+	n = fw_wants(st, links, NLINKS, &w, &held);
 	p1 = want_of(w, n, "p1");
-	CHECK("except/alone_blocks_nothing",
-	      !p1 || (fw_policy_empty(&p1->pol[FW_DIR_IN]) &&
-		      fw_policy_empty(&p1->pol[FW_DIR_OUT])),
-	      "expected p1 to block nothing, got %s", "a policy");
+	p3 = want_of(w, n, "p3");
+	CHECK("except/strict_not_inherited",
+	      p1 && fw_policy_test(&p1->pol[FW_DIR_IN], 58) &&
+		      !fw_policy_test(&p1->pol[FW_DIR_IN], 1) &&
+		      !(p1->pol[FW_DIR_IN].flags & FW_POLICY_STRICT) && p3 &&
+		      (p3->pol[FW_DIR_IN].flags & FW_POLICY_STRICT),
+	      "expected p1 ipv6-icmp not strict, p3 strict, got flags %llu %llu",
+	      p1 ? (unsigned long long)p1->pol[FW_DIR_IN].flags : 9ULL,
+	      p3 ? (unsigned long long)p3->pol[FW_DIR_IN].flags : 9ULL);
+	free(w);
+
+	/* A bond's rule covers the bond only: a slave's "exception" is none. */
+	memset(st->rules, 0, sizeof(st->rules));
+	rule(st, "bond0", FW_DIRS, 17, FW_HOOK_XDP);
+	r = fw_rule_add(st, "s1");
+	fw_policy_set(&r->excepted[FW_DIR_IN], 17);
+	n = fw_wants(st, links, NLINKS, &w, &held);
+	br = want_of(w, n, "bond0");
+	CHECK("except/not_below_a_bond",
+	      br && fw_policy_test(&br->pol[FW_DIR_IN], 17) && !want_of(w, n, "s1"),
+	      "expected bond0 still blocking udp and s1 uncovered, got %s",
+	      br ? "other" : "nothing");
 	free(w);
 }
 
