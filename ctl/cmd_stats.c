@@ -89,14 +89,6 @@ static const char *idx_name(__u32 idx, char *buf, size_t len)
 	return fw_proto_name(idx, buf, len);
 }
 
-static double mono_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 void fw_stats_free(struct fw_stats_snap *s)
 {
 	if (!s)
@@ -215,7 +207,7 @@ static int snapshot(const char *target, bool reset, bool enforce, struct fw_stat
 		qsort(s->rows, s->n, sizeof(*s->rows), by_iface);
 	if (!err && st->exists && enforce)
 		err = enforcement(st, &v, s);
-	s->mono = mono_s();
+	s->mono = fw_mono_s();
 	clock_gettime(CLOCK_REALTIME, &s->real);
 out:
 	fw_view_close(&v);
@@ -491,7 +483,7 @@ static void term_setup(void)
 /* Waits until deadline (monotonic); true when the user pressed q. */
 static bool wait_until(double deadline, bool keys)
 {
-	for (double now = mono_s(); !stop && now < deadline; now = mono_s()) {
+	for (double now = fw_mono_s(); !stop && now < deadline; now = fw_mono_s()) {
 		struct pollfd p = { .fd = STDIN_FILENO, .events = POLLIN };
 		int ms = (deadline - now) * 1000 + 1;
 
@@ -590,8 +582,8 @@ static int watch(struct stats_opts *o)
 		s = NULL;
 		/* Late (a slow read, a stopped process): start afresh rather
 		 * than drawing frames back to back. */
-		if (next < mono_s())
-			next = mono_s() + o->watch;
+		if (next < fw_mono_s())
+			next = fw_mono_s() + o->watch;
 	}
 	if (tty)
 		term_restore();
@@ -816,8 +808,8 @@ static int cmd_monitor(const void *args)
 		print_drops(s, prev, o.human);
 		fw_stats_free(prev);
 		prev = s;
-		if (next < mono_s())
-			next = mono_s() + o.watch;
+		if (next < fw_mono_s())
+			next = fw_mono_s() + o.watch;
 	}
 	fw_stats_free(prev);
 	return err;

@@ -49,8 +49,6 @@ struct watched {
 	int events; /* since the last resync */
 };
 
-static double now_s(void);
-
 static const char *ifname_of(int ifindex, char *buf)
 {
 	if (!if_indextoname(ifindex, buf))
@@ -204,7 +202,7 @@ static int resync(struct watched *w)
 	struct fw_scope sc = {
 		.all = true, .skip = skip, .failed = failed, .maxfailed = WATCH_MAX_FAILING
 	};
-	double now = now_s();
+	double now = fw_mono_s();
 	int err;
 
 	for (int i = 0; i < w->nfail; i++)
@@ -323,14 +321,6 @@ static int write_metrics(struct exposed *e, const char *path)
 	return err;
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* Reads everything pending, a log line per event; any event means "look
  * again". */
 static bool drain(struct watched *w)
@@ -368,18 +358,6 @@ static int cmd_watch(const void *args)
 	int nw = 0, err = 0, sfd;
 	sigset_t sigs;
 
-	if (metrics && (!metrics[0] || strlen(metrics) >= PATH_MAX - 32))
-		return fw_usage("watch: bad --metrics-file '%s'", metrics);
-	if (listen_on) {
-		struct sockaddr_storage ss;
-		socklen_t len;
-		bool loopback;
-
-		/* Checked now: a usage error changes nothing. */
-		err = fw_http_addr_parse(listen_on, &ss, &len, &loopback);
-		if (err)
-			return err;
-	}
 	for (int i = 0; i < a->netns.n; i++)
 		w[nw++].spec = a->netns.v[i];
 	/* --netns adds to the namespace -n selected (or the caller's): it is
@@ -443,7 +421,7 @@ static int cmd_watch(const void *args)
 	}
 
 	for (double next = 0;;) {
-		double wake = 0, now = now_s();
+		double wake = 0, now = fw_mono_s();
 		int timeout = -1;
 
 		if (metrics) {
@@ -481,7 +459,7 @@ static int cmd_watch(const void *args)
 			break; /* SIGINT/SIGTERM: rules stay enforced */
 		if (http)
 			fw_http_serve(http); /* also ends idle connections */
-		now = now_s();
+		now = fw_mono_s();
 		for (int i = 0; i < nw; i++) {
 			double due = next_retry(&w[i]);
 			bool news = pfd[i].revents && drain(&w[i]);
@@ -508,6 +486,19 @@ out:
 	return err;
 }
 
+/* Option values, checked with the others before anything is done. */
+static int watch_check(void *args)
+{
+	const struct watch_args *a = args;
+	struct sockaddr_storage ss;
+	socklen_t len;
+	bool loopback;
+
+	if (a->metrics && (!a->metrics[0] || strlen(a->metrics) >= PATH_MAX - 32))
+		return fw_usage("watch: bad --metrics-file '%s'", a->metrics);
+	return a->listen ? fw_http_addr_parse(a->listen, &ss, &len, &loopback) : 0;
+}
+
 static void watch_init(void *args)
 {
 	((struct watch_args *)args)->interval = 15;
@@ -532,6 +523,7 @@ const struct fw_cmd fw_cmd_watch = {
 	.size = sizeof(struct watch_args),
 	.opts = watch_opts,
 	.init = watch_init,
+	.check = watch_check,
 	.synopsis = "[--netns NETNS]... [--metrics-file FILE [--metrics-interval SECONDS]] "
 		    "[--metrics-listen ADDRESS:PORT]",
 	.what = "stay in the foreground and keep rules applied as links come and go",

@@ -444,6 +444,7 @@ json_t *fw_name_json(const char *name);
 void fw_json_set_name(json_t *obj, const char *key, const char *name);
 struct timespec;
 const char *fw_iso8601(const struct timespec *ts, bool ms, char *buf, size_t len);
+double fw_mono_s(void);
 const char *fw_fmt_count(__u64 v, bool human_units, char *buf, size_t len);
 const char *fw_fmt_bytes(__u64 v, bool human_units, char *buf, size_t len);
 const char *fw_fmt_rate(double per_s, bool bytes, bool human_units, char *buf, size_t len);

@@ -16,7 +16,6 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <sys/socket.h>
 #include <microhttpd.h>
@@ -150,18 +149,10 @@ struct fw_http {
 	double cache_at;
 };
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* A fresh exposition, or the last one if it is younger than HTTP_CACHE_S. */
 static int exposition(struct fw_http *h)
 {
-	double now = now_s();
+	double now = fw_mono_s();
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f;

@@ -180,6 +180,15 @@ void fw_json_set_name(json_t *obj, const char *key, const char *name)
 /* "2026-12-05T03:55:01.123+00:00" (ms: with the milliseconds): ISO 8601
  * with the local zone's offset, which readers need to compare lines written
  * on different machines. */
+/* Seconds on the monotonic clock: intervals, deadlines, rates. */
+double fw_mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 const char *fw_iso8601(const struct timespec *ts, bool ms, char *buf, size_t len)
 {
 	struct tm tm;

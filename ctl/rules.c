@@ -64,9 +64,10 @@ static struct fw_want *want_find(struct fw_want *w, int n, const struct fw_link 
 
 static struct fw_want *want_get(struct fw_want *w, int *n, const struct fw_link *link)
 {
-	for (int i = 0; i < *n; i++)
-		if (w[i].link == link)
-			return &w[i];
+	struct fw_want *found = want_find(w, *n, link);
+
+	if (found)
+		return found;
 	memset(&w[*n], 0, sizeof(w[*n]));
 	w[*n].link = link;
 	return &w[(*n)++];
