@@ -290,7 +290,12 @@ struct fw_seen {
 const char *fw_enf_name(int state);
 void fw_verify(const struct fw_state *st, int slot, const struct fw_link *l,
 	       const struct fw_want *w, const struct fw_ours *ours, bool clsact,
-	       const struct fw_policy pol[FW_DIRS], struct fw_enf e[FW_DIRS], struct fw_seen *seen);
+	       const struct fw_compiled pol[FW_DIRS], struct fw_enf e[FW_DIRS],
+	       struct fw_seen *seen);
+int fw_verify_read(const struct fw_state *st, int slot, struct fw_compiled c[FW_DIRS]);
+/* The act bytes of an entry against what want compiles to: enum fw_enf_state. */
+int fw_act_check(const struct fw_compiled *got, const struct fw_policy *want, char *why,
+		 size_t len);
 
 /* orphans.c: fwctl's programs on interfaces no state records. */
 struct fw_orphan {

@@ -326,19 +326,26 @@ static int converge(struct fw_state *st, int s, struct fw_want *w, const struct 
 		    const struct fw_link *links, int nlinks)
 {
 	const struct fw_link *l = w->link;
+	struct fw_compiled pol[FW_DIRS];
 	struct fw_enf e[FW_DIRS];
 	int err = 0;
 
 	err = fw_state_map_slot(st, l->ifindex, s + 1, 0);
+	if (!err)
+		err = fw_verify_read(st, s, pol);
 	if (err)
 		return err;
-	fw_verify(st, s, l, w, ours, true, w->pol, e, NULL);
+	fw_verify(st, s, l, w, ours, true, pol, e, NULL);
 	for (__u32 d = 0; d < FW_DIRS && !err; d++) {
-		if (e[d].state != FW_NOT_ENFORCED)
+		/* A policy entry is rewritten even where only its counter
+		 * cells are wrong (degraded): the stats would lie. */
+		if (e[d].state != FW_NOT_ENFORCED && e[d].gap != FW_GAP_POLICY)
 			continue;
 		if (e[d].gap == FW_GAP_XDP || e[d].gap == FW_GAP_XDP_FOREIGN)
 			err = suspend_master(st, l, links, nlinks);
-		if (!err)
+		if (!err && e[d].gap == FW_GAP_POLICY)
+			err = fw_state_set_policy(st, s, w->pol);
+		else if (!err)
 			err = fw_repair(st, s, l, e[d].gap, d, &w->req);
 		if (!err)
 			fw_warn("%s: %s; repaired", l->name, e[d].reason);

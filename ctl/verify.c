@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include "fwctl.h"
+#include "fw_count.h"
 
 static const char *const dir_name[FW_DIRS] = { "in", "out" };
 
@@ -40,6 +41,123 @@ static void set(struct fw_enf *e, int state, int gap, const char *fmt, ...)
 static bool is_ours(__u32 id, __u32 recorded, __u32 pinned)
 {
 	return id && (id == recorded || id == pinned);
+}
+
+/* Names of kinds, at most three, then how many more. */
+struct kinds {
+	int n;
+	char s[96];
+};
+
+/* exempt: only the ICMP types fw_icmp_exempt() lets through differ. */
+static void kinds_add(struct kinds *k, __u32 kind, bool exempt)
+{
+	size_t len = strlen(k->s);
+	char name[32];
+
+	if (k->n++ >= 3)
+		return;
+	if (kind < 256)
+		fw_proto_name(kind, name, sizeof(name));
+	else
+		snprintf(name, sizeof(name), "%s", kind == FW_IDX_NONIP ? "non-IP" : "malformed");
+	snprintf(k->s + len, sizeof(k->s) - len, "%s%s%s", len ? ", " : "", name,
+		 exempt ? " (exempt types)" : "");
+}
+
+static const char *kinds_str(struct kinds *k)
+{
+	size_t len = strlen(k->s);
+
+	if (k->n > 3)
+		snprintf(k->s + len, sizeof(k->s) - len, " and %d more", k->n - 3);
+	return k->s;
+}
+
+/*
+ * What the programs read against what the rules ask: the act bytes of a
+ * fw_policy entry as the kernel holds it (got) against those fwctl would
+ * compile from want, starting from the entry's own owner[] as fwctl does
+ * when it writes one (so a repair writes exactly what this expects).
+ * Per kind: a byte that passes what want blocks, or drops what it passes,
+ * or checks the ICMP exemptions where strict was asked (or the reverse), is
+ * FW_NOT_ENFORCED; a byte whose verdict is right but whose counter cell is
+ * not, or owner[] differing, is FW_DEGRADED (filtering holds, stats would
+ * count in the wrong row). Returns the state; why gets the reason.
+ */
+int fw_act_check(const struct fw_compiled *got, const struct fw_policy *want, char *why, size_t len)
+{
+	struct fw_compiled exp;
+	struct kinds pass = {}, drop = {}, cell = {};
+
+	memcpy(exp.owner, got->owner, sizeof(exp.owner));
+	exp.set = *want;
+	fw_policy_compile(&exp, 1);
+	for (__u32 k = 0; k < FW_IDX_SLOTS; k++) {
+		__u8 e = exp.act[k], g = got->act[k];
+		bool edrop = e & FW_ACT_DROP, gdrop = g & FW_ACT_DROP;
+
+		/* A byte at or above FW_ACT_CHECK passes exempt ICMP types. */
+		if (edrop && !gdrop)
+			kinds_add(&pass, k, false);
+		else if (!edrop && gdrop)
+			kinds_add(&drop, k, false);
+		else if (edrop && e < FW_ACT_CHECK && g >= FW_ACT_CHECK)
+			kinds_add(&pass, k, true);
+		else if (edrop && e >= FW_ACT_CHECK && g < FW_ACT_CHECK)
+			kinds_add(&drop, k, true);
+		else if (e != g)
+			kinds_add(&cell, k, false);
+	}
+	if (pass.n && drop.n)
+		snprintf(why, len, "passes %s though blocked; drops %s though not blocked",
+			 kinds_str(&pass), kinds_str(&drop));
+	else if (pass.n || drop.n)
+		snprintf(why, len, "%s %s though %sblocked", pass.n ? "passes" : "drops",
+			 kinds_str(pass.n ? &pass : &drop), pass.n ? "" : "not ");
+	if (pass.n || drop.n)
+		return FW_NOT_ENFORCED;
+	if (cell.n) {
+		snprintf(why, len, "counts %s in the wrong cells", kinds_str(&cell));
+		return FW_DEGRADED;
+	}
+	if (memcmp(exp.owner, got->owner, sizeof(exp.owner))) {
+		snprintf(why, len, "counter cells attributed to the wrong kinds (owner[])");
+		return FW_DEGRADED;
+	}
+	return FW_ENFORCED;
+}
+
+/* The slot's two fw_policy entries as the kernel holds them: what
+ * fw_verify() checks. */
+int fw_verify_read(const struct fw_state *st, int slot, struct fw_compiled c[FW_DIRS])
+{
+	for (__u32 d = 0; d < FW_DIRS; d++) {
+		__u32 key = fw_key(slot, d);
+
+		if (bpf_map_lookup_elem(st->policy_fd, &key, &c[d]))
+			return fw_fail(-errno, "cannot read policy: %s", strerror(errno));
+	}
+	return 0;
+}
+
+/* An entry, the set as stated and the act bytes the programs read, against
+ * the rules. */
+static void verify_policy(const struct fw_link *l, __u32 dir, const struct fw_compiled *c,
+			  const struct fw_policy *want, struct fw_enf *e)
+{
+	char why[128];
+	int state;
+
+	if (memcmp(&c->set, want, sizeof(*want))) {
+		set(e, FW_NOT_ENFORCED, FW_GAP_POLICY,
+		    "policy in the maps differs from the rules (%s)", dir_name[dir]);
+		return;
+	}
+	state = fw_act_check(c, want, why, sizeof(why));
+	if (state != FW_ENFORCED)
+		set(e, state, FW_GAP_POLICY, "%s %s: fw_policy's act[] (what the programs read) %s",
+		    l->name, dir_name[dir], why);
 }
 
 /* The XDP hook: ours on the interface, first, in the mode asked. */
@@ -138,14 +256,16 @@ static void verify_uncovered(const struct fw_state *st, const struct fw_link *l,
 
 /*
  * Checks one interface the rules cover against the kernel: slot is its
- * fwctl slot or -1; pol the slot's two policies as the maps hold them.
+ * fwctl slot or -1; pol the slot's two fw_policy entries as the kernel holds
+ * them (fw_verify_read): the set and the act bytes the programs read.
  * e[dir] gets the state and, where not enforced, the reason and what to
  * repair. Reads the kernel for this interface only (its TC hooks; the XDP
  * state came with the link dump).
  */
 void fw_verify(const struct fw_state *st, int slot, const struct fw_link *l,
 	       const struct fw_want *w, const struct fw_ours *ours, bool clsact,
-	       const struct fw_policy pol[FW_DIRS], struct fw_enf e[FW_DIRS], struct fw_seen *seen)
+	       const struct fw_compiled pol[FW_DIRS], struct fw_enf e[FW_DIRS],
+	       struct fw_seen *seen)
 {
 	const struct fw_iface *ifc = slot >= 0 ? &st->ifaces[slot] : NULL;
 	struct fw_seen none;
@@ -173,9 +293,7 @@ void fw_verify(const struct fw_state *st, int slot, const struct fw_link *l,
 		return;
 	}
 	for (__u32 d = 0; d < FW_DIRS; d++)
-		if (memcmp(&pol[d], &w->pol[d], sizeof(pol[d])))
-			set(&e[d], FW_NOT_ENFORCED, FW_GAP_POLICY,
-			    "policy in the maps differs from the rules (%s)", dir_name[d]);
+		verify_policy(l, d, &pol[d], &w->pol[d], &e[d]);
 	if (ifc->hook == FW_HOOK_XDP && ifc->xdp_prog_id && !ifc->suspended) {
 		verify_xdp(ifc, l, w, ours, &e[FW_DIR_IN]);
 	} else {
@@ -206,10 +324,11 @@ static bool clsact_on(const int *idx, int n, int ifindex)
 int fw_status_rows(struct fw_state *st, const struct fw_view *v, const struct fw_policy *pol,
 		   struct fw_status_row **out, bool *broken)
 {
+	struct fw_compiled c[FW_DIRS];
 	struct fw_want *w = NULL;
 	struct fw_status_row *rows;
 	struct fw_ours ours;
-	int nw, n = 0, nclsact, *clsact = NULL;
+	int nw, n = 0, nclsact, *clsact = NULL, err = 0;
 	bool held;
 
 	*broken = false;
@@ -240,10 +359,14 @@ int fw_status_rows(struct fw_state *st, const struct fw_view *v, const struct fw
 		for (int i = 0; i < nw && r->link; i++)
 			if (w[i].link == r->link)
 				wi = &w[i];
+		if (r->link) {
+			err = fw_verify_read(st, s, c);
+			if (err)
+				goto out;
+		}
 		if (wi) {
 			fw_verify(st, s, r->link, wi, &ours,
-				  clsact_on(clsact, nclsact, ifc->ifindex), r->blocked, r->e,
-				  &r->seen);
+				  clsact_on(clsact, nclsact, ifc->ifindex), c, r->e, &r->seen);
 			n++;
 			continue;
 		}
@@ -254,8 +377,7 @@ int fw_status_rows(struct fw_state *st, const struct fw_view *v, const struct fw
 
 			memcpy(self.pol, r->blocked, sizeof(self.pol));
 			fw_verify(st, s, r->link, &self, &ours,
-				  clsact_on(clsact, nclsact, ifc->ifindex), r->blocked, r->e,
-				  &r->seen);
+				  clsact_on(clsact, nclsact, ifc->ifindex), c, r->e, &r->seen);
 		}
 		memset(r->e, 0, sizeof(r->e));
 		r->e[0].state = FW_DEGRADED;
@@ -284,8 +406,13 @@ int fw_status_rows(struct fw_state *st, const struct fw_view *v, const struct fw
 	for (int i = 0; i < n; i++)
 		for (int d = 0; d < FW_DIRS; d++)
 			*broken |= rows[i].e[d].state == FW_NOT_ENFORCED;
+out:
 	free(clsact);
 	free(w);
+	if (err) {
+		free(rows);
+		return err;
+	}
 	*out = rows;
 	return n;
 }

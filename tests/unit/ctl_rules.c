@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "ctl_check.h"
+#include "fw_count.h"
 
 /*   br0 (2, bridge) --+-- p1 (3) --+-- p2 (4) --+-- p3 (5);  lo (1);  solo (6) */
 static struct fw_link links[] = {
@@ -173,7 +174,7 @@ static void test_exceptions(struct fw_state *st)
 }
 
 static struct fw_enf judge(struct fw_state *st, struct fw_link *l, const struct fw_want *w,
-			   const struct fw_policy *pol)
+			   const struct fw_compiled *pol)
 {
 	struct fw_ours ours = { .xdp = 10, .tc_in = 20, .tc_out = 30 };
 	struct fw_enf e[FW_DIRS];
@@ -187,7 +188,7 @@ static void test_verify(struct fw_state *st)
 	/* An ifindex no interface has: its TC hooks read as empty. */
 	struct fw_link l = { .ifindex = 0x7ffffff0, .name = "v", .kind = "veth" };
 	struct fw_want w = { .link = &l, .req.mode = FW_MODE_AUTO };
-	struct fw_policy pol[FW_DIRS] = {};
+	struct fw_compiled pol[FW_DIRS] = {};
 	struct fw_enf in, out[FW_DIRS];
 	struct fw_ours ours = { .xdp = 10 };
 
@@ -198,7 +199,10 @@ static void test_verify(struct fw_state *st)
 					   .xdp_mode = FW_XDP_NATIVE,
 					   .tc_kind = FW_TC_CLSBPF };
 	fw_policy_set(&w.pol[FW_DIR_IN], 1);
-	pol[FW_DIR_IN] = w.pol[FW_DIR_IN];
+	/* The entries as fwctl writes them (fw_policy_compile). */
+	pol[FW_DIR_IN].set = w.pol[FW_DIR_IN];
+	fw_policy_compile(&pol[FW_DIR_IN], 1);
+	fw_policy_compile(&pol[FW_DIR_OUT], 1);
 
 	l.xdp = (struct fw_xdp_info){ .prog_id = 10, .mode = FW_XDP_NATIVE };
 	in = judge(st, &l, &w, pol);
@@ -236,11 +240,22 @@ static void test_verify(struct fw_state *st)
 	      "expected not-enforced (runs before), got %s (%s)", fw_enf_name(in.state), in.reason);
 
 	l.xdp = (struct fw_xdp_info){ .prog_id = 10, .mode = FW_XDP_NATIVE };
-	pol[FW_DIR_IN] = (struct fw_policy){};
+	pol[FW_DIR_IN].set = (struct fw_policy){};
 	in = judge(st, &l, &w, pol);
 	CHECK("verify/policy_differs", in.state == FW_NOT_ENFORCED && in.gap == FW_GAP_POLICY,
 	      "expected not-enforced (policy), got %s (%s)", fw_enf_name(in.state), in.reason);
-	pol[FW_DIR_IN] = w.pol[FW_DIR_IN];
+	pol[FW_DIR_IN].set = w.pol[FW_DIR_IN];
+
+	/* The set as stated, but ICMP's act byte (what the program reads)
+	 * flipped to pass behind fwctl's back. */
+	pol[FW_DIR_IN].act[1] = FW_CELL_ICMP_PASS;
+	in = judge(st, &l, &w, pol);
+	CHECK("verify/act_differs",
+	      in.state == FW_NOT_ENFORCED && in.gap == FW_GAP_POLICY &&
+		      strstr(in.reason, "v in:") && strstr(in.reason, "passes icmp though blocked"),
+	      "expected not-enforced (v in: passes icmp), got %s (%s)", fw_enf_name(in.state),
+	      in.reason);
+	fw_policy_compile(&pol[FW_DIR_IN], 1);
 
 	fw_verify(st, 0, &l, &w, &ours, true, pol, out, NULL);
 	CHECK("verify/tc_missing",
