@@ -53,6 +53,24 @@ void fw_err_clear(void)
 	reason[0] = '\0';
 }
 
+static json_t *details;
+
+/* Several findings behind one error (restore's bad lines): a JSON array
+ * that main() puts under "errors" in -j's error document. Takes the
+ * reference; the first array set wins, like the reason. */
+void fw_err_details(json_t *errors)
+{
+	if (details)
+		json_decref(errors);
+	else
+		details = errors;
+}
+
+json_t *fw_err_details_get(void)
+{
+	return details;
+}
+
 /* Whether a line at level is shown. Commands show warnings unless -q and
  * the rest under -v; `watch` logs: info unless -q, debug under -v, warnings
  * and errors always. */

@@ -43,6 +43,8 @@ int fw_fail(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)))
 int fw_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 const char *fw_err(void);
 void fw_err_clear(void);
+void fw_err_details(json_t *errors);
+json_t *fw_err_details_get(void);
 void fw_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void fw_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void fw_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -10,8 +10,9 @@
 
 struct fw_opts fw_opts;
 
-/* Under -j an error is a JSON document on stdout, {"error": ..., "exit": N};
- * else one line on stderr. */
+/* Under -j an error is a JSON document on stdout, {"error": ..., "exit": N}
+ * (with "errors": [...] where one error has several findings, such as
+ * restore's bad lines); else one line on stderr. */
 static int exit_code(int err)
 {
 	const char *why = fw_err()[0] ? fw_err() : strerror(-err);
@@ -27,6 +28,8 @@ static int exit_code(int err)
 	if (fw_opts.json) {
 		json_t *doc = json_pack("{s:s, s:i}", "error", why, "exit", code);
 
+		if (fw_err_details_get())
+			json_object_set(doc, "errors", fw_err_details_get());
 		fw_json_print(doc);
 		json_decref(doc);
 	} else {

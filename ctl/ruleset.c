@@ -617,44 +617,55 @@ out:
 /*
  * Reads and checks a whole ruleset from f (named path in messages) into
  * rules[FW_MAX_RULES]; they are only good if this returns 0. Every bad line
- * is named, up to FW_RULESET_MAX_ERRORS of them on stderr, then a count.
+ * is named, up to FW_RULESET_MAX_ERRORS of them, then a count: on stderr,
+ * or under -j as the error's "errors" ({"line", "error"} each), so that the
+ * error is one document on stdout.
  */
 int fw_ruleset_read(FILE *f, const char *path, struct fw_rule *rules)
 {
 	char *line = NULL, first[600] = "";
 	int lineno = 0, nrules = 0, nbad = 0, err = 0;
+	json_t *bad = fw_opts.json ? json_array() : NULL;
 	size_t cap = 0;
 	ssize_t len;
 
 	memset(rules, 0, FW_MAX_RULES * sizeof(*rules));
 	while ((len = getline(&line, &cap, f)) >= 0) {
 		size_t chars = len && line[len - 1] == '\n' ? len - 1 : len;
-		char why[600];
+		char why[512];
 
 		lineno++;
 		if (chars > FW_RULESET_MAX_LINE) {
-			snprintf(why, sizeof(why), "%s:%d: line longer than %d characters", path,
-				 lineno, FW_RULESET_MAX_LINE);
+			snprintf(why, sizeof(why), "line longer than %d characters",
+				 FW_RULESET_MAX_LINE);
 		} else {
 			err = fw_ruleset_line(line, len, rules, &nrules);
 			if (err == -ENOMEM)
 				break;
 			if (!err)
 				continue;
-			snprintf(why, sizeof(why), "%s:%d: %s", path, lineno, fw_err());
+			snprintf(why, sizeof(why), "%s", fw_err());
 			fw_err_clear();
 		}
 		err = 0;
+		if (bad && nbad < FW_RULESET_MAX_ERRORS)
+			json_array_append_new(
+				bad, json_pack("{s:i, s:s}", "line", lineno, "error", why));
 		/* One bad line is the error main() prints; more are listed here,
 		 * in order, and main() prints their count. */
 		if (!nbad++)
-			snprintf(first, sizeof(first), "%s", why);
-		else if (nbad == 2)
+			snprintf(first, sizeof(first), "%s:%d: %s", path, lineno, why);
+		else if (nbad == 2 && !bad)
 			fprintf(stderr, "fwctl: %s\n", first);
-		if (nbad >= 2 && nbad <= FW_RULESET_MAX_ERRORS)
-			fprintf(stderr, "fwctl: %s\n", why);
+		if (nbad >= 2 && nbad <= FW_RULESET_MAX_ERRORS && !bad)
+			fprintf(stderr, "fwctl: %s:%d: %s\n", path, lineno, why);
 	}
 	free(line);
+	if (nbad && !err && bad) {
+		fw_err_details(bad);
+		bad = NULL;
+	}
+	json_decref(bad);
 	if (err)
 		return err;
 	if (ferror(f))

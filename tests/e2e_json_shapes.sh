@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # e2e_json_shapes.sh - the JSON of status, stats, stats --watch, monitor,
-# doctor and block --dry-run, taken from a live topology with real traffic,
+# doctor, block --dry-run and errors (restore's bad lines too), taken from a live topology with real traffic,
 # is what docs/usage.md's "JSON output" block says, both ways
 # (tests/json_shapes.py reads the block): docs and code cannot drift. Every
 # document carries netns, the namespace it describes.
@@ -48,6 +48,13 @@ run fw -j doctor
 printf '%s\n' "$OUT" >"$D/doctor.json"
 run fw -n "$H" -j block --dry-run tcp vethc1
 printf '%s\n' "$OUT" >"$D/dry-run.json"
+# Errors: a plain one, and restore's several bad lines (with "errors").
+run fw -n "$H" -j block icmp nosuchif0
+printf '%s\n' "$OUT" >"$D/error.json"
+printf '%s\n' 'block bogus vethc1' 'block icmp vethc1' 'frob vethc1' >"$T_TMP/bad.rules"
+run fw -n "$H" -j restore --check "$T_TMP/bad.rules"
+printf '%s\n' "$OUT" >>"$D/error.json"
+expect_eq error_no_stderr "" "$ERR"
 
 python3 "$T_ROOT/tests/json_shapes.py" "$T_FILE" docs/usage.md "$D" || T_FAILS=$((T_FAILS + 1))
 

@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # e2e_saverestore.sh - `save` prints the rules as stated, `restore` of that
-# output rebuilds the same state, a bad line is named and changes nothing,
-# and a restore never leaves a moment where the rules are not enforced.
+# output rebuilds the same state, a bad line is named and changes nothing
+# (under -j every bad line is in the one error document on stdout, none on
+# stderr), and a restore never leaves a moment where the rules are not enforced.
 #
 #   fwtestsavhost: docker0 172.31.X.1 --+-- vethc1 == eth0 .11 (fwtestsavc1)
 #                                       +-- vethc2 == eth0 .12 (fwtestsavc2)
@@ -184,6 +185,32 @@ if [ "$RC" -eq 2 ] && grep -q 'bad3.rules:1: unknown protocol' <<<"$ERR" &&
 else
 	t_fail check_every_bad_line "want lines 1, 3, 4, 5 named and exit 2" "$(last_run)"
 fi
+# Under -j: one document on stdout, with every bad line in "errors", nothing
+# on stderr, nothing changed; restore and restore --check alike.
+for c in "restore --check" "restore"; do
+	n=${c// /_}
+	# shellcheck disable=SC2086 # the words of the command
+	run fw -n "$H" -j $c "$T_TMP/bad3.rules"
+	expect_eq "json_${n}_exit2" 2 "$RC" "$(last_run)"
+	expect_eq "json_${n}_no_stderr" "" "$ERR"
+	if is_json "$OUT"; then
+		expect_eq "json_${n}_lines" '2|4 bad lines|1,3,4,5' \
+			"$(json "$OUT" '"\(.exit)|\(.error | sub(".*: "; ""))|\([.errors[].line] | join(","))"')"
+		expect_eq "json_${n}_reasons" "unknown protocol 'bogus'|line longer than|NUL byte" \
+			"$(json "$OUT" '[(.errors[0].error | split(" (")[0]), (.errors[2].error |
+				.[0:16]), (.errors[3].error | .[0:8])] | join("|")')" "$OUT"
+	else
+		t_fail "json_${n}_one_document" "stdout is not one JSON document" "$(last_run)"
+	fi
+done
+expect_eq json_bad_changes_nothing "$before" "$(enforced)"
+# More bad lines than are listed: the first FW_RULESET_MAX_ERRORS (20), and
+# the count in the error.
+for i in $(seq 1 25); do echo "block bogus$i vethc1"; done >"$T_TMP/bad25.rules"
+run fw -n "$H" -j restore --check "$T_TMP/bad25.rules"
+expect_eq json_many_listed "2|20|20|and 5 more bad lines (25 in all)||" \
+	"$RC|$(json "$OUT" '"\(.errors | length)|\(.errors[-1].line)|\(.error | sub(".*: "; ""))"')|$ERR|" \
+	"$(last_run)"
 cat >"$T_TMP/next.rules" <<'RULES'
 block udp,gre vethc1 --dir out
 block icmp "v#1"

@@ -64,8 +64,10 @@ for l in lines:
         p, names = l.split(": ", 1)
         req, opt = set(), set()
         for n in names.split():
+            optional = n.endswith("?")  # "errors[]?": an array, only sometimes
+            n = n.rstrip("?")
             n = n[:-2] if n.endswith("[]") else n
-            (opt if n.endswith("?") else req).add(n.rstrip("?"))
+            (opt if optional else req).add(n)
         fields[p] = (req, opt)
 
 docs = {}
