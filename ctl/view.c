@@ -157,37 +157,90 @@ static const char *blocked_cell(const struct fw_status_item *it, __u32 dir, char
 	return buf;
 }
 
+/* Text lines fit a terminal of this many columns, as bpftool's do: long
+ * lines (protocol sets, reasons) are broken at spaces. */
+#define TEXT_WIDTH 80
+
+/* Prints s broken into lines of at most TEXT_WIDTH columns, the lines
+ * after the first indented by indent: at a space (not one after a label's
+ * colon, which stays with what it labels) or after a comma of a protocol
+ * list. A word longer than a line is not cut. */
+static void print_wrapped(const char *s, int indent)
+{
+	for (int room = TEXT_WIDTH;; room = TEXT_WIDTH - indent) {
+		const char *cut = NULL, *q;
+		int n;
+
+		if ((int)strlen(s) <= room) {
+			printf("%s\n", s);
+			return;
+		}
+		for (q = s + room; q > s + 1 && !cut; q--)
+			if ((*q == ' ' && q[-1] != ':' && q[-1] != ' ') || q[-1] == ',')
+				cut = q;
+		for (q = s + room; !cut && *q; q++)
+			if ((*q == ' ' && q[-1] != ':') || q[-1] == ',')
+				cut = q;
+		if (!cut) {
+			printf("%s\n", s);
+			return;
+		}
+		for (n = cut - s; n > 0 && s[n - 1] == ' ';)
+			n--;
+		printf("%.*s\n%*s", n, s, indent, "");
+		for (s = cut; *s == ' ';)
+			s++;
+	}
+}
+
+/*
+ * One block per interface, bpftool's way: a line of what it is and its
+ * state under a header, then indented what runs there and what it blocks;
+ * then the reasons of what is not enforced, and the exceptions. Fits 80
+ * columns with interface names (15 at most), container names up to 20.
+ */
 static void status_plain(const struct fw_status_doc *d)
 {
 	char name[FW_NAME_TEXT_LEN], ctr[FW_NAME_TEXT_LEN];
-	int cw = strlen("CONTAINER");
 
 	if (!d->n) {
 		printf("nothing attached\n");
 		return;
 	}
-	/* As wide as the longest container name: names are not cut. */
-	for (int i = 0; i < d->n; i++) {
-		int l = strlen(fw_name_escape(d->items[i].container, ctr, sizeof(ctr)));
-
-		cw = l > cw ? l : cw;
-	}
-	printf("%-16s %-8s %-*s %-5s %-8s %-8s %-13s %-12s %s\n", "IFACE", "KIND", cw, "CONTAINER",
-	       "HOOK", "XDP", "PROG", "TC", "STATE", "BLOCKED");
+	printf("%-15s %-7s %-20s %-12s %s\n", "IFACE", "KIND", "CONTAINER", "HOOK", "STATE");
 	for (int i = 0; i < d->n; i++) {
 		const struct fw_status_item *it = &d->items[i];
-		char prog[16] = "-", tcs[32], in[1100], out[1100];
+		char hook[24], prog[16] = "-", hooks[64], in[1100], out[1100], line[2400];
 
+		if (it->tc_hook)
+			snprintf(hook, sizeof(hook), "tc");
+		else
+			snprintf(hook, sizeof(hook), "xdp %s",
+				 it->xdp ? xdp_mode_name[it->xdp_mode] : "-");
 		if (it->prog_id)
 			snprintf(prog, sizeof(prog), "%u", it->prog_id);
-		snprintf(tcs, sizeof(tcs), "%s%s%s", it->tc[FW_DIR_IN] ? "in+" : "",
-			 it->tc[FW_DIR_OUT] ? "out " : "- ", tc_kind_name[it->tc_kind]);
-		printf("%-16s %-8s %-*s %-5s %-8s %-8s %-13s %-12s %-20s %s\n",
-		       fw_name_escape(it->ifname, name, sizeof(name)), it->kind, cw,
+		printf("%-15s %-7s %-20s %-12s %s\n",
+		       fw_name_escape(it->ifname, name, sizeof(name)), it->kind,
 		       it->container[0] ? fw_name_escape(it->container, ctr, sizeof(ctr)) : "-",
-		       it->tc_hook ? "tc" : "xdp", xdp_mode_name[it->xdp_mode], prog, tcs,
-		       fw_enf_name(worst(it)->state), blocked_cell(it, FW_DIR_IN, in, sizeof(in)),
-		       blocked_cell(it, FW_DIR_OUT, out, sizeof(out)));
+		       hook, fw_enf_name(worst(it)->state));
+		/* What runs there and what it blocks: one line where it fits,
+		 * else the hooks, then each direction's set on its own. */
+		snprintf(hooks, sizeof(hooks), "    xdp prog %s  tc %s %s", prog,
+			 it->tc[FW_DIR_IN] ? (it->tc[FW_DIR_OUT] ? "in,out" : "in")
+					   : (it->tc[FW_DIR_OUT] ? "out" : "-"),
+			 tc_kind_name[it->tc_kind]);
+		blocked_cell(it, FW_DIR_IN, in, sizeof(in));
+		blocked_cell(it, FW_DIR_OUT, out, sizeof(out));
+		snprintf(line, sizeof(line), "%s  blocked %s  %s", hooks, in, out);
+		if (strlen(line) <= TEXT_WIDTH) {
+			printf("%s\n", line);
+			continue;
+		}
+		printf("%s\n", hooks);
+		for (int dir = 0; dir < FW_DIRS; dir++) {
+			snprintf(line, sizeof(line), "    blocked %s", dir ? out : in);
+			print_wrapped(line, 8);
+		}
 	}
 	/* The reasons, one line per interface and direction that is not fully
 	 * enforced: what to look at first. */
@@ -195,34 +248,41 @@ static void status_plain(const struct fw_status_doc *d)
 		const struct fw_status_item *it = &d->items[i];
 		const struct fw_enf *e = it->e;
 		bool ctr_port = it->container[0];
+		char line[FW_NAME_TEXT_LEN + 200];
 
 		fw_name_escape(it->ifname, name, sizeof(name));
 		if (e[FW_DIR_IN].state != FW_ENFORCED && e[FW_DIR_OUT].state != FW_ENFORCED &&
 		    !strcmp(e[FW_DIR_IN].reason, e[FW_DIR_OUT].reason)) {
-			printf("%s: %s: %s\n", name, fw_enf_name(worst(it)->state),
-			       e[FW_DIR_IN].reason);
+			snprintf(line, sizeof(line), "%s: %s: %s", name,
+				 fw_enf_name(worst(it)->state), e[FW_DIR_IN].reason);
+			print_wrapped(line, 4);
 			continue;
 		}
-		for (__u32 dir = 0; dir < FW_DIRS; dir++)
-			if (e[dir].state != FW_ENFORCED)
-				printf("%s %s: %s: %s\n", name, fw_dir_label(dir, ctr_port),
-				       fw_enf_name(e[dir].state), e[dir].reason);
+		for (__u32 dir = 0; dir < FW_DIRS; dir++) {
+			if (e[dir].state == FW_ENFORCED)
+				continue;
+			snprintf(line, sizeof(line), "%s %s: %s: %s", name,
+				 fw_dir_label(dir, ctr_port), fw_enf_name(e[dir].state),
+				 e[dir].reason);
+			print_wrapped(line, 4);
+		}
 	}
 	/* Exceptions, so a port that passes what its bridge blocks reads as
 	 * meant. A container target's directions are its own. */
 	for (int i = 0; d->rules && i < FW_MAX_RULES; i++) {
 		const struct fw_rule *r = &d->rules[i];
 		bool ctr = fw_target_kind(r->target) != FW_TARGET_IFACE;
-		char in[1100], out[1100];
+		char in[1100], out[1100], line[2400 + FW_NAME_TEXT_LEN];
 
 		if (!r->target[0] ||
 		    (fw_policy_empty(&r->excepted[0]) && fw_policy_empty(&r->excepted[1])))
 			continue;
 		fw_policy_format(&r->excepted[FW_DIR_IN], in, sizeof(in));
 		fw_policy_format(&r->excepted[FW_DIR_OUT], out, sizeof(out));
-		printf("%s: excepted from its bridge's rule: %s: %s  %s: %s\n",
-		       fw_name_escape(r->target, name, sizeof(name)), ctr ? "to" : "in",
-		       in[0] ? in : "-", ctr ? "from" : "out", out[0] ? out : "-");
+		snprintf(line, sizeof(line), "%s: excepted from its bridge's rule: %s: %s  %s: %s",
+			 fw_name_escape(r->target, name, sizeof(name)), ctr ? "to" : "in",
+			 in[0] ? in : "-", ctr ? "from" : "out", out[0] ? out : "-");
+		print_wrapped(line, 4);
 	}
 }
 

@@ -54,14 +54,19 @@ expect_eq udp_to_container_passes 3 $(($(udp_noports "$C1") - c1_before)) \
 
 run fw -n "$H" status
 STATUS_TXT=$OUT
-row=$(awk '$1 == "vethc1"' <<<"$STATUS_TXT")
+# block IFNAME: IFNAME's lines of text status (its row, then the indented
+# lines under it), joined.
+block() {
+	awk -v i="$1" '/^[^ ]/ { if (p) exit; p = ($1 == i) } p' <<<"$STATUS_TXT" | paste -sd' '
+}
+row=$(block vethc1)
 if [[ $row =~ from:\ udp\ +to:\ -$ ]] && [[ $row == *" $C1 "* ]] && [[ $row != *"in: udp"* ]]; then
 	t_ok status_text_from_container
 else
 	t_fail status_text_from_container "status does not show udp blocked 'from:' the container" \
 		"$(last_run)"
 fi
-row=$(awk '$1 == "docker0" && $2 == "bridge"' <<<"$STATUS_TXT")
+row=$(block docker0)
 if [[ $row =~ in:\ -\ +out:\ -$ ]]; then
 	t_ok status_text_plain_iface
 else

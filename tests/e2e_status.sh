@@ -3,7 +3,8 @@
 #
 # e2e_status.sh - `fwctl status` tells the truth: its hook, mode and program id
 # for every interface agree with what `ip link` shows, a bridge falls back to
-# generic XDP (and says so on stderr), a veth runs native XDP.
+# generic XDP (and says so on stderr), a veth runs native XDP; its text fits
+# 80 columns with realistic names (veth1234567, a 20-character container).
 #
 #   fwteststahost: docker0 172.31.X.1 --+-- vethc1 == eth0 .11 (fwteststac1)
 #                                       +-- vethc2 == eth0 .12 (fwteststac2)
@@ -109,6 +110,24 @@ if [ "$RC" -eq 0 ] && grep -q docker0 <<<"$OUT" && grep -qi generic <<<"$OUT"; t
 else
 	t_fail text_status "text status does not show docker0 and generic" "$(last_run)"
 fi
+
+# Text status fits 80 columns with realistic names: a port veth1234567 whose
+# peer sits in a namespace of a 20-character name (its container), blocking a
+# long protocol set, next to the degraded bridge with its reason.
+bare_ns sta-webfront-1
+ip -n "$H" link add veth1234567 type veth peer name eth0 netns "$BARE" &&
+	ip -n "$H" link set veth1234567 master docker0 up
+check block_long_set fw -n "$H" block icmp,udp,gre,esp,ah,sctp,ipip,igmp,pim,l2tp,vrrp veth1234567
+run fw -n "$H" status
+expect_eq text_80_columns "" "$(awk 'length > 80' <<<"$OUT")" "$OUT"
+if grep -qE "^veth1234567 +veth +$BARE +(xdp|tc)[a-z -]* (enforced|degraded)$" <<<"$OUT" &&
+	grep -q 'l2tp' <<<"$OUT" && grep -q '^docker0 in: degraded: generic XDP' <<<"$OUT"; then
+	t_ok text_row_named
+else
+	t_fail text_row_named "want veth1234567's row naming $BARE, its set and docker0's reason" \
+		"$(last_run)"
+fi
+ip -n "$H" link del veth1234567
 
 # Explicit modes and hooks on single ports, with the bridge rule gone.
 check detach_all fw -n "$H" detach --all

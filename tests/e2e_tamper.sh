@@ -147,6 +147,7 @@ else
 	t_fail text_names_it "text status lacks vethc2 not-enforced or the reason" "$(last_run)"
 fi
 expect_eq text_exit3 3 "$RC"
+expect_eq text_80_columns "" "$(awk 'length > 80' <<<"$OUT")" "$OUT"
 run fw -n "$H" stats --prometheus
 expect_eq prom_enforced_0 0 "$(grep -E '^fwctl_enforced\{' <<<"$OUT" | grep 'ifname="vethc2"' |
 	grep 'direction="out"' | awk '{ print $NF }' | head -1)" "$(grep fwctl_enforced <<<"$OUT")"

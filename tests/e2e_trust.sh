@@ -217,6 +217,7 @@ else
 		"$(last_run)"
 fi
 expect_eq text_status_exit3 3 "$RC"
+expect_eq text_status_80_columns "" "$(awk 'length > 80' <<<"$OUT")" "$OUT"
 
 check clsact_reblock fw -n "$H" block icmp vethc2
 assert clsact_restored "re-running block did not restore vethc2's clsact and filter" \
