@@ -94,8 +94,8 @@ int main(void)
 
 	fw_opts.json = false;
 	capture(1, print_status, NULL, buf, sizeof(buf));
-	has("status_text_container_from", buf, "from: udp            to: -", true);
-	has("status_text_iface_in_out", buf, "in: -                out: icmp", true);
+	has("status_text_container_from", buf, "blocked from: udp  to: -", true);
+	has("status_text_iface_in_out", buf, "blocked in: -  out: icmp", true);
 	has("status_text_no_iface_words_for_container", buf, "in: udp", false);
 
 	fw_opts.json = true;
