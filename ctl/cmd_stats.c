@@ -2,7 +2,8 @@
 /* cmd_stats.c - passed and dropped packets and bytes per interface, direction
  * and protocol, summed over CPUs; --watch adds rates, measured over the time
  * that really passed between two reads. One snapshot of typed rows feeds
- * every output: the table, JSON, NDJSON, Prometheus and monitor. */
+ * every output: the table, JSON, NDJSON, Prometheus (printed by
+ * view_stats.c) and monitor. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stddef.h>
@@ -16,16 +17,11 @@
 #include <sys/ioctl.h>
 #include "fwctl.h"
 #include "opts.h"
+#include "view_stats.h"
 
 /* Fractional intervals are allowed down to this, for tests and tight loops. */
 #define WATCH_MIN_S 0.1
 #define WATCH_MAX_S 3600.0
-/* Default tables fit 80 columns: the columns after IFACE and CONTAINER
- * take 58; a container name is cut (with '~') to what is left, but never
- * below the width of its title. */
-#define TABLE_W		80
-#define FIXED_W		59
-#define CONTAINER_W_MIN 9
 
 struct stats_opts {
 	const char *target;
@@ -37,56 +33,11 @@ struct stats_opts {
 	bool all;   /* --watch: idle rows too */
 };
 
-/* One row: an interface, a direction, a kind of packet. */
-struct srow {
-	int ifindex;
-	char ifname[FW_IFNAME_LEN];
-	char container[FW_TARGET_LEN]; /* "" when none is known */
-	__u32 idx;		       /* protocol number or FW_IDX_* */
-	__u32 dir;
-	__u64 packets[FW_VERDICTS];
-	__u64 bytes[FW_VERDICTS];
-	/* Per second since the previous snapshot (--watch only). */
-	double pps[FW_VERDICTS];
-	double bps[FW_VERDICTS];
-};
-
-/* fwctl_enforced: each covered interface and direction, checked against
- * the kernel as status does. */
-struct erow {
-	char ifname[FW_IFNAME_LEN];
-	__u32 dir;
-	bool enforced;
-};
-
-struct fw_stats_snap {
-	char netns[256];
-	struct srow *rows;
-	int n;
-	struct erow *enf;
-	int nenf;
-	double mono; /* CLOCK_MONOTONIC when read */
-	struct timespec real;
-};
-
 static volatile sig_atomic_t stop;
 
 static void on_signal(int sig)
 {
 	stop = sig;
-}
-
-static const char *verdict_name[FW_VERDICTS] = { "passed", "dropped" };
-
-static const char *idx_name(__u32 idx, char *buf, size_t len)
-{
-	if (idx == FW_IDX_NONIP)
-		return "non-ip";
-	if (idx == FW_IDX_MALFORMED)
-		return "malformed";
-	if (idx == FW_IDX_OTHER)
-		return "other";
-	return fw_proto_name(idx, buf, len);
 }
 
 void fw_stats_free(struct fw_stats_snap *s)
@@ -251,141 +202,6 @@ static void rates(struct fw_stats_snap *s, const struct fw_stats_snap *prev)
 	}
 }
 
-/* --- JSON ------------------------------------------------------------------ */
-
-/* A row's direction as the user names it: a container's port in the
- * container's terms ("from", "to"). */
-static const char *dir_label(const struct srow *r)
-{
-	return fw_dir_label(r->dir, r->container[0]);
-}
-
-/* {"netns": ..., "interfaces": [...]} as in DESIGN.md; with_rates adds each
- * row's "rates" (per second, floating point). */
-static json_t *snap_json(const struct fw_stats_snap *s, bool with_rates)
-{
-	json_t *doc = fw_json_doc(s->netns), *ifs = json_array(), *ifc = NULL, *rows = NULL;
-	int last = 0;
-
-	for (int i = 0; i < s->n; i++) {
-		const struct srow *r = &s->rows[i];
-		char name[32];
-		json_t *row;
-
-		if (!ifc || r->ifindex != last) {
-			/* Names are bytes: escaped where not UTF-8 (with ifname_hex),
-			 * as status shows them. */
-			ifc = json_object();
-			fw_json_set_name(ifc, "ifname", r->ifname);
-			json_object_set_new(ifc, "ifindex", json_integer(r->ifindex));
-			json_object_set_new(ifc, "netns", fw_name_json(s->netns));
-			json_object_set_new(ifc, "container",
-					    r->container[0] ? fw_name_json(r->container)
-							    : json_null());
-			json_object_set_new(ifc, "counters", json_array());
-			json_array_append_new(ifs, ifc);
-			rows = json_object_get(ifc, "counters");
-			last = r->ifindex;
-		}
-		row = json_pack("{s:s, s:o, s:s, s:o, s:I, s:I, s:I, s:I}", "proto",
-				idx_name(r->idx, name, sizeof(name)), "number",
-				r->idx < 256 ? json_integer(r->idx) : json_null(), "direction",
-				fw_dir_label(r->dir, false), "container_direction",
-				fw_dir_container_json(r->dir, r->container[0]), "passed_packets",
-				(json_int_t)r->packets[FW_PASS], "passed_bytes",
-				(json_int_t)r->bytes[FW_PASS], "dropped_packets",
-				(json_int_t)r->packets[FW_DROP], "dropped_bytes",
-				(json_int_t)r->bytes[FW_DROP]);
-		if (with_rates)
-			json_object_set_new(
-				row, "rates",
-				json_pack("{s:f, s:f, s:f, s:f}", "passed_packets", r->pps[FW_PASS],
-					  "passed_bytes", r->bps[FW_PASS], "dropped_packets",
-					  r->pps[FW_DROP], "dropped_bytes", r->bps[FW_DROP]));
-		json_array_append_new(rows, row);
-	}
-	json_object_set_new(doc, "interfaces", ifs);
-	return doc;
-}
-
-/* --- tables ----------------------------------------------------------------- */
-
-/* The IFACE column as wide as the longest name; a CONTAINER column only
- * where some interface belongs to one, within what 80 columns leave. */
-struct widths {
-	int iface;
-	int container; /* 0: no such column */
-};
-
-static struct widths col_widths(const struct fw_stats_snap *s)
-{
-	struct widths w = { .iface = strlen("IFACE") };
-	int room;
-
-	for (int i = 0; i < s->n; i++) {
-		char name[FW_NAME_TEXT_LEN];
-		int il = strlen(fw_name_escape(s->rows[i].ifname, name, sizeof(name)));
-		int cl = strlen(fw_name_escape(s->rows[i].container, name, sizeof(name)));
-
-		w.iface = il > w.iface ? il : w.iface;
-		w.container = cl > w.container ? cl : w.container;
-	}
-	room = TABLE_W - FIXED_W - w.iface - 2;
-	if (w.container && w.container < CONTAINER_W_MIN)
-		w.container = CONTAINER_W_MIN;
-	if (w.container > room)
-		w.container = room > CONTAINER_W_MIN ? room : CONTAINER_W_MIN;
-	return w;
-}
-
-/* "IFACE CONTAINER " or "IFACE ", names escaped where not UTF-8, the
- * container cut with '~' to fit. */
-static void iface_cols(char *buf, size_t len, const struct widths *w, const char *ifname,
-		       const char *container)
-{
-	char in[FW_NAME_TEXT_LEN], cn[FW_NAME_TEXT_LEN];
-	int n = snprintf(buf, len, "%-*s ", w->iface, fw_name_escape(ifname, in, sizeof(in)));
-
-	if (w->container && n >= 0 && (size_t)n < len) {
-		int cl = strlen(fw_name_escape(container[0] ? container : "-", cn, sizeof(cn)));
-
-		if (cl > w->container)
-			snprintf(buf + n, len - n, "%.*s~ ", w->container - 1, cn);
-		else
-			snprintf(buf + n, len - n, "%-*s ", w->container, cn);
-	}
-}
-
-/* Totals: one row per interface (by index), direction and protocol. */
-static void print_totals(const struct fw_stats_snap *s, bool human)
-{
-	struct widths w = col_widths(s);
-	char cols[2 * FW_NAME_TEXT_LEN + 4];
-
-	iface_cols(cols, sizeof(cols), &w, "IFACE", "CONTAINER");
-	printf("%s%-4s %-9s %10s %10s %10s %10s\n", cols, "DIR", "PROTO", "PASSED", "PASS_BYTES",
-	       "DROPPED", "DROP_BYTES");
-	for (int i = 0; i < s->n; i++) {
-		const struct srow *r = &s->rows[i];
-		char name[32], a[24], b[24], c[24], d[24];
-
-		iface_cols(cols, sizeof(cols), &w, r->ifname, r->container);
-		printf("%s%-4s %-9s %10s %10s %10s %10s\n", cols, dir_label(r),
-		       idx_name(r->idx, name, sizeof(name)),
-		       fw_fmt_count(r->packets[FW_PASS], human, a, sizeof(a)),
-		       fw_fmt_bytes(r->bytes[FW_PASS], human, b, sizeof(b)),
-		       fw_fmt_count(r->packets[FW_DROP], human, c, sizeof(c)),
-		       fw_fmt_bytes(r->bytes[FW_DROP], human, d, sizeof(d)));
-	}
-	if (!s->n)
-		printf("(no packets counted)\n");
-}
-
-static bool idle(const struct srow *r)
-{
-	return r->pps[FW_PASS] == 0 && r->pps[FW_DROP] == 0;
-}
-
 /* Watching: the busiest drops first, then the most dropped in all, then
  * interface order. */
 static int by_drops(const void *a, const void *b)
@@ -397,53 +213,6 @@ static int by_drops(const void *a, const void *b)
 	if (x->packets[FW_DROP] != y->packets[FW_DROP])
 		return x->packets[FW_DROP] < y->packets[FW_DROP] ? 1 : -1;
 	return by_iface(a, b);
-}
-
-/* One frame of rates: a header line, the column titles, then at most
- * max_rows rows (0: all). Lines are cut at width (0: not at all). */
-static void print_rates(const struct fw_stats_snap *s, const struct stats_opts *o, int max_rows,
-			int width, const char *eol)
-{
-	char when[48], line[1024], ns[FW_NAME_TEXT_LEN];
-	struct widths w = col_widths(s);
-	char cols[2 * FW_NAME_TEXT_LEN + 4];
-	int shown = 0, hidden = 0;
-
-	snprintf(line, sizeof(line), "fwctl stats  %s  netns %s  every %g s",
-		 fw_iso8601(&s->real, false, when, sizeof(when)),
-		 fw_name_escape(s->netns, ns, sizeof(ns)), o->watch);
-	printf("%.*s%s", width ? width : (int)sizeof(line), line, eol);
-	iface_cols(cols, sizeof(cols), &w, "IFACE", "CONTAINER");
-	snprintf(line, sizeof(line), "%s%-4s %-9s %9s %9s %11s %11s", cols, "DIR", "PROTO",
-		 "PASS/s", "DROP/s", "PASS_B/s", "DROP_B/s");
-	printf("%.*s%s", width ? width : (int)sizeof(line), line, eol);
-	for (int i = 0; i < s->n; i++) {
-		const struct srow *r = &s->rows[i];
-		char name[32], a[24], b[24], c[24], d[24];
-
-		if (!o->all && idle(r)) {
-			hidden++;
-			continue;
-		}
-		if (max_rows && shown == max_rows) {
-			hidden++;
-			continue;
-		}
-		iface_cols(cols, sizeof(cols), &w, r->ifname, r->container);
-		snprintf(line, sizeof(line), "%s%-4s %-9s %9s %9s %11s %11s", cols, dir_label(r),
-			 idx_name(r->idx, name, sizeof(name)),
-			 fw_fmt_rate(r->pps[FW_PASS], false, o->human, a, sizeof(a)),
-			 fw_fmt_rate(r->pps[FW_DROP], false, o->human, b, sizeof(b)),
-			 fw_fmt_rate(r->bps[FW_PASS], true, o->human, c, sizeof(c)),
-			 fw_fmt_rate(r->bps[FW_DROP], true, o->human, d, sizeof(d)));
-		printf("%.*s%s", width ? width : (int)sizeof(line), line, eol);
-		shown++;
-	}
-	if (!shown)
-		printf("(no traffic in this interval)%s", eol);
-	if (hidden)
-		printf("(%d %s not shown%s)%s", hidden, hidden == 1 ? "row" : "rows",
-		       o->all ? "" : "; --all shows idle ones", eol);
 }
 
 /* --- the live view ----------------------------------------------------------- */
@@ -522,7 +291,8 @@ static void draw_screen(const struct fw_stats_snap *s, const struct stats_opts *
 	 * "not shown" line and the key help; the last screen line stays empty
 	 * so the cursor never pushes the screen up. */
 	fputs("\033[H", stdout);
-	print_rates(s, o, rows > 6 ? rows - 5 : 1, cols - 1, "\033[K\r\n");
+	fw_stats_print_rates(s, o->watch, o->all, o->human, rows > 6 ? rows - 5 : 1, cols - 1,
+			     "\033[K\r\n");
 	printf("%.*s\033[K\033[J", cols - 1, "q quits");
 	fflush(stdout);
 }
@@ -562,7 +332,7 @@ static int watch(struct stats_opts *o)
 				json_pack("{s:s, s:f, s:f}", "time",
 					  fw_iso8601(&s->real, true, when, sizeof(when)),
 					  "interval", o->watch, "elapsed", s->mono - prev->mono);
-			json_t *rows = snap_json(s, true);
+			json_t *rows = fw_stats_json(s, true);
 
 			json_object_update(doc, rows);
 			json_decref(rows);
@@ -573,7 +343,7 @@ static int watch(struct stats_opts *o)
 			draw_screen(s, o);
 		} else {
 			qsort(s->rows, s->n, sizeof(*s->rows), by_drops);
-			print_rates(s, o, 0, 0, "\n");
+			fw_stats_print_rates(s, o->watch, o->all, o->human, 0, 0, "\n");
 			putchar('\n');
 			fflush(stdout);
 		}
@@ -592,78 +362,6 @@ static int watch(struct stats_opts *o)
 }
 
 /* --- Prometheus --------------------------------------------------------------- */
-
-/* Label values: backslash, quote and newline escaped. */
-static void prom_label(FILE *f, const char *name, const char *value, bool last)
-{
-	fprintf(f, "%s=\"", name);
-	for (const char *p = value ? value : ""; *p; p++) {
-		if (*p == '\\' || *p == '"')
-			fputc('\\', f);
-		if (*p == '\n')
-			fputs("\\n", f);
-		else
-			fputc(*p, f);
-	}
-	fprintf(f, "\"%s", last ? "" : ",");
-}
-
-/* Label values are UTF-8: a name that is not is escaped as status shows it. */
-static void prom_name(FILE *f, const char *label, const char *name)
-{
-	char buf[FW_NAME_TEXT_LEN];
-
-	prom_label(f, label, fw_name_escape(name, buf, sizeof(buf)), false);
-}
-
-static void prom_counters(FILE *f, struct fw_stats_snap *const *snaps, int n, bool bytes)
-{
-	const char *metric = bytes ? "bytes" : "packets";
-
-	fprintf(f,
-		"# HELP fwctl_%s_total %s seen by fwctl, by interface, protocol, direction "
-		"and verdict.\n# TYPE fwctl_%s_total counter\n",
-		metric, bytes ? "Bytes (L2 frame lengths)" : "Packets", metric);
-	for (int k = 0; k < n; k++)
-		for (int i = 0; i < snaps[k]->n; i++) {
-			const struct srow *r = &snaps[k]->rows[i];
-			char name[32];
-
-			for (int v = 0; v < FW_VERDICTS; v++) {
-				fprintf(f, "fwctl_%s_total{", metric);
-				prom_name(f, "netns", snaps[k]->netns);
-				prom_name(f, "ifname", r->ifname);
-				prom_name(f, "container", r->container);
-				prom_label(f, "proto", idx_name(r->idx, name, sizeof(name)), false);
-				prom_label(f, "direction", fw_dir_label(r->dir, false), false);
-				prom_label(f, "verdict", verdict_name[v], true);
-				fprintf(f, "} %llu\n",
-					(unsigned long long)(bytes ? r->bytes[v] : r->packets[v]));
-			}
-		}
-}
-
-/* The text exposition format, for node_exporter's textfile collector: each
- * family's HELP and TYPE once, then its samples from every namespace. */
-int fw_stats_prometheus_write(FILE *f, struct fw_stats_snap *const *snaps, int n)
-{
-	prom_counters(f, snaps, n, false);
-	prom_counters(f, snaps, n, true);
-	fprintf(f, "# HELP fwctl_enforced 1 when the kernel enforces the rules of an interface "
-		   "and direction, as fwctl status checks it; 0 when not.\n"
-		   "# TYPE fwctl_enforced gauge\n");
-	for (int k = 0; k < n; k++)
-		for (int i = 0; i < snaps[k]->nenf; i++) {
-			const struct erow *e = &snaps[k]->enf[i];
-
-			fputs("fwctl_enforced{", f);
-			prom_name(f, "netns", snaps[k]->netns);
-			prom_name(f, "ifname", e->ifname);
-			prom_label(f, "direction", fw_dir_label(e->dir, false), true);
-			fprintf(f, "} %d\n", e->enforced);
-		}
-	return ferror(f) ? -EIO : 0;
-}
 
 int fw_stats_prometheus(FILE *f, const char *target)
 {
@@ -726,12 +424,12 @@ static int cmd_stats(const void *args)
 	if (err)
 		return err;
 	if (fw_opts.json) {
-		json_t *doc = snap_json(s, false);
+		json_t *doc = fw_stats_json(s, false);
 
 		fw_json_print(doc);
 		json_decref(doc);
 	} else {
-		print_totals(s, o.human);
+		fw_stats_print_totals(s, o.human);
 	}
 	fw_stats_free(s);
 	return 0;
