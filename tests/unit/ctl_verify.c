@@ -8,6 +8,7 @@
  * any history of changes, is enforced, and so is one after a repair.
  * Prints `ok NAME` or `FAIL NAME: WHY` with expected and got.
  */
+#include <stdlib.h>
 #include <string.h>
 #include "ctl_check.h"
 #include "fw_count.h"
@@ -112,5 +113,25 @@ int main(void)
 	t = c;
 	t.act[FW_IDX_MALFORMED] &= FW_ACT_CELL;
 	expect("act/malformed_passed", &t, &other, FW_NOT_ENFORCED, "passes malformed");
+
+	/* Any history of writes, resets (keep 0) among them, leaves entries
+	 * that check as enforced against the set last written. */
+	srand(1);
+	memset(&c, 0, sizeof(c));
+	for (int i = 0, bad = -1; i < 2000 && bad < 0; i++) {
+		struct fw_policy set = {};
+		char why[128];
+		int n = rand() % 140;
+
+		for (int k = 0; k < n; k++)
+			fw_policy_set(&set, rand() % 256);
+		set.flags = rand() % 4 ? 0 : FW_POLICY_STRICT;
+		c.set = set;
+		fw_policy_compile(&c, rand() % 8 != 0);
+		if (fw_act_check(&c, &set, why, sizeof(why)) != FW_ENFORCED)
+			bad = i;
+		if (bad >= 0 || i == 1999)
+			CHECK("act/any_history_enforced", bad < 0, "write %d: %s", bad, why);
+	}
 	return fails ? 1 : 0;
 }
