@@ -156,8 +156,8 @@ static void verify_policy(const struct fw_link *l, __u32 dir, const struct fw_co
 	}
 	state = fw_act_check(c, want, why, sizeof(why));
 	if (state != FW_ENFORCED)
-		set(e, state, FW_GAP_POLICY, "%s %s: fw_policy's act[] (what the programs read) %s",
-		    l->name, dir_name[dir], why);
+		set(e, state, FW_GAP_POLICY, "%s %s: the programs' act[] in fw_policy %s", l->name,
+		    dir_name[dir], why);
 }
 
 /* The XDP hook: ours on the interface, first, in the mode asked. */

@@ -125,7 +125,7 @@ int main(void)
 	snprintf(it[2].container, sizeof(it[2].container), "payments-worker-0001");
 	it[2].e[FW_DIR_OUT].state = FW_NOT_ENFORCED;
 	snprintf(it[2].e[FW_DIR_OUT].reason, sizeof(it[2].e[0].reason),
-		 "vethabcdefghijk out: fw_policy's act[] (what the programs read) passes icmp, "
+		 "vethabcdefghijk out: the programs' act[] in fw_policy passes icmp, "
 		 "tcp, udp and 5 more though blocked");
 	snprintf(rules[0].target, sizeof(rules[0].target), "container:payments-worker-0001");
 	fw_policy_set(&rules[0].excepted[FW_DIR_IN], 1);
