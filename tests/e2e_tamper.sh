@@ -140,8 +140,9 @@ expect_eq tampered_blocked_still_says_icmp icmp \
 assert tampered_bypass "no echo request reached c2 with the act byte flipped (test broken?)" \
 	passes
 run fw -n "$H" status
+# Continuation lines (indented) joined to the line they continue.
 if grep -E '^vethc2 ' <<<"$OUT" | grep -q 'not-enforced' &&
-	grep -q 'passes icmp though blocked' <<<"$OUT"; then
+	sed -z 's/\n  */ /g' <<<"$OUT" | grep -q 'vethc2 to: not-enforced: .*passes icmp though blocked'; then
 	t_ok text_names_it
 else
 	t_fail text_names_it "text status lacks vethc2 not-enforced or the reason" "$(last_run)"
