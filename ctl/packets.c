@@ -130,14 +130,25 @@ out:
 	return err;
 }
 
-static void filter_clear(const struct listener *l)
+/* The filter's entries for these interfaces go (those of a dead listener
+ * for interfaces no longer covered can stay: no program runs there, and
+ * on_sample shows only the target's). */
+static void filter_clear(const struct listener *l, const struct fw_iface *ifaces, int n)
 {
-	__u32 key, next;
+	for (int i = 0; i < n; i++) {
+		__u32 key = ifaces[i].ifindex;
 
-	while (!bpf_map_get_next_key(l->if_fd, NULL, &next)) {
-		key = next;
-		if (bpf_map_delete_elem(l->if_fd, &key))
-			break;
+		if (key)
+			bpf_map_delete_elem(l->if_fd, &key);
+	}
+}
+
+static void filter_clear_ours(const struct listener *l)
+{
+	for (int i = 0; i < l->nnames; i++) {
+		__u32 key = l->names[i].ifindex;
+
+		bpf_map_delete_elem(l->if_fd, &key);
 	}
 }
 
@@ -307,6 +318,8 @@ static int on_sample(void *ctx, void *data, size_t size)
 	ts.tv_nsec = at % 1000000000ULL;
 	fw_iso8601(&ts, true, when, sizeof(when));
 	in = name_of(l, s->ifindex);
+	if (!in && l->o->target)
+		return 0; /* a stale filter entry's: not the target */
 	fw_dissect(s->data, caplen, &p);
 	fw_kind_name(s->kind, proto, sizeof(proto));
 	if (fw_opts.json)
@@ -346,7 +359,7 @@ static int claim(struct listener *l, struct fw_state *st)
 	 * anything is sampled under ours. */
 	c = (struct fw_sample_ctl){};
 	err = ctl_write(l, &c);
-	filter_clear(l);
+	filter_clear(l, st->ifaces, FW_MAX_IFACES);
 	if (!err)
 		err = rate_counts(l, &missed, &lost, true);
 	if (!err)
@@ -370,7 +383,7 @@ static void release(struct listener *l)
 
 	if (!ctl_read(l, &c) && c.pid == (__u32)getpid()) {
 		ctl_write(l, &(struct fw_sample_ctl){});
-		filter_clear(l);
+		filter_clear_ours(l);
 	}
 	rate_counts(l, &missed, &lost, false);
 	if (fw_opts.json) {
