@@ -375,8 +375,9 @@ static int claim(struct listener *l, struct fw_state *st)
 	return ctl_write(l, &c);
 }
 
-/* Clears the flag if it is still ours, and says what was left out. */
-static void release(struct listener *l)
+/* Clears the flag if it is still ours; unless the listener failed, says
+ * what was left out. */
+static void release(struct listener *l, bool failed)
 {
 	struct fw_sample_ctl c;
 	__u64 missed = 0, lost = 0;
@@ -385,7 +386,8 @@ static void release(struct listener *l)
 		ctl_write(l, &(struct fw_sample_ctl){});
 		filter_clear_ours(l);
 	}
-	rate_counts(l, &missed, &lost, false);
+	if (failed || rate_counts(l, &missed, &lost, false))
+		return;
 	if (fw_opts.json) {
 		json_t *doc =
 			json_pack("{s:o, s:I, s:I, s:I, s:I}", "netns", fw_name_json(l->netns),
@@ -514,7 +516,7 @@ int fw_monitor_packets(const struct fw_packets_opts *o)
 		}
 	}
 out_release:
-	release(&l);
+	release(&l, err != 0);
 out:
 	ring_buffer__free(rb);
 	if (l.pcap && l.pcap != stdout)
