@@ -193,6 +193,9 @@ static int load_prog(struct fw_state *st, enum fw_prog which)
 	}
 	if (!prog)
 		return fw_fail(-errno, "cannot open BPF object: %s", strerror(errno));
+	err = fw_state_share_globals(st, xdp ? xdp->obj : tc->obj);
+	if (err)
+		goto out;
 	err = xdp ? fw_xdp__load(xdp) : fw_tc__load(tc);
 	if (err) {
 		const char *why = fw_verifier_reason();

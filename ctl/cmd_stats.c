@@ -31,6 +31,10 @@ struct stats_opts {
 	bool prometheus;
 	bool human; /* -H: 1.19k rather than 1190 */
 	bool all;   /* --watch: idle rows too */
+	/* monitor --packets: drop samples (packets.c). */
+	bool packets;
+	long rate;
+	const char *wfile;
 };
 
 static volatile sig_atomic_t stop;
@@ -459,7 +463,7 @@ static void print_drops(const struct fw_stats_snap *s, const struct fw_stats_sna
 		}
 		if (!pk)
 			continue;
-		idx_name(r->idx, name, sizeof(name));
+		fw_kind_name(r->idx, name, sizeof(name));
 		if (fw_opts.json) {
 			json_t *doc = json_pack(
 				"{s:s, s:o, s:o, s:o, s:s, s:s, s:o, s:I, s:I}", "time", when,
@@ -490,6 +494,10 @@ static int cmd_monitor(const void *args)
 	struct fw_stats_snap *prev = NULL, *s = NULL;
 	double next;
 	int err = 0;
+
+	if (o.packets)
+		return fw_monitor_packets(&(struct fw_packets_opts){
+			.target = o.target, .count = o.count, .rate = o.rate, .wfile = o.wfile });
 
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
@@ -525,11 +533,24 @@ const struct fw_cmd fw_cmd_stats = {
 	.flags = FW_CMD_ROOT,
 };
 
+/* Samples a second per CPU: the default keeps a flood's cost and output
+ * small; the ceiling, what the ring can carry before it loses some. */
+#define RATE_DEFAULT 100
+#define RATE_MAX     100000
+
 static const struct fw_opt monitor_opts[] = {
 	FW_RANGE(FW_OPT_SECS, "interval", 'i', "SECONDS", "look every SECONDS (default 1)",
 		 STATS(watch), WATCH_MIN_S, WATCH_MAX_S),
-	OPT_COUNT,
+	FW_RANGE(FW_OPT_COUNT, "count", 'c', "N",
+		 "this many looks (with --packets: samples), else until interrupted", STATS(count),
+		 1, 1e9),
 	OPT_HUMAN,
+	FW_FLAG("packets", 'p', "each dropped packet, sampled in the kernel", STATS(packets)),
+	FW_RANGE(FW_OPT_COUNT, "rate", 'r', "N",
+		 "--packets: at most N samples a second per CPU (default 100)", STATS(rate), 1,
+		 RATE_MAX),
+	FW_STRING("write", 'w', "FILE", "--packets: write the samples as pcap to FILE (- stdout)",
+		  STATS(wfile)),
 	OPT_TARGET,
 	{},
 };
@@ -537,6 +558,25 @@ static const struct fw_opt monitor_opts[] = {
 static void monitor_init(void *args)
 {
 	((struct stats_opts *)args)->watch = 1;
+	((struct stats_opts *)args)->rate = RATE_DEFAULT;
+}
+
+/* The options of one mode only: counters (--interval, --human) or samples
+ * (--packets with --rate, --write). */
+static int monitor_check(void *args)
+{
+	const struct stats_opts *o = args;
+	bool interval = o->watch != 1, rate = o->rate != RATE_DEFAULT;
+
+	if (!o->packets && (rate || o->wfile))
+		return fw_usage("monitor: --rate and --write go with --packets");
+	if (o->packets && (interval || o->human))
+		return fw_usage("monitor: --interval and --human do not go with --packets");
+	if (o->wfile && !o->wfile[0])
+		return fw_usage("monitor: --write needs a file name (- for stdout)");
+	if (o->wfile && !strcmp(o->wfile, "-") && fw_opts.json)
+		return fw_usage("monitor: -j and --write - would both write to stdout");
+	return 0;
 }
 
 const struct fw_cmd fw_cmd_monitor = {
@@ -545,8 +585,10 @@ const struct fw_cmd fw_cmd_monitor = {
 	.size = sizeof(struct stats_opts),
 	.opts = monitor_opts,
 	.init = monitor_init,
-	.synopsis = "[TARGET] [--interval SECONDS] [--count N] [--human]",
-	.what = "show drops as they happen, at most one line per interface, direction and "
-		"protocol per interval",
+	.check = monitor_check,
+	.synopsis = "[TARGET] [--interval SECONDS] [--count N] [--human]\n"
+		    "[TARGET] --packets [--rate N] [--count N] [--write FILE]",
+	.what = "show drops as they happen: per interval from the counters, or each dropped "
+		"packet (--packets)",
 	.flags = FW_CMD_ROOT,
 };

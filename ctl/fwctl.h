@@ -63,6 +63,7 @@ const char *fw_verifier_reason(void);
 /* proto.c: IP protocol names and numbers. */
 int fw_proto_parse_list(const char *list, struct fw_policy *set, bool allow_all);
 const char *fw_proto_name(unsigned int number, char *buf, size_t len);
+const char *fw_kind_name(__u32 kind, char *buf, size_t len);
 bool fw_policy_test(const struct fw_policy *p, unsigned int n);
 void fw_policy_set(struct fw_policy *p, unsigned int n);
 bool fw_policy_empty(const struct fw_policy *p);
@@ -167,6 +168,9 @@ struct fw_state {
 	bool dirty;  /* FW_META_DIRTY as stored: a change is under way */
 	bool verify; /* repairing: check every slot against the kernel */
 	int policy_fd, counters_fd, ifaces_fd, rules_fd, meta_fd, slots_fd, slots_hi_fd;
+	/* Drop samples (xdp/fw_sample.h): the programs' flag, the ring, the
+	 * rate limit's per-CPU counts, the listener's interfaces. */
+	int sample_ctl_fd, samples_fd, sample_rate_fd, sample_if_fd;
 	int ncpus;
 	struct fw_rule rules[FW_MAX_RULES];
 	struct fw_iface ifaces[FW_MAX_IFACES];
@@ -180,6 +184,10 @@ enum fw_open {
 	FW_OPEN_UPDATE, /* exclusive lock; no state is fine */
 };
 int fw_state_open(struct fw_state *st, enum fw_open how);
+/* The pin of the programs' sample flag, a global (xdp/fw_sample.h). */
+#define FW_SAMPLE_CTL_PIN "fw_sample_ctl"
+struct bpf_object;
+int fw_state_share_globals(const struct fw_state *st, struct bpf_object *obj);
 void fw_state_close(struct fw_state *st);
 int fw_state_destroy(struct fw_state *st);
 int fw_state_gc(struct fw_state *st);
@@ -455,6 +463,31 @@ double fw_mono_s(void);
 const char *fw_fmt_count(__u64 v, bool human_units, char *buf, size_t len);
 const char *fw_fmt_bytes(__u64 v, bool human_units, char *buf, size_t len);
 const char *fw_fmt_rate(double per_s, bool bytes, bool human_units, char *buf, size_t len);
+
+/* dissect.c: what a drop sample's bytes show, found by the programs' own
+ * parser. -1 where a field is not there (no ports, not ICMP, cut off). */
+struct fw_pkt {
+	int family; /* 4, 6, or 0: no IP header in the bytes */
+	char src[46], dst[46];
+	int sport, dport;
+	int icmp_type, icmp_code;
+	int vlan[FW_MAX_VLAN];
+	int nvlan;
+};
+void fw_dissect(const __u8 *frame, __u32 caplen, struct fw_pkt *out);
+
+/* pcap.c: drop samples as a classic pcap file (Ethernet), as tcpdump -w. */
+int fw_pcap_header(FILE *f, __u32 snaplen);
+int fw_pcap_record(FILE *f, const struct timespec *ts, const void *data, __u32 caplen, __u32 len);
+
+/* packets.c: `monitor --packets`, drop samples as they happen. */
+struct fw_packets_opts {
+	const char *target;
+	long count;	     /* samples, 0: until interrupted */
+	long rate;	     /* a second per CPU */
+	const char *wfile;   /* pcap, "-": stdout */
+};
+int fw_monitor_packets(const struct fw_packets_opts *o);
 
 /* Commands (cmd_rules.c): the options struct is a struct fw_rule_opts; the
  * tables, with every other command's, are the commands' own (opts.h). */

@@ -162,6 +162,18 @@ const char *fw_proto_name(unsigned int number, char *buf, size_t len)
 	return buf;
 }
 
+/* What a frame counted as (an IP protocol or FW_IDX_*), for output. */
+const char *fw_kind_name(__u32 kind, char *buf, size_t len)
+{
+	if (kind == FW_IDX_NONIP)
+		return "non-ip";
+	if (kind == FW_IDX_MALFORMED)
+		return "malformed";
+	if (kind == FW_IDX_OTHER)
+		return "other";
+	return fw_proto_name(kind, buf, len);
+}
+
 bool fw_policy_test(const struct fw_policy *p, unsigned int n)
 {
 	return n < 256 && (p->blocked[n >> 6] >> (n & 63)) & 1;

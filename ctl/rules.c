@@ -290,7 +290,9 @@ static void failed(struct failures *f, const struct fw_link *l)
 {
 	size_t len = strlen(f->msg);
 
-	if (f->n++ < 4)
+	/* The same reason for every interface (the kernel refused the program)
+	 * is said once. */
+	if (f->n++ < 4 && !strstr(f->msg, fw_err()))
 		snprintf(f->msg + len, sizeof(f->msg) - len, "%s%s", len ? "; " : "", fw_err());
 	if (f->scope && f->scope->failed && f->scope->nfailed < f->scope->maxfailed)
 		f->scope->failed[f->scope->nfailed++] = l->ifindex;

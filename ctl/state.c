@@ -179,7 +179,8 @@ static int map_get(struct fw_state *st, const char *name)
 static void close_maps(struct fw_state *st)
 {
 	int *fds[] = { &st->policy_fd, &st->counters_fd, &st->ifaces_fd,  &st->rules_fd,
-		       &st->meta_fd,   &st->slots_fd,	 &st->slots_hi_fd };
+		       &st->meta_fd,   &st->slots_fd,	 &st->slots_hi_fd, &st->sample_ctl_fd,
+		       &st->samples_fd, &st->sample_rate_fd, &st->sample_if_fd };
 
 	for (size_t i = 0; i < ARRAY_SIZE(fds); i++) {
 		if (*fds[i] >= 0)
@@ -197,11 +198,12 @@ struct map_want {
 	__u32 key, value, max, per_iface;
 };
 
-#define WANT(nm, field, t, v, m, p)                                                                \
+#define WANT_KV(nm, field, t, k, v, m, p)                                                          \
 	{                                                                                          \
-		.name = nm, .fd_off = offsetof(struct fw_state, field), .type = t, .key = 4,       \
+		.name = nm, .fd_off = offsetof(struct fw_state, field), .type = t, .key = k,       \
 		.value = v, .max = m, .per_iface = p                                               \
 	}
+#define WANT(nm, field, t, v, m, p) WANT_KV(nm, field, t, 4, v, m, p)
 static const struct map_want maps_want[] = {
 	WANT("fw_meta", meta_fd, BPF_MAP_TYPE_ARRAY, sizeof(struct fw_meta), 1, 0),
 	WANT("fw_rules", rules_fd, BPF_MAP_TYPE_ARRAY, sizeof(struct fw_ruleset), 1, 0),
@@ -212,8 +214,14 @@ static const struct map_want maps_want[] = {
 	     FW_MAX_IFACES *FW_DIRS, FW_DIRS),
 	WANT("fw_slots", slots_fd, BPF_MAP_TYPE_ARRAY, sizeof(__u32), FW_MAX_IFINDEX, 0),
 	WANT("fw_slots_hi", slots_hi_fd, BPF_MAP_TYPE_HASH, sizeof(__u32), FW_MAX_IFACES, 1),
+	WANT(FW_SAMPLE_CTL_PIN, sample_ctl_fd, BPF_MAP_TYPE_ARRAY, sizeof(struct fw_sample_ctl), 1, 0),
+	WANT_KV("fw_samples", samples_fd, BPF_MAP_TYPE_RINGBUF, 0, 0, FW_SAMPLE_RING, 0),
+	WANT("fw_sample_rate", sample_rate_fd, BPF_MAP_TYPE_PERCPU_ARRAY,
+	     sizeof(struct fw_sample_rate), 1, 0),
+	WANT("fw_sample_if", sample_if_fd, BPF_MAP_TYPE_HASH, sizeof(__u8), FW_MAX_IFACES, 1),
 };
 #undef WANT
+#undef WANT_KV
 
 static const char *map_type_name(enum bpf_map_type t, char *buf, size_t len)
 {
@@ -318,6 +326,25 @@ static int open_maps(struct fw_state *st)
 	return 0;
 }
 
+/*
+ * The programs' sample flag is a global (xdp/fw_sample.h), in the .data map
+ * libbpf makes but does not pin by name: pinned here by hand before a load,
+ * so that every object of the namespace, XDP and TC alike, reads the one
+ * flag the listener sets.
+ */
+int fw_state_share_globals(const struct fw_state *st, struct bpf_object *obj)
+{
+	struct bpf_map *m = bpf_object__find_map_by_name(obj, ".data");
+	char path[600];
+	int err;
+
+	snprintf(path, sizeof(path), "%s/%s", st->dir, FW_SAMPLE_CTL_PIN);
+	err = m ? bpf_map__set_pin_path(m, path) : -ENOENT;
+	if (err)
+		return fw_fail(err, "cannot share the sample flag at %s: %s", path, strerror(-err));
+	return 0;
+}
+
 /* Loading the XDP object with no program creates and pins every map. */
 static int create_maps(struct fw_state *st)
 {
@@ -329,6 +356,11 @@ static int create_maps(struct fw_state *st)
 	if (!skel)
 		return fw_fail(-errno, "cannot open BPF object: %s", strerror(errno));
 	bpf_object__for_each_program(prog, skel->obj) bpf_program__set_autoload(prog, false);
+	err = fw_state_share_globals(st, skel->obj);
+	if (err) {
+		fw_xdp__destroy(skel);
+		return err;
+	}
 	err = fw_xdp__load(skel);
 	fw_xdp__destroy(skel);
 	if (err)
@@ -603,7 +635,8 @@ int fw_state_open(struct fw_state *st, enum fw_open how)
 
 	memset(st, 0, sizeof(*st));
 	st->lock_fd = st->policy_fd = st->counters_fd = st->ifaces_fd = st->rules_fd = st->meta_fd =
-		st->slots_fd = st->slots_hi_fd = -1;
+		st->slots_fd = st->slots_hi_fd = st->sample_ctl_fd = st->samples_fd =
+			st->sample_rate_fd = st->sample_if_fd = -1;
 	st->ncpus = libbpf_num_possible_cpus();
 	err = fw_netns_self(&st->ns);
 	if (err)

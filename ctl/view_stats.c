@@ -47,7 +47,7 @@ json_t *fw_stats_json(const struct fw_stats_snap *s, bool with_rates)
 			last = r->ifindex;
 		}
 		row = json_pack("{s:s, s:o, s:s, s:o, s:I, s:I, s:I, s:I}", "proto",
-				idx_name(r->idx, name, sizeof(name)), "number",
+				fw_kind_name(r->idx, name, sizeof(name)), "number",
 				r->idx < 256 ? json_integer(r->idx) : json_null(), "direction",
 				fw_dir_label(r->dir, false), "container_direction",
 				fw_dir_container_json(r->dir, r->container[0]), "passed_packets",
@@ -130,7 +130,7 @@ void fw_stats_print_totals(const struct fw_stats_snap *s, bool human)
 
 		iface_cols(cols, sizeof(cols), &w, r->ifname, r->container);
 		printf("%s%-4s %-9s %10s %10s %10s %10s\n", cols, dir_label(r),
-		       idx_name(r->idx, name, sizeof(name)),
+		       fw_kind_name(r->idx, name, sizeof(name)),
 		       fw_fmt_count(r->packets[FW_PASS], human, a, sizeof(a)),
 		       fw_fmt_bytes(r->bytes[FW_PASS], human, b, sizeof(b)),
 		       fw_fmt_count(r->packets[FW_DROP], human, c, sizeof(c)),
@@ -178,7 +178,7 @@ void fw_stats_print_rates(const struct fw_stats_snap *s, double every, bool all,
 		}
 		iface_cols(cols, sizeof(cols), &w, r->ifname, r->container);
 		snprintf(line, sizeof(line), "%s%-4s %-9s %9s %9s %11s %11s", cols, dir_label(r),
-			 idx_name(r->idx, name, sizeof(name)),
+			 fw_kind_name(r->idx, name, sizeof(name)),
 			 fw_fmt_rate(r->pps[FW_PASS], false, human, a, sizeof(a)),
 			 fw_fmt_rate(r->pps[FW_DROP], false, human, b, sizeof(b)),
 			 fw_fmt_rate(r->bps[FW_PASS], true, human, c, sizeof(c)),
@@ -236,7 +236,8 @@ static void prom_counters(FILE *f, struct fw_stats_snap *const *snaps, int n, bo
 				prom_name(f, "netns", snaps[k]->netns);
 				prom_name(f, "ifname", r->ifname);
 				prom_name(f, "container", r->container);
-				prom_label(f, "proto", idx_name(r->idx, name, sizeof(name)), false);
+				prom_label(f, "proto", fw_kind_name(r->idx, name, sizeof(name)),
+					   false);
 				prom_label(f, "direction", fw_dir_label(r->dir, false), false);
 				prom_label(f, "verdict", verdict_name[v], true);
 				fprintf(f, "} %llu\n",

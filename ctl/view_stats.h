@@ -42,19 +42,6 @@ struct fw_stats_snap {
 	struct timespec real;
 };
 
-/* A kind of packet as rows name it: its protocol, or non-ip, malformed,
- * other. */
-static inline const char *idx_name(__u32 idx, char *buf, size_t len)
-{
-	if (idx == FW_IDX_NONIP)
-		return "non-ip";
-	if (idx == FW_IDX_MALFORMED)
-		return "malformed";
-	if (idx == FW_IDX_OTHER)
-		return "other";
-	return fw_proto_name(idx, buf, len);
-}
-
 /* A row's direction as the user names it: a container's port in the
  * container's terms ("from", "to"). */
 static inline const char *dir_label(const struct srow *r)

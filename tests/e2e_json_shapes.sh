@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # e2e_json_shapes.sh - the JSON of status, stats, stats --watch, monitor,
-# doctor, block --dry-run and errors (restore's bad lines too), taken from a live topology with real traffic,
-# is what docs/usage.md's "JSON output" block says, both ways
+# monitor --packets, doctor, block --dry-run and errors (restore's bad lines
+# too), taken from a live topology with real traffic, is what docs/usage.md's
+# "JSON output" block says, both ways
 # (tests/json_shapes.py reads the block): docs and code cannot drift. Every
 # document carries netns, the namespace it describes.
 #
@@ -39,11 +40,17 @@ printf '%s\n' "$OUT" >"$D/stats.json"
 w=$!
 "$FWCTL" -n "$H" -j monitor --interval 0.3 --count 3 >"$D/monitor.json" 2>"$T_TMP/m.err" &
 m=$!
+# Drop samples: one object per packet, then the summary (SIGINT ends it).
+timeout -s INT 3 "$FWCTL" -n "$H" -j monitor --packets >"$T_TMP/packets" 2>"$T_TMP/p.err" &
+p=$!
 t_bg "$w"
 t_bg "$m"
+t_bg "$p"
 sleep 0.4
 traffic
-wait "$w" "$m"
+wait "$w" "$m" "$p"
+grep '"time"' "$T_TMP/packets" >"$D/packets.json"
+tail -n 1 "$T_TMP/packets" >"$D/packets-summary.json"
 run fw -j doctor
 printf '%s\n' "$OUT" >"$D/doctor.json"
 run fw -n "$H" -j block --dry-run tcp vethc1
@@ -60,7 +67,8 @@ python3 "$T_ROOT/tests/json_shapes.py" "$T_FILE" docs/usage.md "$D" || T_FAILS=$
 
 # netns: the namespace each document describes.
 got=$(cat "$D"/status.json "$D"/stats.json "$D"/stats-watch.json "$D"/monitor.json \
-	"$D"/dry-run.json | jq -r '.netns' | sort -u | tr '\n' ' ')
+	"$D"/packets.json "$D"/packets-summary.json "$D"/dry-run.json | jq -r '.netns' | sort -u |
+	tr '\n' ' ')
 expect_eq netns_is_the_selected "$H " "$got"
 expect_eq doctor_netns_host host "$(jq -r .netns "$D/doctor.json")"
 # The test must have seen the rows that carry the container's words.

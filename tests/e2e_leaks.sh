@@ -5,7 +5,8 @@
 # --leak-check=full finds no error over 30 rounds of monitor and of stats
 # --watch (plain blocks, and the full-screen view in a tmux pane), 10 of
 # their NDJSON, and a few metrics writes of watch, while packets are being
-# dropped. Intervals of 0.1 s keep it under a minute.
+# dropped; and 5 drop samples of monitor --packets (lines and pcap, then
+# JSON). Intervals of 0.1 s keep it under a minute.
 #
 #   fwtestlka: va 192.168.233.1/30 ==== vb 192.168.233.2/30 :fwtestlkb
 #                                       icmp blocked --dir in
@@ -56,6 +57,9 @@ leak_free() {
 
 leak_free monitor_30 "$FWCTL" -n "$B" monitor --interval 0.1 --count 30
 leak_free monitor_json_10 "$FWCTL" -n "$B" -j monitor --interval 0.1 --count 10
+# Drop samples: the ring, the flag, pcap, JSON (the pings drop 5 a second).
+leak_free monitor_packets_5 "$FWCTL" -n "$B" monitor --packets --count 5 -w "$T_TMP/leak.pcap"
+leak_free monitor_packets_json_5 "$FWCTL" -n "$B" -j monitor --packets --count 5
 leak_free stats_watch_30 "$FWCTL" -n "$B" stats --watch 0.1 --count 30
 leak_free stats_watch_json_10 "$FWCTL" -n "$B" -j stats --watch 0.1 --count 10
 leak_free stats_once "$FWCTL" -n "$B" stats -H

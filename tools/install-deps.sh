@@ -19,12 +19,13 @@ BUILD=(
 DEMO=(iproute2 util-linux procps busybox-static curl)
 # The suite: the demo's tools, real Docker, the deploy checks, fuzzing, and
 # everything a test calls on the host (nc is netcat-openbsd; file is not used);
-# promtool (prometheus), node_exporter and valgrind check the metrics and leaks.
+# promtool (prometheus), node_exporter and valgrind check the metrics and leaks;
+# tshark and tcpdump read back monitor --packets' pcap.
 TEST=(
 	"${DEMO[@]}" iptables nftables psmisc kmod jq libcap2-bin
 	man-db groff-base systemd python3 python3-yaml python3-scapy tmux strace
 	docker.io netcat-openbsd libclang-rt-14-dev xdp-tools
-	prometheus prometheus-node-exporter valgrind
+	prometheus prometheus-node-exporter valgrind tshark tcpdump
 )
 # The benchmarks' peers (nft, iptables, tc, xdp-filter), traffic and the chart.
 BENCH=("${DEMO[@]}" nftables iptables xdp-tools netsniff-ng jq python3 gnuplot-nox)

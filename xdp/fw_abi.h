@@ -9,7 +9,7 @@
 #include <linux/types.h>
 
 /* Bumped whenever a pinned map's layout changes; fwctl refuses older state. */
-#define FW_ABI_VERSION 4
+#define FW_ABI_VERSION 5
 
 /* Interfaces one network namespace can cover. Each one costs two
  * struct fw_counters (2 x 1992 bytes) per possible CPU and two struct
@@ -158,6 +158,43 @@ static inline __u32 fw_key(__u32 slot, __u32 dir)
 {
 	return slot * FW_DIRS + dir;
 }
+
+/* Drop samples (`fwctl monitor --packets`): a dropped frame's first
+ * FW_SAMPLE_SNAP bytes, through a ring of FW_SAMPLE_RING bytes per
+ * namespace, at most fw_sample_ctl.rate a second per CPU. */
+#define FW_SAMPLE_SNAP 256
+#define FW_SAMPLE_RING (256 * 1024)
+
+/* One sample, as the ring holds it. */
+struct fw_sample {
+	__u64 ns; /* CLOCK_MONOTONIC, as bpf_ktime_get_ns() */
+	__u32 ifindex;
+	__u32 len;    /* the frame's length */
+	__u16 kind;   /* what it counted as: IP protocol or FW_IDX_* */
+	__u8 dir;     /* enum fw_dir */
+	__u8 pad;
+	__u16 caplen; /* bytes in data[]: min(len, FW_SAMPLE_SNAP) */
+	__u16 pad2;
+	__u8 data[FW_SAMPLE_SNAP];
+};
+
+/* The programs' one flag and its settings, a global read with one load on
+ * the drop path (pinned as fw_sample_ctl); written by the listener. */
+struct fw_sample_ctl {
+	__u32 on;     /* 1 while a listener runs */
+	__u32 rate;   /* samples a second per CPU */
+	__u32 filter; /* 1: only interfaces in fw_sample_if */
+	__u32 pid;    /* the listener, and its start time (/proc/PID/stat), */
+	__u64 start;  /* so a dead one's flag can be taken over */
+};
+
+/* fw_sample_rate[0], per CPU: the rate limit's window and what it left out. */
+struct fw_sample_rate {
+	__u64 window; /* start of the current second, coarse clock */
+	__u64 taken;  /* samples in it */
+	__u64 missed; /* drops over the rate, not sampled */
+	__u64 lost;   /* drops sampled with the ring full */
+};
 
 /* The rest is fwctl's own state, kept in pinned maps next to the data plane. */
 

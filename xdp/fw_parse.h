@@ -84,13 +84,16 @@ static __always_inline int fw_is_ipv6_exthdr(__u8 nh)
 }
 
 /* The decision reads past the IP headers only for ICMP and ICMPv6 (the
- * anti-lockout exemptions below): the parser finds l4 for those alone. */
-static __always_inline int fw_reads_l4(__u32 proto)
+ * anti-lockout exemptions below): the parser finds l4 for those alone,
+ * unless all (a constant) asks for every protocol's, as the drop samples'
+ * reader does (ctl/dissect.c); the programs pass 0 and pay nothing. */
+static __always_inline int fw_reads_l4(__u32 proto, int all)
 {
-	return proto == FW_PROTO_ICMP || proto == FW_PROTO_ICMPV6;
+	return all || proto == FW_PROTO_ICMP || proto == FW_PROTO_ICMPV6;
 }
 
-static __always_inline __u32 fw_parse_ipv4(const __u8 *p, const __u8 *end, const __u8 **l4)
+static __always_inline __u32 fw_parse_ipv4(const __u8 *p, const __u8 *end, const __u8 **l4,
+					   int all)
 {
 	__u8 vihl, proto;
 
@@ -103,12 +106,13 @@ static __always_inline __u32 fw_parse_ipv4(const __u8 *p, const __u8 *end, const
 	/* Every fragment carries the protocol, so later fragments match too;
 	 * only a first fragment starts with the upper-layer header. */
 	proto = p[9];
-	if (fw_reads_l4(proto) && !(fw_raw16(p + 6) & FW_NET16(0x1fff)))
+	if (fw_reads_l4(proto, all) && !(fw_raw16(p + 6) & FW_NET16(0x1fff)))
 		*l4 = p + (vihl & 0xf) * 4;
 	return proto;
 }
 
-static __always_inline __u32 fw_parse_ipv6(const __u8 *p, const __u8 *end, const __u8 **l4)
+static __always_inline __u32 fw_parse_ipv6(const __u8 *p, const __u8 *end, const __u8 **l4,
+					   int all)
 {
 	__u8 nh;
 	int i;
@@ -125,7 +129,7 @@ static __always_inline __u32 fw_parse_ipv6(const __u8 *p, const __u8 *end, const
 		if (!fw_is_ipv6_exthdr(nh)) {
 			if (p > end) /* the last extension header runs past the end */
 				return FW_IDX_MALFORMED;
-			if (fw_reads_l4(nh))
+			if (fw_reads_l4(nh, all))
 				*l4 = p;
 			return nh;
 		}
@@ -148,28 +152,32 @@ static __always_inline __u32 fw_parse_ipv6(const __u8 *p, const __u8 *end, const
 	}
 	if (fw_is_ipv6_exthdr(nh) || p > end)
 		return FW_IDX_MALFORMED;
-	if (fw_reads_l4(nh))
+	if (fw_reads_l4(nh, all))
 		*l4 = p;
 	return nh;
 }
 
-/* Returns what the frame counts as: an IP protocol number or an FW_IDX_*.
- * *l4 is set to the upper-layer header of an ICMP or ICMPv6 packet that has
- * one (not a later fragment), NULL otherwise. */
-static __always_inline __u32 fw_parse(const void *data, const void *data_end, const __u8 **l4)
+/* fw_parse() below, for any reader: *l3 is set to the IP header where
+ * there is one (NULL otherwise), and with all, *l4 to any protocol's
+ * upper-layer header. */
+static __always_inline __u32 fw_parse_at(const void *data, const void *data_end,
+					 const __u8 **l3, const __u8 **l4, int all)
 {
 	const __u8 *p = data;
 	const __u8 *end = data_end;
 	__u16 eth_proto;
 	int i;
 
+	*l3 = 0;
 	*l4 = 0;
 	if (p + FW_ETH_HLEN > end)
 		return FW_IDX_MALFORMED;
 	eth_proto = fw_raw16(p + 12);
 	p += FW_ETH_HLEN;
-	if (eth_proto == FW_ETH_P_IP) /* the common case first */
-		return fw_parse_ipv4(p, end, l4);
+	if (eth_proto == FW_ETH_P_IP) { /* the common case first */
+		*l3 = p;
+		return fw_parse_ipv4(p, end, l4, all);
+	}
 
 #pragma unroll
 	for (i = 0; i < FW_MAX_VLAN; i++) {
@@ -181,13 +189,25 @@ static __always_inline __u32 fw_parse(const void *data, const void *data_end, co
 		p += FW_VLAN_HLEN;
 	}
 
+	if (eth_proto == FW_ETH_P_IP || eth_proto == FW_ETH_P_IPV6)
+		*l3 = p;
 	if (eth_proto == FW_ETH_P_IP)
-		return fw_parse_ipv4(p, end, l4);
+		return fw_parse_ipv4(p, end, l4, all);
 	if (eth_proto == FW_ETH_P_IPV6)
-		return fw_parse_ipv6(p, end, l4);
+		return fw_parse_ipv6(p, end, l4, all);
 	if (fw_is_vlan(eth_proto)) /* a third tag could hide anything */
 		return FW_IDX_MALFORMED;
 	return FW_IDX_NONIP;
+}
+
+/* Returns what the frame counts as: an IP protocol number or an FW_IDX_*.
+ * *l4 is set to the upper-layer header of an ICMP or ICMPv6 packet that has
+ * one (not a later fragment), NULL otherwise. */
+static __always_inline __u32 fw_parse(const void *data, const void *data_end, const __u8 **l4)
+{
+	const __u8 *l3;
+
+	return fw_parse_at(data, data_end, &l3, l4, 0);
 }
 
 /* Bit idx of the blocked set: one byte load where the CPU is little-endian

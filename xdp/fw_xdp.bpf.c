@@ -1,9 +1,25 @@
 // SPDX-License-Identifier: GPL-2.0
 /* fw_xdp - what an interface receives, at the earliest hook. */
 #include "fw_bpf.h"
+#include "fw_sample.h"
 
 _Static_assert(XDP_PASS - FW_PASS == XDP_PASS && XDP_PASS - FW_DROP == XDP_DROP,
 	       "the verdict maps onto XDP actions by subtraction");
+
+/* A dropped frame for a listener (fw_sample.h): out of the hot path, which
+ * keeps nothing live for it but ctx. The kind is the parser's again. */
+static __noinline void fw_xdp_sample(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
+	__u32 len = bpf_xdp_get_buff_len(ctx);
+	__u64 n = fw_sample_len(len);
+	const __u8 *l4;
+	struct fw_sample *s = fw_sample_reserve(ctx->ingress_ifindex, FW_DIR_IN,
+						fw_parse(data, data_end, &l4), len);
+
+	if (s)
+		fw_sample_submit(s, bpf_xdp_load_bytes(ctx, 0, s->data, n));
+}
 
 SEC("xdp")
 int fw_xdp(struct xdp_md *ctx)
@@ -19,19 +35,21 @@ int fw_xdp(struct xdp_md *ctx)
 		return XDP_PASS;
 	data = (void *)(long)ctx->data;
 	data_end = (void *)(long)ctx->data_end;
-	if (fw_fast(pol, cnt, data, data_end, data_end - data, &verdict))
-		return XDP_PASS - verdict;
-	idx = fw_parse(data, data_end, &l4);
+	if (!fw_fast(pol, cnt, data, data_end, data_end - data, &verdict)) {
+		idx = fw_parse(data, data_end, &l4);
 
 #ifdef FW_TEST_REFUSED
-	/* tests/e2e_refused.sh builds this: a read past the packet, unchecked,
-	 * which the verifier must refuse. */
-	if (*(volatile __u8 *)data_end)
-		return XDP_ABORTED;
+		/* tests/e2e_refused.sh builds this: a read past the packet,
+		 * unchecked, which the verifier must refuse. */
+		if (*(volatile __u8 *)data_end)
+			return XDP_ABORTED;
 #endif
-
-	/* XDP_PASS - FW_PASS, XDP_PASS - FW_DROP: no branch, no select. */
-	return XDP_PASS - fw_account(pol, cnt, idx, l4, data_end, data_end - data);
+		verdict = fw_account(pol, cnt, idx, l4, data_end, data_end - data);
+	}
+	if (verdict && fw_sample_ctl.on)
+		fw_xdp_sample(ctx);
+	/* XDP_PASS - FW_PASS, XDP_PASS - FW_DROP: no select. */
+	return XDP_PASS - verdict;
 }
 
 char LICENSE[] SEC("license") = "GPL";

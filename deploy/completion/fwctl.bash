@@ -25,7 +25,7 @@ _fwctl_cmd_opts() {
 	stats) echo '--watch --count --all --reset --prometheus --human' ;;
 	restore) echo '--check' ;;
 	watch) echo '--netns --metrics-file --metrics-interval --metrics-listen' ;;
-	monitor) echo '--interval --count --human' ;;
+	monitor) echo '--interval --count --human --packets --rate --write' ;;
 	esac
 }
 _fwctl_cmd_valued() {
@@ -35,7 +35,7 @@ _fwctl_cmd_valued() {
 	unblock) echo '--dir -d' ;;
 	stats) echo '--watch -w --count -c' ;;
 	watch) echo '--netns --metrics-file -m --metrics-interval -i --metrics-listen' ;;
-	monitor) echo '--interval -i --count -c' ;;
+	monitor) echo '--interval -i --count -c --rate -r --write -w' ;;
 	esac
 }
 
@@ -227,12 +227,12 @@ _fwctl() {
 		_fwctl_colon_trim "$cur"
 		return 0
 		;;
-	*:--metrics-file | watch:-m)
+	*:--metrics-file | watch:-m | *:--write | monitor:-w)
 		_fwctl_files "$cur"
 		return 0
 		;;
 	*:--watch | *:--count | *:--interval | *:--metrics-interval | *:--metrics-listen) return 0 ;;
-	stats:-[wc] | monitor:-[ic] | watch:-i) return 0 ;;
+	*:--rate | stats:-[wc] | monitor:-[icr] | watch:-i) return 0 ;;
 	esac
 
 	if [[ $cur == -* ]]; then
