@@ -92,7 +92,7 @@ static __always_inline int fw_tc(struct __sk_buff *skb, __u32 dir)
 		idx = fw_tc_parse(skb, &data, &data_end, &l4);
 		verdict = fw_account(pol, cnt, idx, l4, data_end, skb->len);
 	}
-	if (verdict && fw_sample_ctl.on)
+	if (fw_sample_wanted(verdict))
 		fw_tc_sample(skb, dir);
 	/* FW_PASS -> TC_ACT_UNSPEC (-1), FW_DROP -> TC_ACT_SHOT (2): 3v - 1. */
 	return 3 * (int)verdict - 1;

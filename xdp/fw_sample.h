@@ -18,7 +18,20 @@
  * pins as fw_sample_ctl and shares between the XDP and TC objects, and the
  * programs read it at a fixed address, with no lookup. Nothing else may
  * live in .data, or the two objects' would differ. */
+#ifdef FW_SAMPLE_ON_AT_LOAD /* bench/fw_*_listen.bpf.c: as if one listened */
+struct fw_sample_ctl fw_sample_ctl SEC(".data") = { .on = 1, .rate = 100 };
+#else
 struct fw_sample_ctl fw_sample_ctl SEC(".data");
+#endif
+
+/* Whether a frame with this verdict goes to the listener: the one test the
+ * programs pay, on dropped frames only. bench/fw_*_nosample.bpf.c build
+ * without it, to measure it. */
+#ifdef FW_NO_SAMPLE
+#define fw_sample_wanted(verdict) 0
+#else
+#define fw_sample_wanted(verdict) ((verdict) && fw_sample_ctl.on)
+#endif
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);

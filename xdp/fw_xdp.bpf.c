@@ -46,7 +46,7 @@ int fw_xdp(struct xdp_md *ctx)
 #endif
 		verdict = fw_account(pol, cnt, idx, l4, data_end, data_end - data);
 	}
-	if (verdict && fw_sample_ctl.on)
+	if (fw_sample_wanted(verdict))
 		fw_xdp_sample(ctx);
 	/* XDP_PASS - FW_PASS, XDP_PASS - FW_DROP: no select. */
 	return XDP_PASS - verdict;

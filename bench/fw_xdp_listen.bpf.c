@@ -1,0 +1,6 @@
+// SPDX-License-Identifier: GPL-2.0
+/* fw_xdp_listen - fwctl's XDP program as if monitor --packets listened: the
+ * sample flag is on from load (a flood's cost with a listener). For
+ * prog_cost -X. */
+#define FW_SAMPLE_ON_AT_LOAD
+#include "../xdp/fw_xdp.bpf.c"
