@@ -41,7 +41,8 @@ struct listener {
 	FILE *pcap;
 	bool text; /* lines on stdout (not under -j, nor with pcap there) */
 	long shown;
-	bool done; /* --count reached, or stdout gone */
+	__u64 unshown; /* sampled, but past --count (or not the target's) */
+	bool done;     /* --count reached, or stdout gone */
 };
 
 static volatile sig_atomic_t stop;
@@ -306,8 +307,12 @@ static int on_sample(void *ctx, void *data, size_t size)
 	__u64 now_mono, at;
 	__u32 caplen;
 
-	if (size < offsetof(struct fw_sample, data) || s->ns < l->start_ns || l->done)
+	if (size < offsetof(struct fw_sample, data) || s->ns < l->start_ns)
+		return 0; /* a previous listener's */
+	if (l->done) {
+		l->unshown++;
 		return 0;
+	}
 	caplen = s->caplen <= FW_SAMPLE_SNAP ? s->caplen : 0;
 	/* Monotonic to wall clock: the sample was taken (now - ns) ago. */
 	clock_gettime(CLOCK_REALTIME, &real);
@@ -318,8 +323,10 @@ static int on_sample(void *ctx, void *data, size_t size)
 	ts.tv_nsec = at % 1000000000ULL;
 	fw_iso8601(&ts, true, when, sizeof(when));
 	in = name_of(l, s->ifindex);
-	if (!in && l->o->target)
-		return 0; /* a stale filter entry's: not the target */
+	if (!in && l->o->target) {
+		l->unshown++; /* a stale filter entry's: not the target */
+		return 0;
+	}
 	fw_dissect(s->data, caplen, &p);
 	fw_kind_name(s->kind, proto, sizeof(proto));
 	if (fw_opts.json)
@@ -375,23 +382,31 @@ static int claim(struct listener *l, struct fw_state *st)
 	return ctl_write(l, &c);
 }
 
-/* Clears the flag if it is still ours; unless the listener failed, says
- * what was left out. */
-static void release(struct listener *l, bool failed)
+/* Clears the flag if it is still ours. */
+static void release(struct listener *l)
 {
 	struct fw_sample_ctl c;
-	__u64 missed = 0, lost = 0;
 
 	if (!ctl_read(l, &c) && c.pid == (__u32)getpid()) {
 		ctl_write(l, &(struct fw_sample_ctl){});
 		filter_clear_ours(l);
 	}
-	if (failed || rate_counts(l, &missed, &lost, false))
+}
+
+/* What was left out, once the ring is read to its end: every drop while
+ * the flag was ours is shown, unshown (over the rate, or past --count) or
+ * lost (the ring full). */
+static void report(const struct listener *l)
+{
+	__u64 missed, lost, unshown;
+
+	if (rate_counts(l, &missed, &lost, false))
 		return;
+	unshown = missed + l->unshown;
 	if (fw_opts.json) {
 		json_t *doc =
 			json_pack("{s:o, s:I, s:I, s:I, s:I}", "netns", fw_name_json(l->netns),
-				  "samples", (json_int_t)l->shown, "unsampled", (json_int_t)missed,
+				  "samples", (json_int_t)l->shown, "unsampled", (json_int_t)unshown,
 				  "lost", (json_int_t)lost, "rate", (json_int_t)l->o->rate);
 
 		fw_json_print(doc);
@@ -399,10 +414,10 @@ static void release(struct listener *l, bool failed)
 		return;
 	}
 	fprintf(stderr,
-		"%ld sample%s shown; %llu drop%s not sampled (over %ld a second per CPU), %llu "
-		"lost (ring full)\n",
-		l->shown, l->shown == 1 ? "" : "s", (unsigned long long)missed,
-		missed == 1 ? "" : "s", l->o->rate, (unsigned long long)lost);
+		"%ld sample%s shown; %llu drop%s not shown (over %ld a second per CPU, or past "
+		"--count), %llu lost (ring full)\n",
+		l->shown, l->shown == 1 ? "" : "s", (unsigned long long)unshown,
+		unshown == 1 ? "" : "s", l->o->rate, (unsigned long long)lost);
 }
 
 static void close_fd(int fd)
@@ -516,7 +531,12 @@ int fw_monitor_packets(const struct fw_packets_opts *o)
 		}
 	}
 out_release:
-	release(&l, err != 0);
+	release(&l);
+	if (rb && !err) {
+		/* Sampled before the flag went off: shown, or counted. */
+		ring_buffer__consume(rb);
+		report(&l);
+	}
 out:
 	ring_buffer__free(rb);
 	if (l.pcap && l.pcap != stdout)

@@ -6,7 +6,8 @@
 # each, with the right interface, container, direction, protocol,
 # addresses, ports, ICMP type and code, VLAN id; tshark and tcpdump read the
 # pcap back. The rate limit holds in the kernel and what it leaves out is
-# counted exactly: samples + not sampled + lost = the drops `stats` counted.
+# counted exactly: shown + not shown + lost = the drops `stats` counted,
+# with --rate and with --count.
 # One listener per namespace; a killed one's flag is taken over; the flag
 # is off when no one listens.
 #
@@ -168,7 +169,7 @@ expect_eq text_udp 2 "$(grep -cE "^$ts vethc2 \($C2\) from udp $c2:40001 > $br:9
 expect_eq text_vlan 1 "$(grep -cE "^$ts vethc2 \($C2\) from udp vlan 100 $c2:40002 > $br:9 len [0-9]+$" <<<"$T")" "$T"
 expect_eq text_ipv6 1 "$(grep -cF "from udp [${C_IP6[2]}]:40003 > [$BR_IP6]:9 len" <<<"$T")" "$T"
 expect_eq text_lines 7 "$(wc -l <<<"$T")" "$T"
-expect_eq text_summary "7 samples shown; 0 drops not sampled (over 100 a second per CPU), 0 lost (ring full)" \
+expect_eq text_summary "7 samples shown; 0 drops not shown (over 100 a second per CPU, or past --count), 0 lost (ring full)" \
 	"$(cat "$T_TMP/t.err")"
 
 # --- TC egress: host -> c1, dropped on docker0's egress ----------------------
@@ -206,6 +207,24 @@ expect_eq rate_all_accounted 200 $((s_n + s_un + s_lost)) "$R"
 ncpu=$(nproc)
 assert rate_limited "more samples than the rate allows: $samples" [ "$samples" -ge 1 ] &&
 	[ "$samples" -le $((2 * ncpu)) ]
+
+# --count: the samples past it are counted, not lost.
+before=$(counter dropped_packets "$("$FWCTL" -n "$H" -j stats)" vethc2 udp in)
+"$FWCTL" -n "$H" -j monitor --packets --count 2 >"$T_TMP/c.json" 2>&1 &
+mon=$!
+t_bg "$mon"
+assert count_armed "the listener never set the programs' flag" armed "$mon"
+# Stopped while the 50 are dropped, so all 50 land in its ring before it
+# reads the first: 2 shown, the other 48 counted.
+kill -STOP "$mon"
+udp_from "$C2" 40005 "$BR_IP4" 50
+kill -CONT "$mon"
+finish "$mon"
+after=$(counter dropped_packets "$("$FWCTL" -n "$H" -j stats)" vethc2 udp in)
+C=$(cat "$T_TMP/c.json")
+expect_eq count_shown 2 "$(jq -s '[.[] | select(.time)] | length' <<<"$C")" "$C"
+expect_eq count_dropped_50 50 $((after - before))
+expect_eq count_all_accounted "2 48 0" "$(jq -rs '.[-1] | "\(.samples) \(.unsampled) \(.lost)"' <<<"$C")" "$C"
 
 # --- one listener; a killed one is taken over ----------------------------------
 
