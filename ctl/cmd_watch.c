@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /* cmd_watch.c - stay in the foreground and keep the rules applied as links
  * come and go, and as other tools change the hooks: one rtnetlink
- * subscription per namespace (links, qdiscs, filters), no polling loop. An
- * interface that cannot be covered is retried with a growing delay, so a
- * watcher never spins on it. */
+ * subscription per namespace (links, qdiscs, filters). What no event
+ * announces (a map entry written by another tool, a killed drop-sample
+ * listener) is found by a full check every --recheck seconds. An interface
+ * that cannot be covered is retried with a growing delay, so a watcher
+ * never spins on it. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stddef.h>
@@ -46,7 +48,9 @@ struct watched {
 	int nfail;
 	double retry; /* a failed resync of the whole namespace: when to retry */
 	double delay;
-	int events; /* since the last resync */
+	int events;	   /* since the last resync */
+	double recheck_at; /* the next full check with no event */
+	long recheck;	   /* seconds between them */
 };
 
 static const char *ifname_of(int ifindex, char *buf)
@@ -155,6 +159,13 @@ static int resync_here(void *arg)
 		err = fw_apply(st, NULL, scope, &partial);
 		e = fw_state_mark(st, false);
 		err = err ? err : e;
+		e = fw_samples_reap(st);
+		if (e > 0)
+			fw_log(FW_LOG_WARNING,
+			       "watch: drop samples: monitor --packets (pid %d) is gone; its flag "
+			       "is "
+			       "cleared",
+			       e);
 	}
 	if (!err && st->exists)
 		err = fw_programs_ready(st);
@@ -209,6 +220,7 @@ static int resync(struct watched *w)
 		if (w->fail[i].retry > now)
 			skip[sc.nskip++] = w->fail[i].ifindex;
 	w->events = 0;
+	w->recheck_at = now + w->recheck;
 	err = fw_netns_run(w->nsfd, resync_here, &sc);
 	backoff(w, &sc, now);
 	for (int i = 0; i < sc.nfailed; i++) {
@@ -344,6 +356,7 @@ struct watch_args {
 	const char *metrics;
 	long interval;
 	const char *listen; /* --metrics-listen */
+	long recheck;
 };
 
 static int cmd_watch(const void *args)
@@ -367,6 +380,8 @@ static int cmd_watch(const void *args)
 	memmove(&w[1], &w[0], nw * sizeof(*w));
 	w[0] = (struct watched){ .spec = fw_opts.netns ? fw_opts.netns : "(current)" };
 	nw++;
+	for (int i = 0; i < nw; i++)
+		w[i].recheck = a->recheck;
 	fw_opts.log = true;
 
 	for (int i = 0; i < nw && !err; i++) {
@@ -440,6 +455,8 @@ static int cmd_watch(const void *args)
 
 			if (t && (!wake || t < wake))
 				wake = t;
+			if (!wake || w[i].recheck_at < wake)
+				wake = w[i].recheck_at;
 		}
 		if (wake)
 			timeout = wake > now ? (wake - now) * 1000 + 1 : 0;
@@ -465,7 +482,8 @@ static int cmd_watch(const void *args)
 			bool news = pfd[i].revents && drain(&w[i]);
 
 			/* A namespace in backoff waits for its time, news or not. */
-			if (w[i].retry > now || (!news && !(due && due <= now)))
+			if (w[i].retry > now ||
+			    (!news && !(due && due <= now) && w[i].recheck_at > now))
 				continue;
 			err = resync(&w[i]);
 			if (err) {
@@ -502,6 +520,7 @@ static int watch_check(void *args)
 static void watch_init(void *args)
 {
 	((struct watch_args *)args)->interval = 15;
+	((struct watch_args *)args)->recheck = 30;
 }
 
 static const struct fw_opt watch_opts[] = {
@@ -514,6 +533,9 @@ static const struct fw_opt watch_opts[] = {
 	FW_STRING("metrics-listen", 0, "ADDRESS:PORT",
 		  "serve the metrics on GET /metrics (e.g. 127.0.0.1:9469)",
 		  offsetof(struct watch_args, listen)),
+	FW_RANGE(FW_OPT_COUNT, "recheck", 0, "SECONDS",
+		 "check everything against the kernel every SECONDS, events or not (default 30)",
+		 offsetof(struct watch_args, recheck), 1, 86400),
 	{},
 };
 
@@ -525,7 +547,7 @@ const struct fw_cmd fw_cmd_watch = {
 	.init = watch_init,
 	.check = watch_check,
 	.synopsis = "[--netns NETNS]... [--metrics-file FILE [--metrics-interval SECONDS]] "
-		    "[--metrics-listen ADDRESS:PORT]",
+		    "[--metrics-listen ADDRESS:PORT] [--recheck SECONDS]",
 	.what = "stay in the foreground and keep rules applied as links come and go",
 	.flags = FW_CMD_ROOT | FW_CMD_NO_JSON,
 };

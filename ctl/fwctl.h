@@ -488,6 +488,7 @@ struct fw_packets_opts {
 	const char *wfile;   /* pcap, "-": stdout */
 };
 int fw_monitor_packets(const struct fw_packets_opts *o);
+int fw_samples_reap(struct fw_state *st);
 
 /* Commands (cmd_rules.c): the options struct is a struct fw_rule_opts; the
  * tables, with every other command's, are the commands' own (opts.h). */

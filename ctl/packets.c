@@ -420,6 +420,23 @@ static void report(const struct listener *l)
 		unshown == 1 ? "" : "s", l->o->rate, (unsigned long long)lost);
 }
 
+/* A flag left on by a listener that is gone (killed outright): cleared,
+ * with the filter's entries for the covered interfaces. Returns the dead
+ * listener's pid, 0 when there was none, or a -errno. */
+int fw_samples_reap(struct fw_state *st)
+{
+	struct listener l = { .ctl_fd = st->sample_ctl_fd, .if_fd = st->sample_if_fd };
+	struct fw_sample_ctl c;
+	int err;
+
+	err = ctl_read(&l, &c);
+	if (err || !c.on || !c.pid || proc_start(c.pid) == c.start)
+		return err;
+	err = ctl_write(&l, &(struct fw_sample_ctl){});
+	filter_clear(&l, st->ifaces, FW_MAX_IFACES);
+	return err ? err : (int)c.pid;
+}
+
 static void close_fd(int fd)
 {
 	if (fd >= 0)

@@ -8,8 +8,9 @@
 # pcap back. The rate limit holds in the kernel and what it leaves out is
 # counted exactly: shown + not shown + lost = the drops `stats` counted,
 # with --rate and with --count.
-# One listener per namespace; a killed one's flag is taken over; the flag
-# is off when no one listens.
+# One listener per namespace; a killed one's flag is taken over by the next
+# listener, or cleared by a running watch; the flag is off when no one
+# listens.
 #
 #   fwtestpkhost: docker0 172.31.X.1 --- vethc1 == eth0 .11 (fwtestpkc1)
 #                                    \-- vethc2 == eth0 .12 (fwtestpkc2)
@@ -245,6 +246,31 @@ in_ns "$C1" "${PING[@]}" -c 1 -W 1 "$BR_IP4" >/dev/null 2>&1
 finish "$mon"
 expect_eq takeover_sampled 1 "$(grep -c " from icmp " "$T_TMP/k.txt")" "$(cat "$T_TMP/k.txt")"
 expect_eq takeover_flag_off '0 0' "$(flag)"
+
+# A running watch clears a killed listener's flag at its next full check.
+"$FWCTL" -n "$H" monitor --packets >/dev/null 2>&1 &
+mon=$!
+t_bg "$mon"
+assert reap_armed "the listener never set the programs' flag" armed "$mon"
+kill -KILL "$mon"
+wait "$mon" 2>/dev/null
+"$FWCTL" -n "$H" watch --recheck 1 >"$T_TMP/watch.log" 2>&1 &
+watch=$!
+t_bg "$watch"
+reaped() {
+	local i
+	for ((i = 0; i < 60; i++)); do
+		[ "$(flag)" == "0 0" ] && return 0
+		sleep 0.05
+	done
+	T_DETAIL="flag: $(flag); watch: $(cat "$T_TMP/watch.log")"
+	return 1
+}
+assert watch_reaps_killed_listener "watch left a killed listener's flag on" reaped
+kill "$watch"
+wait "$watch" 2>/dev/null
+expect_eq watch_says_reaped 1 "$(grep -c "monitor --packets (pid $mon) is gone; its flag is cleared" "$T_TMP/watch.log")" \
+	"$(cat "$T_TMP/watch.log")"
 
 # --- bad input: one line, exit 2 (or 1), the flag untouched -------------------
 

@@ -11,7 +11,8 @@
 #   - echo requests from the host really reach c2 (the status was right);
 #   - re-running `fwctl block icmp vethc2` rewrites the entry: enforced,
 #     exit 0, echo requests stopped again;
-#   - tampered again, a starting `fwctl watch` repairs it the same way;
+#   - tampered again, a starting `fwctl watch` repairs it the same way, and
+#     a running one at its next full check (--recheck 1), with no event;
 #   - a byte whose verdict is right but whose counter cell is not is
 #     degraded (exit 0) and repaired by the next block.
 # Echo requests are counted where they arrive (Icmp InEchos of c2).
@@ -190,6 +191,32 @@ get_status
 expect_eq watch_exit0 0 "$SRC" "$STATUS"
 st_is watch_enforced out enforced
 assert watch_blocks "echo requests reach c2 after watch's repair" blocked
+
+# --- a running watch repairs it at its next full check (--recheck) -----------
+"$FWCTL" -n "$H" watch --recheck 1 >"$T_TMP/watch2.log" 2>&1 &
+WATCH=$!
+t_bg "$WATCH"
+sleep 1.5 # its first check done: what follows is behind its back, no event
+tamper 1 "$CELL_ICMP_PASS"
+watch_rechecked() {
+	local i
+	for i in $(seq 1 50); do
+		[ "$(($(act_byte 1) >> 7))" == 1 ] && return 0
+		sleep 0.1
+	done
+	T_DETAIL="act byte $(act_byte 1); watch log: $(cat "$T_TMP/watch2.log")"
+	return 1
+}
+assert running_watch_repairs "a running watch --recheck 1 left ICMP's act byte passing" \
+	watch_rechecked
+kill "$WATCH" 2>/dev/null
+wait "$WATCH" 2>/dev/null
+if grep -q 'repaired' "$T_TMP/watch2.log"; then
+	t_ok running_watch_says_repaired
+else
+	t_fail running_watch_says_repaired "watch did not log its repair" "$(cat "$T_TMP/watch2.log")"
+fi
+st_is running_watch_enforced out enforced
 
 # --- right verdict, wrong counter cell: degraded, and repaired -----------------
 tamper 1 $((128 | CELL_ICMPV6_DROP))

@@ -24,7 +24,7 @@ _fwctl_cmd_opts() {
 	unblock) echo '--dir --dry-run' ;;
 	stats) echo '--watch --count --all --reset --prometheus --human' ;;
 	restore) echo '--check' ;;
-	watch) echo '--netns --metrics-file --metrics-interval --metrics-listen' ;;
+	watch) echo '--netns --metrics-file --metrics-interval --metrics-listen --recheck' ;;
 	monitor) echo '--interval --count --human --packets --rate --write' ;;
 	esac
 }
@@ -34,7 +34,7 @@ _fwctl_cmd_valued() {
 	block) echo '--dir -d --mode -m --hook -H' ;;
 	unblock) echo '--dir -d' ;;
 	stats) echo '--watch -w --count -c' ;;
-	watch) echo '--netns --metrics-file -m --metrics-interval -i --metrics-listen' ;;
+	watch) echo '--netns --metrics-file -m --metrics-interval -i --metrics-listen --recheck' ;;
 	monitor) echo '--interval -i --count -c --rate -r --write -w' ;;
 	esac
 }
@@ -231,7 +231,7 @@ _fwctl() {
 		_fwctl_files "$cur"
 		return 0
 		;;
-	*:--watch | *:--count | *:--interval | *:--metrics-interval | *:--metrics-listen) return 0 ;;
+	*:--watch | *:--count | *:--interval | *:--metrics-interval | *:--metrics-listen | *:--recheck) return 0 ;;
 	*:--rate | stats:-[wc] | monitor:-[icr] | watch:-i) return 0 ;;
 	esac
 
