@@ -4,9 +4,10 @@
  * from the programs' drop samples (xdp/fw_sample.h). One listener per
  * namespace: it sets the programs' flag, its rate and its interfaces,
  * reads the ring, prints a line (or a JSON object, or a pcap record) per
- * sample, and clears the flag when it ends, saying how many drops the rate
- * left out. A listener killed outright leaves the flag set; the next one
- * takes it over (the flag records its pid and start time).
+ * sample, and clears the flag when it ends, saying how many drops it left
+ * out. A listener killed outright leaves the flag set; the next one takes
+ * it over, or watch clears it (fw_samples_reap): the flag records the
+ * listener's pid and start time.
  */
 #define _GNU_SOURCE
 #include <errno.h>
