@@ -67,7 +67,7 @@
 #include "../tests/unit/pindir.h"
 
 #define MAX_PROGS    12
-#define MAX_VARIANTS 3
+#define MAX_VARIANTS 6
 #define MAX_ROUNDS   1001
 #define MAX_FLOORS   8
 /* enum bpf_attach_type, for headers older than TCX (Linux 6.6) */
@@ -765,7 +765,7 @@ static void usage(FILE *f)
 		"  -x IFINDEX also fwctl's XDP program on a veth with that ifindex\n"
 		"  -X NAME=OBJ  also the programs of OBJ, another build of fw_xdp.bpf.o or\n"
 		"             fw_tc.bpf.o (an older data path, a prototype), on fwctl's maps\n"
-		"             and interfaces; rows NAME, NAME-in, NAME-out (up to 3 times)\n"
+		"             and interfaces; rows NAME, NAME-in, NAME-out (up to 6 times)\n"
 		"  -t FRAMES  only these frames (comma list of the names in the table)\n"
 		"  -k HOOK    only this hook's rows (xdp or tc)\n"
 		"  -f         fwctl and the floor only (no lower bound, no xdp-filter)\n"
