@@ -31,8 +31,12 @@
  * and for `load -f udp`). With -x IFINDEX, fwctl's XDP program also runs on
  * a veth made with that index (fwctl@IFINDEX), when fwctl covers it.
  *
- * Usage: prog_cost [-r ROUNDS] [-n REPEAT] [-i IFACES] [-x IFINDEX] [-f]
- *                  [-o FILE] [-F FWCTL] [-q]   (root)
+ * With -X NAME=OBJ, another build of fwctl's XDP or TC object runs beside
+ * it on the same maps and interfaces: before/after figures from one run.
+ *
+ * Usage: prog_cost [-r ROUNDS] [-n REPEAT] [-i IFACES] [-x IFINDEX]
+ *                  [-X NAME=OBJ] [-t FRAME,...] [-k xdp|tc] [-f] [-o FILE]
+ *                  [-F FWCTL] [-q]   (root)
  */
 #define _GNU_SOURCE /* sched_getcpu(), setns() */
 #include <arpa/inet.h>
@@ -51,18 +55,21 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <linux/if_link.h>
 #include <linux/pkt_cls.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "lower_bound.skel.h"
 #include "../tests/unit/frames.h"
 #include "../tests/unit/pindir.h"
 
-#define MAX_PROGS  8
-#define MAX_ROUNDS 1001
-#define MAX_FLOORS 8
+#define MAX_PROGS    12
+#define MAX_VARIANTS 6
+#define MAX_ROUNDS   1001
+#define MAX_FLOORS   8
 /* enum bpf_attach_type, for headers older than TCX (Linux 6.6) */
 #define PC_TCX_INGRESS 46
 #define PC_TCX_EGRESS  47
@@ -91,6 +98,7 @@ struct frame {
 	struct fr_layer layers[FR_MAX_LAYERS];
 	int verdict;
 	bool ipv4; /* untagged IPv4: the lower bound's frames */
+	bool ipv6; /* untagged IPv6: lower-bound6's */
 	__u8 data[FR_MAX_LEN];
 	size_t len;
 };
@@ -101,12 +109,13 @@ struct frame {
 static struct frame frames[] = {
 	{ "udp-64", { ETH(0x0800), IP4(17), UDP(.len = 22) }, V_PASS, true },
 	{ "icmp-64", { ETH(0x0800), IP4(1), ICMP4(.len = 22) }, V_DROP, true },
-	{ "ipv6-udp-64", { ETH(0x86dd), IP6(17), UDP(.len = 2) }, V_PASS },
+	{ "ipv6-udp-64", { ETH(0x86dd), IP6(17), UDP(.len = 2) }, V_PASS, false, true },
 	{ "vlan-udp-64", { ETH(0x8100), VLAN(0x0800), IP4(17), UDP(.len = 18) }, V_PASS },
 	{ "qinq-udp-64", { ETH(0x88a8), VLAN(0x8100), VLAN(0x0800), IP4(17), UDP(.len = 14) },
 	  V_PASS },
 	{ "ipv6-6ext-udp", { ETH(0x86dd), IP6(0), HOPOPTS(60), DSTOPTS(43), ROUTING(44),
-			     FRAG(51, .mf = 1), AH(60, .len = 4), DSTOPTS(17), UDP() }, V_PASS },
+			     FRAG(51, .mf = 1), AH(60, .len = 4), DSTOPTS(17), UDP() }, V_PASS,
+	  false, true },
 };
 /* clang-format on */
 #define NFRAMES (sizeof(frames) / sizeof(frames[0]))
@@ -151,8 +160,23 @@ static char ns_name[64];
 static const char *fwctl_bin;
 static int n_ifaces = 2, hi_ifindex;
 static bool fwctl_only;
+/* -t: the frames timed (a comma list of names; NULL: all); -k: the hook. */
+static const char *only_frames;
+static int only_hook = -1;
 static struct lower_bound *lb;
 static struct bpf_object *xf_obj[2];
+
+/* -X NAME=OBJ: another build of fwctl's XDP or TC object (an older data
+ * path, a prototype), timed beside the one fwctl attached, on the same
+ * interfaces: it reuses fwctl's pinned maps and finds the slot by ifindex. */
+struct variant {
+	char name[3][24]; /* XDP, TC in, TC out */
+	const char *path;
+	struct bpf_object *obj;
+	int xdp, tc_in, tc_out;
+};
+static struct variant variants[MAX_VARIANTS];
+static int nvariants;
 /* The veths fwbI, in our namespace: each XDP program attached to one. */
 static int next_veth;
 
@@ -450,7 +474,126 @@ static int lb_load(const struct fw_fds *fw, char *why, size_t len)
 	lb->bss->lb_slot[fw->tc_if & 1023] = 2;
 	lb->bss->lb_policy[0][1] = 1;
 	lb->bss->lb_policy[1][1] = 1;
+	if (attach_xdp(bpf_program__fd(lb->progs.lb6_xdp), why, len) < 0)
+		return -1;
 	return attach_xdp(bpf_program__fd(lb->progs.lb_xdp), why, len) < 0 ? -1 : 0;
+}
+
+/* Where variable `name` sits in section `sec` of obj (its BTF): the
+ * offset, or -1. */
+static long datasec_var(struct bpf_object *obj, const char *sec, const char *name, __u32 *size)
+{
+	const struct btf *btf = bpf_object__btf(obj);
+	const struct btf_var_secinfo *vs;
+	const struct btf_type *t;
+	int id, i;
+
+	id = btf ? btf__find_by_name_kind(btf, sec, BTF_KIND_DATASEC) : -1;
+	if (id < 0)
+		return -1;
+	t = btf__type_by_id(btf, (__u32)id);
+	vs = btf_var_secinfos(t);
+	for (i = 0; i < btf_vlen(t); i++, vs++)
+		if (!strcmp(btf__name_by_offset(btf, btf__type_by_id(btf, vs->type)->name_off),
+			    name)) {
+			*size = vs->size;
+			return vs->offset;
+		}
+	return -1;
+}
+
+/* fw_slot in the object's .rodata: FW_SLOT_BY_IFINDEX, as fwctl sets it. */
+static int set_slot_by_ifindex(struct bpf_object *obj)
+{
+	struct bpf_map *map = bpf_object__find_map_by_name(obj, ".rodata");
+	__u32 vsize = 0;
+	long off = datasec_var(obj, ".rodata", "fw_slot", &vsize);
+	size_t size;
+	__u8 *data;
+
+	if (!map || off < 0 || vsize != 4)
+		return -1;
+	data = (__u8 *)bpf_map__initial_value(map, &size);
+	if (!data || (size_t)off + 4 > size)
+		return -1;
+	*(__u32 *)(data + off) = 0xffffffffU;
+	return 0;
+}
+
+/* bench/proto_globals.bpf.c: its global fw_gslots and fw_gpolicy filled
+ * from what fwctl wrote in the pinned fw_slots and fw_policy. 0 if the
+ * object has none. */
+static int fill_globals(struct bpf_object *obj, char *why, size_t len)
+{
+	struct bpf_map *bss = bpf_object__find_map_by_name(obj, ".bss");
+	struct bpf_map *slots = bpf_object__find_map_by_name(obj, "fw_slots");
+	struct bpf_map *pol = bpf_object__find_map_by_name(obj, "fw_policy");
+	__u32 ssize = 0, psize = 0, key, zero = 0, vsize, n, i;
+	long soff = datasec_var(obj, ".bss", "fw_gslots", &ssize);
+	long poff = datasec_var(obj, ".bss", "fw_gpolicy", &psize);
+	__u8 *buf;
+	int err = 0;
+
+	if (soff < 0 || poff < 0)
+		return 0;
+	if (!bss || !slots || !pol)
+		return fail(why, len, "prototype without fw_slots or fw_policy");
+	vsize = bpf_map__value_size(bss);
+	buf = calloc(1, vsize);
+	if (!buf || bpf_map_lookup_elem(bpf_map__fd(bss), &zero, buf)) {
+		free(buf);
+		return fail(why, len, "cannot read the prototype's globals");
+	}
+	n = ssize / 4 < 4096 ? ssize / 4 : 4096; /* our veths have small indexes */
+	for (i = 0; i < n; i++)
+		bpf_map_lookup_elem(bpf_map__fd(slots), &i, buf + soff + i * 4);
+	n = psize / bpf_map__value_size(pol);
+	for (key = 0; key < n; key++)
+		bpf_map_lookup_elem(bpf_map__fd(pol), &key,
+				    buf + poff + (size_t)key * bpf_map__value_size(pol));
+	if (bpf_map_update_elem(bpf_map__fd(bss), &zero, buf, BPF_ANY))
+		err = fail(why, len, "cannot write the prototype's globals: %s", strerror(errno));
+	free(buf);
+	return err;
+}
+
+static int variant_load(struct variant *v, char *why, size_t len)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, opts);
+	char dir[128];
+	struct bpf_program *prog;
+	struct stat sb;
+	int err;
+
+	if (stat("/proc/self/ns/net", &sb))
+		return fail(why, len, "cannot stat our network namespace: %s", strerror(errno));
+	snprintf(dir, sizeof(dir), "/sys/fs/bpf/fwctl/ns%llu", (unsigned long long)sb.st_ino);
+	opts.pin_root_path = dir;
+	v->xdp = v->tc_in = v->tc_out = -1;
+	v->obj = bpf_object__open_file(v->path, &opts);
+	if (!v->obj)
+		return fail(why, len, "cannot open %s: %s", v->path, strerror(errno));
+	if (set_slot_by_ifindex(v->obj))
+		return fail(why, len, "%s has no fw_slot in .rodata", v->path);
+	err = bpf_object__load(v->obj);
+	if (err)
+		return fail(why, len, "cannot load %s: %s", v->path, strerror(-err));
+	if (fill_globals(v->obj, why, len))
+		return -1;
+	bpf_object__for_each_program(prog, v->obj)
+	{
+		const char *n = bpf_program__name(prog);
+
+		if (bpf_program__type(prog) == BPF_PROG_TYPE_XDP)
+			v->xdp = bpf_program__fd(prog);
+		else if (!strcmp(n, "fw_tc_in"))
+			v->tc_in = bpf_program__fd(prog);
+		else if (!strcmp(n, "fw_tc_out"))
+			v->tc_out = bpf_program__fd(prog);
+	}
+	if (v->xdp >= 0 && attach_xdp(v->xdp, why, len) < 0)
+		return -1;
+	return 0;
 }
 
 static void build_frames(void)
@@ -613,13 +756,18 @@ static int write_raw(const char *path)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: prog_cost [-r ROUNDS] [-n REPEAT] [-i IFACES] [-x IFINDEX] [-f] [-o FILE]\n"
-		"                 [-F FWCTL] [-q]\n"
+		"usage: prog_cost [-r ROUNDS] [-n REPEAT] [-i IFACES] [-x IFINDEX] [-X NAME=OBJ]\n"
+		"                 [-t FRAME,...] [-k xdp|tc] [-f] [-o FILE] [-F FWCTL] [-q]\n"
 		"  -r ROUNDS  rounds, every program once per round (default 31)\n"
 		"  -n REPEAT  runs per test-run (default 2000000)\n"
 		"  -i IFACES  interfaces fwctl covers (default and least 2: the veths the\n"
 		"             frames arrive on; more: a bridge and its ports, covered first)\n"
 		"  -x IFINDEX also fwctl's XDP program on a veth with that ifindex\n"
+		"  -X NAME=OBJ  also the programs of OBJ, another build of fw_xdp.bpf.o or\n"
+		"             fw_tc.bpf.o (an older data path, a prototype), on fwctl's maps\n"
+		"             and interfaces; rows NAME, NAME-in, NAME-out (up to 6 times)\n"
+		"  -t FRAMES  only these frames (comma list of the names in the table)\n"
+		"  -k HOOK    only this hook's rows (xdp or tc)\n"
 		"  -f         fwctl and the floor only (no lower bound, no xdp-filter)\n"
 		"  -o FILE    raw samples as TSV (\"-\": stdout, then no table)\n"
 		"  -F FWCTL   the fwctl that covers the interfaces (default: $FWCTL, else\n"
@@ -663,7 +811,7 @@ int main(int argc, char **argv)
 	cpu_set_t set;
 	size_t f;
 
-	while ((c = getopt(argc, argv, "r:n:i:x:fo:F:qh")) != -1) {
+	while ((c = getopt(argc, argv, "r:n:i:x:X:t:k:fo:F:qh")) != -1) {
 		switch (c) {
 		case 'r':
 			rounds = atoi(optarg);
@@ -676,6 +824,36 @@ int main(int argc, char **argv)
 			break;
 		case 'x':
 			hi_ifindex = atoi(optarg);
+			break;
+		case 'X': {
+			const char *eq = strchr(optarg, '=');
+			struct variant *v = &variants[nvariants];
+
+			if (!eq || eq == optarg || eq - optarg > 16 || nvariants == MAX_VARIANTS) {
+				usage(stderr);
+				return 2;
+			}
+			snprintf(v->name[0], sizeof(v->name[0]), "%.*s", (int)(eq - optarg),
+				 optarg);
+			snprintf(v->name[1], sizeof(v->name[1]), "%.*s-in", (int)(eq - optarg),
+				 optarg);
+			snprintf(v->name[2], sizeof(v->name[2]), "%.*s-out", (int)(eq - optarg),
+				 optarg);
+			v->path = eq + 1;
+			nvariants++;
+			break;
+		}
+		case 't':
+			only_frames = optarg;
+			break;
+		case 'k':
+			only_hook = !strcmp(optarg, "xdp")  ? HOOK_XDP
+				    : !strcmp(optarg, "tc") ? HOOK_TC
+							    : -2;
+			if (only_hook == -2) {
+				usage(stderr);
+				return 2;
+			}
 			break;
 		case 'f':
 			fwctl_only = true;
@@ -732,7 +910,7 @@ int main(int argc, char **argv)
 	sched_setaffinity(0, sizeof(set), &set);
 
 	/* fwb0: fwctl's XDP, fwb2: its TC, then one per XDP program and floor. */
-	if (make_ns(12, why, sizeof(why)) || pindir_make("bench", why, sizeof(why)) ||
+	if (make_ns(14, why, sizeof(why)) || pindir_make("bench", why, sizeof(why)) ||
 	    fwctl_cover(&fw, why, sizeof(why)))
 		goto out;
 	if (!fwctl_only) {
@@ -749,28 +927,55 @@ int main(int argc, char **argv)
 		}
 		why[0] = '\0';
 	}
+	for (i = 0; i < nvariants; i++)
+		if (variant_load(&variants[i], why, sizeof(why)))
+			goto out;
 	snprintf(hi_name, sizeof(hi_name), "fwctl@%d", hi_ifindex);
 	build_frames();
 
 	for (f = 0; f < NFRAMES; f++) {
-		struct row *w = &rows[nrows++];
+		struct row *w;
+		char list[256];
+
+		snprintf(list, sizeof(list), ",%s,", only_frames ? only_frames : "");
+		snprintf(why, sizeof(why), ",%s,", frames[f].name);
+		if (only_frames && !strstr(list, why))
+			continue;
+		why[0] = '\0';
+		if (only_hook == HOOK_TC)
+			goto tc;
+		w = &rows[nrows++];
 
 		w->fr = &frames[f];
 		w->hook = HOOK_XDP;
 		add(w, "fwctl", fw.xdp, fw.xdp_if, true);
 		add(w, hi_name, fw.xdp_hi, hi_ifindex, true);
+		for (i = 0; i < nvariants; i++)
+			add(w, variants[i].name[0], variants[i].xdp, fw.xdp_if, true);
 		if (!fwctl_only && frames[f].ipv4)
 			add(w, "lower-bound", bpf_program__fd(lb->progs.lb_xdp), fw.xdp_if, false);
+		if (!fwctl_only && frames[f].ipv6)
+			add(w, "lower-bound6", bpf_program__fd(lb->progs.lb6_xdp), fw.xdp_if,
+			    false);
 		for (i = 0; !fwctl_only && i < 2; i++)
 			add(w, xf_name[i], xf_fd[i], xf_if[i], false);
 
+		if (only_hook == HOOK_XDP)
+			continue;
+	tc:
 		w = &rows[nrows++];
 		w->fr = &frames[f];
 		w->hook = HOOK_TC;
 		add(w, "fwctl-in", fw.tc_in, fw.tc_if, true);
 		add(w, "fwctl-out", fw.tc_out, fw.xdp_if, true);
+		for (i = 0; i < nvariants; i++) {
+			add(w, variants[i].name[1], variants[i].tc_in, fw.tc_if, true);
+			add(w, variants[i].name[2], variants[i].tc_out, fw.xdp_if, true);
+		}
 		if (!fwctl_only && frames[f].ipv4)
 			add(w, "lower-bound", bpf_program__fd(lb->progs.lb_tc), fw.tc_if, false);
+		if (!fwctl_only && frames[f].ipv6)
+			add(w, "lower-bound6", bpf_program__fd(lb->progs.lb6_tc), fw.tc_if, false);
 	}
 
 	/* A first run of each program finds its verdict, hence its floor. */
@@ -851,6 +1056,8 @@ out:
 		fprintf(stderr, "prog_cost: %s\n", why);
 	for (i = 0; i < 2; i++)
 		bpf_object__close(xf_obj[i]);
+	for (i = 0; i < nvariants; i++)
+		bpf_object__close(variants[i].obj);
 	lower_bound__destroy(lb);
 	cleanup();
 	return ret;

@@ -214,7 +214,7 @@ def prog_cost_findings(pc):
     for (fr, hook, prog), r in cell.items():
         if prog not in ("fwctl", "fwctl-in", "fwctl-out"):
             continue
-        lb = cell.get((fr, hook, "lower-bound"))
+        lb = cell.get((fr, hook, "lower-bound")) or cell.get((fr, hook, "lower-bound6"))
         if lb:
             lines.append("  %-9s %-3s %-14s %sx floor, lower bound %sx: %+.2fx (%+.2f ns)"
                          % (prog, hook, fr, r[9], lb[9], float(r[9]) - float(lb[9]),
@@ -231,7 +231,8 @@ def prog_cost_findings(pc):
         if prog.startswith("fwctl@") and fw:
             lines.append("  %-9s %-3s %-14s %s ns, fwctl on a low ifindex %s ns: %+.2f ns"
                          % (prog, hook, fr, r[6], fw[6], float(r[6]) - float(fw[6])))
-    for hook, prog in (("xdp", "fwctl"), ("tc", "fwctl-in"), ("tc", "fwctl-out")):
+    for hook, prog in (("xdp", "fwctl"), ("tc", "fwctl-in"), ("tc", "fwctl-out"),
+                       ("xdp", "lower-bound6"), ("tc", "lower-bound6")):
         a = cell.get(("ipv6-6ext-udp", hook, prog))
         b = cell.get(("ipv6-udp-64", hook, prog))
         if a and b:

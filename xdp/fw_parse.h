@@ -111,11 +111,71 @@ static __always_inline __u32 fw_parse_ipv4(const __u8 *p, const __u8 *end, const
 	return proto;
 }
 
+/*
+ * One IPv6 extension header at *pp, whose type is *nh: steps over it.
+ * Returns 1 when stepped (*pp, *nh: the next header), 0 when *nh is no
+ * extension header, or what the frame counts as when the walk ends here
+ * (malformed, or a later fragment's protocol) plus FW_WALK_END.
+ *
+ * Each header's place hangs on a byte of the one before, so the walk is a
+ * chain of dependent loads: next = p + 8 + (len << 2 or 3). The + 8 is
+ * taken before the load (q, which the bounds check needs anyway) and kept
+ * there by a barrier, so that each step costs one load, one shift and one
+ * add on that chain; written as p + (len + 1) * 8, the compiler adds the 8
+ * after the load, one more cycle per header (prog_cost: 0.3 ns a header
+ * less this way). A switch on the type, where the old loop tested a mask
+ * and then the type again.
+ */
+#define FW_WALK_END 0x10000
+
+#ifdef __bpf__
+#define fw_opaque(v) asm volatile("" : "=r"(v) : "0"(v))
+#else
+#define fw_opaque(v) ((void)0)
+#endif
+
+static __always_inline __u32 fw_ipv6_step(const __u8 **pp, __u8 *nhp, const __u8 *end)
+{
+	const __u8 *p = *pp, *q = p + 8;
+	__u32 len;
+
+	switch (*nhp) {
+	case FW_IPV6_HOPOPTS:
+	case FW_IPV6_ROUTING:
+	case FW_IPV6_DSTOPTS:
+		if (q > end) /* every extension header is at least 8 bytes */
+			return FW_WALK_END | FW_IDX_MALFORMED;
+		len = (__u32)p[1] << 3; /* 8-byte units beyond the first 8 */
+		break;
+	case FW_IPV6_AH:
+		if (q > end)
+			return FW_WALK_END | FW_IDX_MALFORMED;
+		len = (__u32)p[1] << 2; /* 4-byte units beyond the first 8 */
+		break;
+	case FW_IPV6_FRAGMENT:
+		if (q > end)
+			return FW_WALK_END | FW_IDX_MALFORMED;
+		/* A later fragment has no upper-layer header, but its
+		 * fragment header names the protocol all the same. */
+		if (fw_raw16(p + 2) & FW_NET16(0xfff8))
+			return FW_WALK_END | (fw_is_ipv6_exthdr(p[0]) ? FW_IDX_MALFORMED : p[0]);
+		*nhp = p[0];
+		*pp = q;
+		return 1;
+	default:
+		return 0;
+	}
+	*nhp = p[0];
+	fw_opaque(q);
+	*pp = q + len;
+	return 1;
+}
+
 static __always_inline __u32 fw_parse_ipv6(const __u8 *p, const __u8 *end, const __u8 **l4,
 					   int all)
 {
+	__u32 r;
 	__u8 nh;
-	int i;
 
 	if (p + FW_IPV6_HLEN > end)
 		return FW_IDX_MALFORMED;
@@ -124,34 +184,29 @@ static __always_inline __u32 fw_parse_ipv6(const __u8 *p, const __u8 *end, const
 	nh = p[6];
 	p += FW_IPV6_HLEN;
 
-#pragma unroll
-	for (i = 0; i < FW_MAX_EXTHDR; i++) {
-		if (!fw_is_ipv6_exthdr(nh)) {
-			if (p > end) /* the last extension header runs past the end */
-				return FW_IDX_MALFORMED;
-			if (fw_reads_l4(nh, all))
-				*l4 = p;
-			return nh;
-		}
-		if (p + 8 > end) /* every extension header is at least 8 bytes */
-			return FW_IDX_MALFORMED;
-		if (nh == FW_IPV6_FRAGMENT) {
-			nh = p[0];
-			/* A later fragment has no upper-layer header, but its
-			 * fragment header names the protocol all the same. */
-			if (fw_be16(p + 2) & 0xfff8)
-				return fw_is_ipv6_exthdr(nh) ? FW_IDX_MALFORMED : nh;
-			p += 8;
-		} else if (nh == FW_IPV6_AH) {
-			nh = p[0];
-			p += ((__u32)p[1] + 2) * 4;
-		} else {
-			nh = p[0];
-			p += ((__u32)p[1] + 1) * 8;
-		}
-	}
-	if (fw_is_ipv6_exthdr(nh) || p > end)
+	if (!fw_is_ipv6_exthdr(nh))
+		goto upper; /* the common case: no extension header */
+	/* FW_MAX_EXTHDR steps, written out: the compiler does not unroll a
+	 * loop around the barrier. */
+	_Static_assert(FW_MAX_EXTHDR == 6, "six steps below");
+	r = fw_ipv6_step(&p, &nh, end);
+	if (r == 1)
+		r = fw_ipv6_step(&p, &nh, end);
+	if (r == 1)
+		r = fw_ipv6_step(&p, &nh, end);
+	if (r == 1)
+		r = fw_ipv6_step(&p, &nh, end);
+	if (r == 1)
+		r = fw_ipv6_step(&p, &nh, end);
+	if (r == 1)
+		r = fw_ipv6_step(&p, &nh, end);
+	if (r & FW_WALK_END)
+		return r & ~FW_WALK_END;
+	/* Six stepped over and a seventh follows: too many. The last one
+	 * stepped over may run past the end. */
+	if ((r == 1 && fw_is_ipv6_exthdr(nh)) || p > end)
 		return FW_IDX_MALFORMED;
+upper:
 	if (fw_reads_l4(nh, all))
 		*l4 = p;
 	return nh;
@@ -273,28 +328,66 @@ static __always_inline __u32 fw_act(const struct fw_compiled *pol, __u32 idx, co
 }
 
 /*
- * The common frame in a straight line: untagged IPv4 without options, its
- * headers in [p, end). Returns 1 with *act set, what fw_parse() and fw_act()
- * would give, or 0 where the parser must take the frame (anything else, or
- * a blocked ICMP whose type lies past end, which TC can still read).
+ * The common frames in a straight line: IPv4 without options, untagged or
+ * behind one or two VLAN tags, and untagged IPv6 whose next header is the
+ * upper layer, their headers in [p, end). Returns 1 with *act set, what fw_parse() and fw_act() would
+ * give, or 0 where the parser must take the frame (anything else, or a
+ * blocked ICMP/ICMPv6 whose type lies past end, which TC can still read).
  */
 static __always_inline int fw_fast_act(const struct fw_compiled *pol, const __u8 *p,
 				       const __u8 *end, __u32 *act)
 {
 	const __u8 *ip = p + FW_ETH_HLEN, *l4;
+	__u16 eth_proto;
 	__u32 proto, a;
 
-	if (ip + FW_IPV4_HLEN > end || fw_raw16(p + 12) != FW_ETH_P_IP || ip[0] != 0x45)
+	if (ip + FW_IPV4_HLEN > end)
 		return 0;
-	proto = ip[9];
-	a = pol->act[proto];
-	if (a >= FW_ACT_CHECK) { /* blocked ICMP/ICMPv6: is it exempt? */
-		l4 = fw_raw16(ip + 6) & FW_NET16(0x1fff) ? 0 : ip + FW_IPV4_HLEN;
-		if (l4 && l4 + 2 > end)
+	eth_proto = fw_raw16(p + 12);
+	if (eth_proto == FW_ETH_P_IP) {
+		if (ip[0] != 0x45)
 			return 0;
-		if (fw_icmp_exempt(proto, l4, end))
-			a -= FW_ACT_EXEMPT;
+		proto = ip[9];
+		a = pol->act[proto];
+		if (a < FW_ACT_CHECK)
+			goto done;
+		/* blocked ICMP/ICMPv6: is it exempt? */
+		l4 = fw_raw16(ip + 6) & FW_NET16(0x1fff) ? 0 : ip + FW_IPV4_HLEN;
+	} else if (eth_proto == FW_ETH_P_IPV6) {
+		if (ip + FW_IPV6_HLEN > end || (ip[0] >> 4) != 6)
+			return 0;
+		proto = ip[6];
+		if (fw_is_ipv6_exthdr(proto))
+			return 0; /* the parser walks the chain */
+		a = pol->act[proto];
+		if (a < FW_ACT_CHECK)
+			goto done;
+		l4 = ip + FW_IPV6_HLEN;
+	} else if (fw_is_vlan(eth_proto)) {
+		/* One or two tags, then IPv4 without options: the parser's
+		 * steps (a third tag is its to refuse), the same IPv4 checks.
+		 * The tags lie within the 34 bytes checked above. */
+		eth_proto = fw_raw16(p + 16);
+		ip += FW_VLAN_HLEN;
+		if (fw_is_vlan(eth_proto)) {
+			eth_proto = fw_raw16(p + 20);
+			ip += FW_VLAN_HLEN;
+		}
+		if (eth_proto != FW_ETH_P_IP || ip + FW_IPV4_HLEN > end || ip[0] != 0x45)
+			return 0;
+		proto = ip[9];
+		a = pol->act[proto];
+		if (a < FW_ACT_CHECK)
+			goto done;
+		l4 = fw_raw16(ip + 6) & FW_NET16(0x1fff) ? 0 : ip + FW_IPV4_HLEN;
+	} else {
+		return 0;
 	}
+	if (l4 && l4 + 2 > end)
+		return 0;
+	if (fw_icmp_exempt(proto, l4, end))
+		a -= FW_ACT_EXEMPT;
+done:
 	*act = a;
 	return 1;
 }
