@@ -207,6 +207,35 @@ def summarize_prog_cost(run):
     return out
 
 
+def sample_findings(run):
+    """monitor --packets' cost from the raw samples, each round's pair taken
+    together (a per-round difference cancels drift): fwctl against its build
+    without the drop-sample test (listener off), and its build with the flag
+    on (fw+listener: a flood under a listener) against fwctl."""
+    per = {}
+    for r in read_tsv(run.path("prog_cost.tsv")):
+        per.setdefault((r["frame"], r["hook"], r["program"]), {})[r["round"]] = (
+            float(r["ns"]) - float(r["floor_ns"]))
+    lines = []
+    for (fr, hook, prog) in sorted(per):
+        if not prog.startswith("fw-nosample"):
+            continue
+        suffix = prog[len("fw-nosample"):]
+        base = per[(fr, hook, prog)]
+        fw = per.get((fr, hook, "fwctl" + suffix))
+        on = per.get((fr, hook, "fw+listener" + suffix))
+        if not fw:
+            continue
+        off = [fw[i] - base[i] for i in fw if i in base]
+        text = "  %-14s %-3s %-4s listener off %+.2f ns (fwctl - fw-nosample, paired median)" % (
+            fr, hook, suffix.lstrip("-") or "", median(off))
+        if on:
+            flood = [on[i] - fw[i] for i in on if i in fw]
+            text += "; on %+.2f ns (fw+listener - fwctl)" % median(flood)
+        lines.append(text)
+    return lines
+
+
 def prog_cost_findings(pc):
     """fwctl against the lower bound and xdp-filter, and per extension header."""
     cell = {(r[0], r[1], r[2]): r for r in pc}
@@ -429,6 +458,11 @@ def report_main(run, live, pairs, pc):
         o.append("against the lower bound (fwctl's ratio over it) and xdp-filter (ns); per "
                  "extension header:")
         o += prog_cost_findings(pc)
+        found = sample_findings(run)
+        if found:
+            o.append("drop samples (monitor --packets), per frame; on: every dropped frame "
+                     "meets the rate limit:")
+            o += found
         o.append("")
     o.append("goals (same run; figures, not verdicts):")
     for r in live:

@@ -173,16 +173,26 @@ machine() {
 # program itself (F A F B ...), so it needs no interleaving with the other
 # parts. Its raw samples go to prog_cost.tsv, its table and messages to
 # prog_cost.log. -x: fwctl's XDP program on an interface with a high index.
+# -X: fwctl's programs built without the drop-sample test (fw-nosample) and
+# with the flag on, as under a listener during a flood (fw+listener): what
+# monitor --packets costs when off and when on (bench/fw_*_{nosample,listen}).
 PC_TSV=$RES/prog_cost.tsv
 PC_HI_IFINDEX=${BENCH_PC_IFINDEX:-300000}
 prog_cost_part() {
-	local st
+	local st o
+	local -a variants=()
 	if [ ! -x "$PROG_COST" ]; then
 		b_log "bench: prog_cost: $PROG_COST not built (bench/prog_cost.c): part skipped"
 		return 0
 	fi
+	for o in xdp tc; do
+		[ -f "$B_OUT/bench/fw_${o}_nosample.bpf.o" ] &&
+			variants+=(-X "fw-nosample=$B_OUT/bench/fw_${o}_nosample.bpf.o")
+		[ -f "$B_OUT/bench/fw_${o}_listen.bpf.o" ] &&
+			variants+=(-X "fw+listener=$B_OUT/bench/fw_${o}_listen.bpf.o")
+	done
 	timeout -k 2 1200 "$PROG_COST" -F "$FWCTL" -r "$PC_ROUNDS" -n "$PC_REPEAT" \
-		-x "$PC_HI_IFINDEX" -o "$PC_TSV" >"$RES/prog_cost.log" 2>&1
+		-x "$PC_HI_IFINDEX" "${variants[@]}" -o "$PC_TSV" >"$RES/prog_cost.log" 2>&1
 	st=$?
 	if [ "$st" -ne 0 ]; then
 		b_log "bench: prog_cost failed (exit $st): $(tail -1 "$RES/prog_cost.log")"

@@ -62,14 +62,20 @@ static __always_inline __u32 fw_tc_parse(struct __sk_buff *skb, void **data, voi
 }
 
 /* A dropped frame for a listener (fw_sample.h): out of the hot path, which
- * keeps nothing live for it but skb. The kind is found again as it was. */
+ * keeps nothing live for it but skb. The kind is found again as it was,
+ * only for a sample the rate admits. */
 static __noinline void fw_tc_sample(struct __sk_buff *skb, __u32 dir)
 {
 	void *data = (void *)(long)skb->data, *data_end = (void *)(long)skb->data_end;
+	struct fw_sample_rate *r = fw_sample_admit(skb->ifindex);
+	struct fw_sample *s;
 	const __u8 *l4;
-	__u32 kind = fw_tc_parse(skb, &data, &data_end, &l4);
-	struct fw_sample *s = fw_sample_reserve(skb->ifindex, dir, kind, skb->len);
+	__u32 kind;
 
+	if (!r)
+		return;
+	kind = fw_tc_parse(skb, &data, &data_end, &l4);
+	s = fw_sample_reserve(r, skb->ifindex, dir, kind, skb->len);
 	if (s)
 		fw_sample_submit(s, bpf_skb_load_bytes(skb, 0, s->data, fw_sample_len(skb->len)));
 }

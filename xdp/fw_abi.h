@@ -181,7 +181,7 @@ struct fw_sample {
 /* The programs' one flag and its settings, a global read with one load on
  * the drop path (pinned as fw_sample_ctl); written by the listener. */
 struct fw_sample_ctl {
-	__u32 on;     /* 1 while a listener runs */
+	__u32 on;     /* 1 (just 1: ANDed with the verdict) while a listener runs */
 	__u32 rate;   /* samples a second per CPU */
 	__u32 filter; /* 1: only interfaces in fw_sample_if */
 	__u32 pid;    /* the listener, and its start time (/proc/PID/stat), */

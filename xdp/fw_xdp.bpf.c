@@ -6,19 +6,23 @@
 _Static_assert(XDP_PASS - FW_PASS == XDP_PASS && XDP_PASS - FW_DROP == XDP_DROP,
 	       "the verdict maps onto XDP actions by subtraction");
 
-/* A dropped frame for a listener (fw_sample.h): out of the hot path, which
- * keeps nothing live for it but ctx. The kind is the parser's again. */
+/* A dropped frame for a listener (fw_sample.h): out of the hot path. The
+ * kind is the parser's again, found only for a sample the rate admits. */
 static __noinline void fw_xdp_sample(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
-	__u32 len = bpf_xdp_get_buff_len(ctx);
-	__u64 n = fw_sample_len(len);
+	struct fw_sample_rate *r = fw_sample_admit(ctx->ingress_ifindex);
+	struct fw_sample *s;
 	const __u8 *l4;
-	struct fw_sample *s = fw_sample_reserve(ctx->ingress_ifindex, FW_DIR_IN,
-						fw_parse(data, data_end, &l4), len);
+	__u32 len;
 
+	if (!r)
+		return;
+	len = bpf_xdp_get_buff_len(ctx);
+	s = fw_sample_reserve(r, ctx->ingress_ifindex, FW_DIR_IN, fw_parse(data, data_end, &l4),
+			      len);
 	if (s)
-		fw_sample_submit(s, bpf_xdp_load_bytes(ctx, 0, s->data, n));
+		fw_sample_submit(s, bpf_xdp_load_bytes(ctx, 0, s->data, fw_sample_len(len)));
 }
 
 SEC("xdp")
