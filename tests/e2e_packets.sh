@@ -43,15 +43,20 @@ flag() {
 		jq -r '.[0].formatted.value[".data"][0].fw_sample_ctl | "\(.on) \(.pid)"'
 }
 
-# armed PID: waits (up to 5 s) until the listener PID holds the flag.
-armed() {
+# flag_becomes WANT [LOG]: waits (up to 5 s) until the flag reads WANT.
+flag_becomes() {
 	local i
 	for ((i = 0; i < 100; i++)); do
-		[ "$(flag)" == "1 $1" ] && return 0
+		[ "$(flag)" == "$1" ] && return 0
 		sleep 0.05
 	done
-	T_DETAIL="flag: $(flag)"
+	T_DETAIL="flag: $(flag)${2:+; $(cat "$2")}"
 	return 1
+}
+
+# armed PID: the listener PID holds the flag.
+armed() {
+	flag_becomes "1 $1"
 }
 
 # finish PID: waits (up to 10 s) for a listener to end by itself, then
@@ -257,16 +262,8 @@ wait "$mon" 2>/dev/null
 "$FWCTL" -n "$H" watch --recheck 1 >"$T_TMP/watch.log" 2>&1 &
 watch=$!
 t_bg "$watch"
-reaped() {
-	local i
-	for ((i = 0; i < 60; i++)); do
-		[ "$(flag)" == "0 0" ] && return 0
-		sleep 0.05
-	done
-	T_DETAIL="flag: $(flag); watch: $(cat "$T_TMP/watch.log")"
-	return 1
-}
-assert watch_reaps_killed_listener "watch left a killed listener's flag on" reaped
+assert watch_reaps_killed_listener "watch left a killed listener's flag on" flag_becomes \
+	"0 0" "$T_TMP/watch.log"
 kill "$watch"
 wait "$watch" 2>/dev/null
 expect_eq watch_says_reaped 1 "$(grep -c "monitor --packets (pid $mon) is gone; its flag is cleared" "$T_TMP/watch.log")" \
