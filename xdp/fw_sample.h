@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * fw_sample.h - drop samples for `fwctl monitor --packets`. With no one
- * listening, a dropped frame costs one load and one test of
- * fw_sample_ctl.on; a passed frame nothing. With a listener, each CPU sends
- * at most fw_sample_ctl.rate samples a second through the ring and counts
- * the rest, so a flood costs a counter increment per frame and never more
- * memory than the ring.
+ * listening, a frame costs one load of fw_sample_ctl.on, ANDed with its
+ * verdict, and one branch (about 1 ns, make bench). With a listener, each
+ * CPU sends at most fw_sample_ctl.rate samples a second through the ring
+ * and counts the rest, so a flood costs each drop the rate check (a
+ * lookup, the coarse clock, a count) and never more memory than the ring.
  */
 #ifndef FW_SAMPLE_H
 #define FW_SAMPLE_H
