@@ -459,6 +459,8 @@ json_t *fw_name_json(const char *name);
 void fw_json_set_name(json_t *obj, const char *key, const char *name);
 struct timespec;
 const char *fw_iso8601(const struct timespec *ts, bool ms, char *buf, size_t len);
+/* CLOCK_MONOTONIC, the clock of bpf_ktime_get_ns() too. */
+__u64 fw_mono_ns(void);
 double fw_mono_s(void);
 const char *fw_fmt_count(__u64 v, bool human_units, char *buf, size_t len);
 const char *fw_fmt_bytes(__u64 v, bool human_units, char *buf, size_t len);
@@ -483,9 +485,9 @@ int fw_pcap_record(FILE *f, const struct timespec *ts, const void *data, __u32 c
 /* packets.c: `monitor --packets`, drop samples as they happen. */
 struct fw_packets_opts {
 	const char *target;
-	long count;	     /* samples, 0: until interrupted */
-	long rate;	     /* a second per CPU */
-	const char *wfile;   /* pcap, "-": stdout */
+	long count;	   /* samples, 0: until interrupted */
+	long rate;	   /* a second per CPU */
+	const char *wfile; /* pcap, "-": stdout */
 };
 int fw_monitor_packets(const struct fw_packets_opts *o);
 int fw_samples_reap(struct fw_state *st);

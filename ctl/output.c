@@ -181,12 +181,17 @@ void fw_json_set_name(json_t *obj, const char *key, const char *name)
  * with the local zone's offset, which readers need to compare lines written
  * on different machines. */
 /* Seconds on the monotonic clock: intervals, deadlines, rates. */
-double fw_mono_s(void)
+__u64 fw_mono_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
+	return (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+double fw_mono_s(void)
+{
+	return fw_mono_ns() / 1e9;
 }
 
 const char *fw_iso8601(const struct timespec *ts, bool ms, char *buf, size_t len)

@@ -53,14 +53,6 @@ static void on_signal(int sig)
 	stop = sig;
 }
 
-static __u64 mono_ns(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (__u64)t.tv_sec * 1000000000ULL + t.tv_nsec;
-}
-
 /* Field 22 of /proc/PID/stat, the start time: with the pid, it names one
  * process (a pid alone can be reused). 0 when the process is gone. */
 static __u64 proc_start(int pid)
@@ -317,7 +309,7 @@ static int on_sample(void *ctx, void *data, size_t size)
 	caplen = s->caplen <= FW_SAMPLE_SNAP ? s->caplen : 0;
 	/* Monotonic to wall clock: the sample was taken (now - ns) ago. */
 	clock_gettime(CLOCK_REALTIME, &real);
-	now_mono = mono_ns();
+	now_mono = fw_mono_ns();
 	at = (__u64)real.tv_sec * 1000000000ULL + real.tv_nsec -
 	     (now_mono > s->ns ? now_mono - s->ns : 0);
 	ts.tv_sec = at / 1000000000ULL;
@@ -378,7 +370,7 @@ static int claim(struct listener *l, struct fw_state *st)
 	c.filter = l->o->target != NULL;
 	c.pid = getpid();
 	c.start = proc_start(getpid());
-	l->start_ns = mono_ns();
+	l->start_ns = fw_mono_ns();
 	c.on = 1;
 	return ctl_write(l, &c);
 }

@@ -60,21 +60,11 @@ blocked() {
 	[ "$n" -eq 0 ]
 }
 
-STATUS='' SRC=0
-get_status() {
-	run fw -n "$H" -j status
-	SRC=$RC
-	STATUS=$OUT
-	is_json "$STATUS" || STATUS='{"interfaces": []}'
-}
-st() {
-	json "$STATUS" --arg i "$1" "[.interfaces[]? | select(.ifname == \$i)][0] | $2"
-}
 # st_is NAME DIR WANT [REASON-REGEX]: vethc2's DIR in $STATUS.
 st_is() {
 	local got why
-	got=$(st vethc2 ".directions.$2.state // \"none\"")
-	why=$(st vethc2 ".directions.$2.reason // \"\"")
+	got=$(status_of vethc2 ".directions.$2.state // \"none\"")
+	why=$(status_of vethc2 ".directions.$2.reason // \"\"")
 	if [ "$got" != "$3" ]; then
 		t_fail "$1" "status says vethc2 $2 is '$got', want '$3'" "reason: $why" "exit $SRC"
 	elif [ -n "${4:-}" ] && ! grep -qE "$4" <<<"$why"; then
@@ -123,7 +113,7 @@ tamper() {
 check block fw -n "$H" block icmp vethc2
 POLICY=$(state_dir "$H")/fw_policy
 assert policy_pinned "no pinned fw_policy under $(state_dir "$H")" test -e "$POLICY"
-get_status
+status_now "$H"
 expect_eq enforced_exit0 0 "$SRC" "$STATUS"
 st_is out_enforced out enforced
 assert blocks_before "echo requests reached c2 with icmp blocked on vethc2" blocked
@@ -132,12 +122,12 @@ expect_eq act_drops_before 1 "$(($(act_byte 1) >> 7))"
 assert tamper_act "bpftool could not rewrite vethc2's egress entry" \
 	tamper 1 "$CELL_ICMP_PASS"
 expect_eq act_passes "$CELL_ICMP_PASS" "$(act_byte 1)"
-get_status
+status_now "$H"
 expect_eq tampered_exit3 3 "$SRC" "$STATUS"
 st_is tampered_not_enforced out not-enforced 'vethc2 out: .*passes icmp though blocked'
 st_is tampered_in_still in enforced
 expect_eq tampered_blocked_still_says_icmp icmp \
-	"$(st vethc2 '.blocked.out | map(tostring) | join(",")')"
+	"$(status_of vethc2 '.blocked.out | map(tostring) | join(",")')"
 assert tampered_bypass "no echo request reached c2 with the act byte flipped (test broken?)" \
 	passes
 run fw -n "$H" status
@@ -163,14 +153,14 @@ else
 	t_fail reblock_says_repaired "block did not say what it repaired" "$(last_run)"
 fi
 expect_eq reblock_act_drops 1 "$(($(act_byte 1) >> 7))"
-get_status
+status_now "$H"
 expect_eq reblock_exit0_status 0 "$SRC" "$STATUS"
 st_is reblock_enforced out enforced
 assert reblock_blocks "echo requests reach c2 after the repair" blocked
 
 # --- a starting watch repairs it the same way ----------------------------------
 tamper 1 "$CELL_ICMP_PASS"
-get_status
+status_now "$H"
 st_is watch_tampered out not-enforced 'passes icmp'
 "$FWCTL" -n "$H" watch >"$T_TMP/watch.log" 2>&1 &
 WATCH=$!
@@ -189,7 +179,7 @@ assert watch_repairs "a starting watch left ICMP's act byte passing" act_repaire
 	"$T_TMP/watch.log"
 kill "$WATCH" 2>/dev/null
 wait "$WATCH" 2>/dev/null
-get_status
+status_now "$H"
 expect_eq watch_exit0 0 "$SRC" "$STATUS"
 st_is watch_enforced out enforced
 assert watch_blocks "echo requests reach c2 after watch's repair" blocked
@@ -213,12 +203,12 @@ st_is running_watch_enforced out enforced
 
 # --- right verdict, wrong counter cell: degraded, and repaired -----------------
 tamper 1 $((128 | CELL_ICMPV6_DROP))
-get_status
+status_now "$H"
 expect_eq cell_exit0 0 "$SRC" "$STATUS"
 st_is cell_degraded out degraded 'vethc2 out: .*counts icmp in the wrong cells'
 assert cell_still_blocks "echo requests reached c2 with only the cell changed" blocked
 check cell_reblock fw -n "$H" block icmp vethc2
-get_status
+status_now "$H"
 st_is cell_repaired out enforced
 
 t_done

@@ -76,29 +76,17 @@ blocked() {
 	[ "$ARRIVED" -eq 0 ]
 }
 
-STATUS='' SRC=0
-# get_status: -j status into STATUS, its exit code into SRC.
-get_status() {
-	run fw -n "$H" -j status
-	SRC=$RC
-	STATUS=$OUT
-	is_json "$STATUS" || STATUS='{"interfaces": []}'
-}
-# st IFNAME FILTER: FILTER on IFNAME's entry of $STATUS.
-st() {
-	json "$STATUS" --arg i "$1" "[.interfaces[]? | select(.ifname == \$i)][0] | $2"
-}
 # state IFNAME [DIR]: the interface's state, or one direction's.
 state() {
 	if [ -n "${2:-}" ]; then
-		st "$1" ".directions.$2.state // \"none\""
+		status_of "$1" ".directions.$2.state // \"none\""
 	else
-		st "$1" '.state // "none"'
+		status_of "$1" '.state // "none"'
 	fi
 }
 # reasons IFNAME: every reason status gives for IFNAME, joined.
 reasons() {
-	st "$1" '[.reason, .directions[]?.reason] | map(select(. != null)) | join("; ")'
+	status_of "$1" '[.reason, .directions[]?.reason] | map(select(. != null)) | join("; ")'
 }
 # st_is NAME IFNAME DIR WANT [REASON-REGEX]: status (already in $STATUS) says
 # WANT for IFNAME (DIR "" = the interface as a whole), with a matching reason.
@@ -108,14 +96,14 @@ st_is() {
 	why=$(reasons "$ifn")
 	if [ "$got" != "$want" ]; then
 		t_fail "$name" "status says $ifn${dir:+ $dir} is '$got', want '$want'" \
-			"reasons: $why" "exit $SRC" "$(st "$ifn" . | jq -c .)"
+			"reasons: $why" "exit $SRC" "$(status_of "$ifn" . | jq -c .)"
 	elif [ -n "$re" ] && ! grep -qiE "$re" <<<"$why"; then
 		t_fail "$name" "reason for $ifn does not match /$re/" "reasons: $why"
 	else
 		t_ok "$name"
 	fi
 }
-# status_exit NAME WANT: the last get_status exited WANT.
+# status_exit NAME WANT: the last status_now "$H" exited WANT.
 status_exit() {
 	expect_eq "$1" "$2" "$SRC" "$(printf '%s' "$STATUS" | head -c 1500)"
 }
@@ -191,7 +179,7 @@ fresh() {
 
 # --- 1. hooks removed behind fwctl's back (a port rule: nothing else on the path)
 check block_port fw -n "$H" block icmp vethc2
-get_status
+status_now "$H"
 status_exit enforced_exit0 0
 st_is port_enforced vethc2 "" enforced
 st_is port_in_enforced vethc2 in enforced
@@ -203,7 +191,7 @@ assert port_blocks_before "echo requests reached c2 with icmp blocked on vethc2"
 tc -n "$H" qdisc del dev vethc2 clsact
 assert clsact_del_bypass "no echo request reached c2 with its clsact deleted (test broken?)" \
 	passes "$H" "${C_IP4[2]}" "$C2"
-get_status
+status_now "$H"
 status_exit clsact_del_exit3 3
 st_is clsact_del_not_enforced vethc2 out not-enforced 'missing'
 st_is clsact_del_in_still vethc2 in enforced
@@ -222,7 +210,7 @@ expect_eq text_status_80_columns "" "$(awk 'length > 80' <<<"$OUT")" "$OUT"
 check clsact_reblock fw -n "$H" block icmp vethc2
 assert clsact_restored "re-running block did not restore vethc2's clsact and filter" \
 	hooks_whole vethc2
-get_status
+status_now "$H"
 status_exit clsact_restored_exit0 0
 st_is clsact_restored_enforced vethc2 out enforced
 assert clsact_restored_blocks "echo requests reach c2 after the repair" \
@@ -231,13 +219,13 @@ assert clsact_restored_blocks "echo requests reach c2 after the repair" \
 ip -n "$H" link set dev vethc2 xdp off
 assert xdp_off_bypass "no echo request from c2 reached the host with XDP off (test broken?)" \
 	passes "$C2" "$BR_IP4" "$H"
-get_status
+status_now "$H"
 status_exit xdp_off_exit3 3
 st_is xdp_off_not_enforced vethc2 in not-enforced 'missing'
 st_is xdp_off_out_still vethc2 out enforced
 check xdp_off_reblock fw -n "$H" block icmp vethc2
 assert xdp_off_restored "re-running block did not restore vethc2's XDP program" hooks_whole vethc2
-get_status
+status_now "$H"
 status_exit xdp_off_restored_exit0 0
 st_is xdp_off_restored_enforced vethc2 in enforced
 assert xdp_off_restored_blocks "echo requests from c2 reach the host after the repair" \
@@ -249,7 +237,7 @@ fwid=$(xdp_id vethc2)
 ip -force -n "$H" link set dev vethc2 xdpdrv obj "$PASS_O" sec xdp
 assert replaced_setup "pass.o did not replace fwctl's XDP program on vethc2" \
 	test "$(xdp_id vethc2)" != "$fwid" -a "$(xdp_id vethc2)" != 0
-get_status
+status_now "$H"
 status_exit replaced_exit3 3
 st_is replaced_not_enforced vethc2 in not-enforced 'replac|another|foreign|not fwctl'
 ip -n "$H" link set dev vethc2 xdp off
@@ -275,14 +263,14 @@ fresh icmp vethc2
 tc -n "$H" filter add dev vethc2 egress prio 1 bpf da obj "$PASS_O" sec tc
 assert prio1_bypass "no echo request reached c2 past the foreign prio-1 filter (test broken?)" \
 	passes "$H" "${C_IP4[2]}" "$C2"
-get_status
+status_now "$H"
 status_exit prio1_exit3 3
 st_is prio1_not_enforced vethc2 out not-enforced 'first|ahead|before'
 check prio1_reblock fw -n "$H" block icmp vethc2
 assert prio1_fw_first "fwctl's filter is not first after re-running block" fw_first vethc2
 assert prio1_restored_blocks "echo requests reach c2 after fwctl is first again" \
 	blocked "$H" "${C_IP4[2]}" "$C2"
-get_status
+status_now "$H"
 status_exit prio1_restored_exit0 0
 st_is prio1_restored_enforced vethc2 out enforced
 drop_foreign vethc2
@@ -293,14 +281,14 @@ tc -n "$H" filter add dev vethc2 egress bpf da obj "$PASS_O" sec tc
 assert noprio_fw_first "a filter added with no priority runs before fwctl's" fw_first vethc2
 assert noprio_blocks "echo requests reach c2 with a no-priority foreign filter" \
 	blocked "$H" "${C_IP4[2]}" "$C2"
-get_status
+status_now "$H"
 st_is noprio_enforced vethc2 out enforced
 drop_foreign vethc2
 
 # --- 4. the bridge rule: drift on its ports, repaired by re-running it ----------
 run fw -n "$H" detach --all
 check block_bridge fw -n "$H" block icmp docker0
-get_status
+status_now "$H"
 status_exit bridge_exit0 0
 st_is bridge_degraded docker0 "" degraded 'generic'
 st_is bridge_port_enforced vethc3 "" enforced
@@ -319,7 +307,7 @@ run fw -n "$H" stats --prometheus
 expect_eq prom_not_enforced_out 0 "$(prom vethc3 out)" "$(grep fwctl_enforced <<<"$OUT" | head -20)"
 expect_eq prom_not_enforced_in 0 "$(prom docker0 in)"
 expect_eq prom_still_enforced 1 "$(prom vethc2 out)"
-get_status
+status_now "$H"
 status_exit bridge_drift_exit3 3
 st_is bridge_drift_c3 vethc3 out not-enforced 'missing'
 st_is bridge_drift_docker0 docker0 in not-enforced 'missing'
@@ -331,18 +319,18 @@ for ifn in vethc1 vethc2 vethc3; do
 done
 assert bridge_restored_docker0 "re-running block docker0 left docker0 without XDP" \
 	test "$(xdp_id docker0)" != 0
-get_status
+status_now "$H"
 status_exit bridge_restored_exit0 0
 assert bridge_restored_c2c "c1 -> c3 echo requests reach c3 after the repair" \
 	blocked "$C1" "${C_IP4[3]}" "${TOPO_PREFIX}c3"
 
 # --- 5. a port added while no watch runs ---------------------------------------
 run bash "$TOPO" up -p "$TOPO_PREFIX" -c 4
-get_status
+status_now "$H"
 status_exit uncovered_exit3 3
 st_is uncovered_listed vethc4 "" not-enforced 'cover'
 check uncovered_next_change fw -n "$H" block udp docker0
-get_status
+status_now "$H"
 st_is uncovered_now_covered vethc4 "" enforced
 assert uncovered_hooks "the next change did not attach to vethc4" hooks_whole vethc4
 
@@ -351,14 +339,14 @@ assert uncovered_hooks "the next change did not attach to vethc4" hooks_whole ve
 # port (issue 15.4; tests/e2e_ifindex.sh filters packets on such ports).
 if veth_port vbad 300000; then
 	check vbad_block fw -n "$H" block icmp docker0
-	get_status
+	status_now "$H"
 	status_exit vbad_status_exit0 0
 	st_is vbad_enforced vbad "" enforced
 	assert vbad_hooks "block did not attach to vbad (ifindex 300000)" hooks_whole vbad
 	check vbad_later_change fw -n "$H" block tcp docker0
-	get_status
+	status_now "$H"
 	expect_eq vbad_later_change_applied '["icmp","tcp","udp"]' \
-		"$(st vbad '.blocked.out | sort | tojson')" "$(st vbad .)"
+		"$(status_of vbad '.blocked.out | sort | tojson')" "$(status_of vbad .)"
 	assert vbad_later_c2c_blocked "c1 -> c2 echo requests pass with vbad present" \
 		blocked "$C1" "${C_IP4[2]}" "$C2"
 	ip -n "$H" link del vbad
@@ -385,7 +373,7 @@ for mode in xdpdrv xdpgeneric; do
 		t_fail "foreign_${mode}_message" "block's error does not name $n" "$bad"
 	fi
 	expect_eq "foreign_${mode}_kept" "$foreign" "$(xdp_id $n)"
-	get_status
+	status_now "$H"
 	status_exit "foreign_${mode}_status_exit3" 3
 	st_is "foreign_${mode}_not_enforced" $n "" not-enforced 'another|foreign|program|force'
 	st_is "foreign_${mode}_others" vethc3 "" enforced
@@ -399,7 +387,7 @@ for mode in xdpdrv xdpgeneric; do
 	ip -n "$H" link del $n
 done
 
-get_status
+status_now "$H"
 status_exit final_exit0 0
 check detach_all fw -n "$H" detach --all
 t_done

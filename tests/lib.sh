@@ -203,6 +203,21 @@ state_dir() {
 	return 0
 }
 
+# status_now NS: `-j status` of NS into STATUS (an empty interface list when
+# it printed no JSON), its exit status into SRC.
+STATUS='' SRC=0
+status_now() {
+	run fw -n "$1" -j status
+	SRC=$RC
+	STATUS=$OUT
+	is_json "$STATUS" || STATUS='{"interfaces": []}'
+}
+
+# status_of IFNAME FILTER: jq FILTER on IFNAME's entry of $STATUS.
+status_of() {
+	json "$STATUS" --arg i "$1" "[.interfaces[]? | select(.ifname == \$i)][0] | $2"
+}
+
 # --- preconditions ------------------------------------------------------------
 
 require_root() {
