@@ -178,8 +178,8 @@ static int map_get(struct fw_state *st, const char *name)
 
 static void close_maps(struct fw_state *st)
 {
-	int *fds[] = { &st->policy_fd, &st->counters_fd, &st->ifaces_fd,  &st->rules_fd,
-		       &st->meta_fd,   &st->slots_fd,	 &st->slots_hi_fd, &st->sample_ctl_fd,
+	int *fds[] = { &st->policy_fd,	&st->counters_fd,    &st->ifaces_fd,   &st->rules_fd,
+		       &st->meta_fd,	&st->slots_fd,	     &st->slots_hi_fd, &st->sample_ctl_fd,
 		       &st->samples_fd, &st->sample_rate_fd, &st->sample_if_fd };
 
 	for (size_t i = 0; i < ARRAY_SIZE(fds); i++) {
@@ -214,7 +214,8 @@ static const struct map_want maps_want[] = {
 	     FW_MAX_IFACES *FW_DIRS, FW_DIRS),
 	WANT("fw_slots", slots_fd, BPF_MAP_TYPE_ARRAY, sizeof(__u32), FW_MAX_IFINDEX, 0),
 	WANT("fw_slots_hi", slots_hi_fd, BPF_MAP_TYPE_HASH, sizeof(__u32), FW_MAX_IFACES, 1),
-	WANT(FW_SAMPLE_CTL_PIN, sample_ctl_fd, BPF_MAP_TYPE_ARRAY, sizeof(struct fw_sample_ctl), 1, 0),
+	WANT(FW_SAMPLE_CTL_PIN, sample_ctl_fd, BPF_MAP_TYPE_ARRAY, sizeof(struct fw_sample_ctl), 1,
+	     0),
 	WANT_KV("fw_samples", samples_fd, BPF_MAP_TYPE_RINGBUF, 0, 0, FW_SAMPLE_RING, 0),
 	WANT("fw_sample_rate", sample_rate_fd, BPF_MAP_TYPE_PERCPU_ARRAY,
 	     sizeof(struct fw_sample_rate), 1, 0),

@@ -169,9 +169,9 @@ static inline __u32 fw_key(__u32 slot, __u32 dir)
 struct fw_sample {
 	__u64 ns; /* CLOCK_MONOTONIC, as bpf_ktime_get_ns() */
 	__u32 ifindex;
-	__u32 len;    /* the frame's length */
-	__u16 kind;   /* what it counted as: IP protocol or FW_IDX_* */
-	__u8 dir;     /* enum fw_dir */
+	__u32 len;  /* the frame's length */
+	__u16 kind; /* what it counted as: IP protocol or FW_IDX_* */
+	__u8 dir;   /* enum fw_dir */
 	__u8 pad;
 	__u16 caplen; /* bytes in data[]: min(len, FW_SAMPLE_SNAP) */
 	__u16 pad2;

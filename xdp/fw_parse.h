@@ -92,8 +92,7 @@ static __always_inline int fw_reads_l4(__u32 proto, int all)
 	return all || proto == FW_PROTO_ICMP || proto == FW_PROTO_ICMPV6;
 }
 
-static __always_inline __u32 fw_parse_ipv4(const __u8 *p, const __u8 *end, const __u8 **l4,
-					   int all)
+static __always_inline __u32 fw_parse_ipv4(const __u8 *p, const __u8 *end, const __u8 **l4, int all)
 {
 	__u8 vihl, proto;
 
@@ -171,8 +170,7 @@ static __always_inline __u32 fw_ipv6_step(const __u8 **pp, __u8 *nhp, const __u8
 	return 1;
 }
 
-static __always_inline __u32 fw_parse_ipv6(const __u8 *p, const __u8 *end, const __u8 **l4,
-					   int all)
+static __always_inline __u32 fw_parse_ipv6(const __u8 *p, const __u8 *end, const __u8 **l4, int all)
 {
 	__u32 r;
 	__u8 nh;
@@ -215,8 +213,8 @@ upper:
 /* fw_parse() below, for any reader: *l3 is set to the IP header where
  * there is one (NULL otherwise), and with all, *l4 to any protocol's
  * upper-layer header. */
-static __always_inline __u32 fw_parse_at(const void *data, const void *data_end,
-					 const __u8 **l3, const __u8 **l4, int all)
+static __always_inline __u32 fw_parse_at(const void *data, const void *data_end, const __u8 **l3,
+					 const __u8 **l4, int all)
 {
 	const __u8 *p = data;
 	const __u8 *end = data_end;

@@ -31,7 +31,7 @@ struct fw_sample_ctl fw_sample_ctl SEC(".data");
 #ifdef FW_NO_SAMPLE
 #define fw_sample_wanted(verdict) 0
 #else
-#define fw_sample_wanted(verdict) ((verdict) & fw_sample_ctl.on)
+#define fw_sample_wanted(verdict) ((verdict)&fw_sample_ctl.on)
 #endif
 
 struct {

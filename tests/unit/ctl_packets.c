@@ -36,8 +36,8 @@ static void check_frame(const char *name, const struct fr_layer *layers, size_t 
 	CHECK(name, !strcmp(got, want), "expected '%s', got '%s'", want, got);
 }
 
-#define V4 4, "192.0.2.1", "192.0.2.2"
-#define V6 6, "2001:db8::1", "2001:db8::2"
+#define V4   4, "192.0.2.1", "192.0.2.2"
+#define V6   6, "2001:db8::1", "2001:db8::2"
 #define NOIP 0, "", ""
 
 int main(void)
@@ -93,18 +93,21 @@ int main(void)
 		const __u8 frame[3] = { 0xaa, 0xbb, 0xcc };
 		__u32 h[6], r[4];
 
-		CHECK("pcap_writes", f && !fw_pcap_header(f, 256) &&
-			      !fw_pcap_record(f, &ts, frame, 3, 1500) && !fclose(f),
+		CHECK("pcap_writes",
+		      f && !fw_pcap_header(f, 256) && !fw_pcap_record(f, &ts, frame, 3, 1500) &&
+			      !fclose(f),
 		      "%s", "write failed");
 		CHECK("pcap_length", len == 24 + 16 + 3, "expected 43 bytes, got %zu", len);
 		if (len == 43) {
 			memcpy(h, out, sizeof(h));
 			memcpy(r, out + 24, sizeof(r));
-			CHECK("pcap_header", h[0] == 0xa1b2c3d4 && h[1] == (2 | 4 << 16) &&
-				      h[4] == 256 && h[5] == 1,
+			CHECK("pcap_header",
+			      h[0] == 0xa1b2c3d4 && h[1] == (2 | 4 << 16) && h[4] == 256 &&
+				      h[5] == 1,
 			      "magic %x version %x snap %u link %u", h[0], h[1], h[4], h[5]);
-			CHECK("pcap_record", r[0] == 1764926253 && r[1] == 123456 && r[2] == 3 &&
-				      r[3] == 1500 && !memcmp(out + 40, frame, 3),
+			CHECK("pcap_record",
+			      r[0] == 1764926253 && r[1] == 123456 && r[2] == 3 && r[3] == 1500 &&
+				      !memcmp(out + 40, frame, 3),
 			      "%u.%06u kept %u of %u", r[0], r[1], r[2], r[3]);
 		}
 		free(out);
