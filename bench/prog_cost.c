@@ -25,7 +25,9 @@
  *
  * Rows besides fwctl and the floor: the lower bound (bench/lower_bound.bpf.c:
  * slot by ifindex, protocol byte, policy byte, one per-CPU count; untagged
- * IPv4 frames only) and, where Debian's xdp-tools is installed, xdp-filter's
+ * IPv4 frames only), lower-bound+ (the same with the IPv4 checks any
+ * correct program needs and bytes counted beside packets, as fwctl counts)
+ * and, where Debian's xdp-tools is installed, xdp-filter's
  * programs configured the way `xdp-filter port 9 -p udp` and `xdp-filter ip
  * 198.51.100.1 -m src` would (its object for `load -f all`, the default,
  * and for `load -f udp`). With -x IFINDEX, fwctl's XDP program also runs on
@@ -476,6 +478,8 @@ static int lb_load(const struct fw_fds *fw, char *why, size_t len)
 	lb->bss->lb_policy[1][1] = 1;
 	if (attach_xdp(bpf_program__fd(lb->progs.lb6_xdp), why, len) < 0)
 		return -1;
+	if (attach_xdp(bpf_program__fd(lb->progs.lbc_xdp), why, len) < 0)
+		return -1;
 	return attach_xdp(bpf_program__fd(lb->progs.lb_xdp), why, len) < 0 ? -1 : 0;
 }
 
@@ -910,7 +914,7 @@ int main(int argc, char **argv)
 	sched_setaffinity(0, sizeof(set), &set);
 
 	/* fwb0: fwctl's XDP, fwb2: its TC, then one per XDP program and floor. */
-	if (make_ns(14, why, sizeof(why)) || pindir_make("bench", why, sizeof(why)) ||
+	if (make_ns(16, why, sizeof(why)) || pindir_make("bench", why, sizeof(why)) ||
 	    fwctl_cover(&fw, why, sizeof(why)))
 		goto out;
 	if (!fwctl_only) {
@@ -954,6 +958,9 @@ int main(int argc, char **argv)
 			add(w, variants[i].name[0], variants[i].xdp, fw.xdp_if, true);
 		if (!fwctl_only && frames[f].ipv4)
 			add(w, "lower-bound", bpf_program__fd(lb->progs.lb_xdp), fw.xdp_if, false);
+		if (!fwctl_only && frames[f].ipv4)
+			add(w, "lower-bound+", bpf_program__fd(lb->progs.lbc_xdp), fw.xdp_if,
+			    false);
 		if (!fwctl_only && frames[f].ipv6)
 			add(w, "lower-bound6", bpf_program__fd(lb->progs.lb6_xdp), fw.xdp_if,
 			    false);
@@ -974,6 +981,8 @@ int main(int argc, char **argv)
 		}
 		if (!fwctl_only && frames[f].ipv4)
 			add(w, "lower-bound", bpf_program__fd(lb->progs.lb_tc), fw.tc_if, false);
+		if (!fwctl_only && frames[f].ipv4)
+			add(w, "lower-bound+", bpf_program__fd(lb->progs.lbc_tc), fw.tc_if, false);
 		if (!fwctl_only && frames[f].ipv6)
 			add(w, "lower-bound6", bpf_program__fd(lb->progs.lb6_tc), fw.tc_if, false);
 	}

@@ -248,6 +248,11 @@ def prog_cost_findings(pc):
             lines.append("  %-9s %-3s %-14s %sx floor, lower bound %sx: %+.2fx (%+.2f ns)"
                          % (prog, hook, fr, r[9], lb[9], float(r[9]) - float(lb[9]),
                             float(r[10]) - float(lb[10])))
+        lbc = cell.get((fr, hook, "lower-bound+"))
+        if lbc:
+            lines.append("  %-9s %-3s %-14s %sx floor, lower bound+ %sx: %+.2fx (%+.2f ns)"
+                         % (prog, hook, fr, r[9], lbc[9], float(r[9]) - float(lbc[9]),
+                            float(r[10]) - float(lbc[10])))
     for (fr, hook, prog), r in cell.items():
         if hook != "xdp" or not prog.startswith("xdp-filter"):
             continue
@@ -618,7 +623,7 @@ def plot(run, live, pc, ctl, exp, pcs):
             if last is not None and (r[0], r[1]) != last:
                 y -= 1
             last = (r[0], r[1])
-            kind = 1 if r[2].startswith("fwctl") else 4 if r[2] == "lower-bound" else 0
+            kind = 1 if r[2].startswith("fwctl") else 4 if r[2].startswith("lower-bound") else 0
             lab = "%s %s %s" % (r[0], r[1], r[2]) if r[2] in ("fwctl", "fwctl-in") else r[2]
             lines.append("%d\t%s\t%s\t%s\t%s\t%d\t%sx %+.1f ns" % (
                 y, lab, r[6], r[5], r[7], kind, r[9], float(r[10])))
