@@ -382,6 +382,7 @@ struct fw_status_doc {
 	const struct fw_rule *rules; /* FW_MAX_RULES slots, NULL: no state */
 	bool enforced;
 	bool interrupted;
+	int samples_pid; /* `monitor --packets` listening there, 0: none */
 };
 void fw_status_print(const struct fw_status_doc *d);
 
@@ -505,6 +506,7 @@ struct fw_packets_opts {
 };
 int fw_monitor_packets(const struct fw_packets_opts *o);
 int fw_samples_reap(struct fw_state *st);
+int fw_samples_listener(struct fw_state *st);
 
 /* Commands (cmd_rules.c): the options struct is a struct fw_rule_opts; the
  * tables, with every other command's, are the commands' own (opts.h). */
