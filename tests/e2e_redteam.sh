@@ -16,6 +16,8 @@
 #     passes it unfiltered;
 #   - prog_pin: the pinned fw_prog_xdp replaced by another program (0600,
 #     root's) that is then attached: "fwctl's" id, none of fwctl's maps;
+#   - (not a lie: status names a running `monitor --packets` listener, and
+#     not one that ended or was killed with its flag left set;)
 #   - map_pin: the pinned fw_policy replaced by a copy: fwctl writes and reads
 #     the copy, the programs still decide by the original (an unblock is then
 #     not enforced: what it unblocked is still dropped).
@@ -142,6 +144,36 @@ assert state_dir "no state directory for $H" test -d "$SD"
 truth start
 assert start_to_c2_dropped "echo requests reach c2 with icmp blocked" dropped to_c2
 assert start_from_c2_dropped "echo requests from c2 arrive with icmp blocked" dropped from_c2
+
+# --- a drop-sample listener is shown while it runs, and only then -------------
+# listener_shown PID: status -j and text name PID (0: none), within 3 s.
+listener_shown() {
+	local got text
+	for _ in $(seq 30); do
+		got=$(fw -n "$H" -j status | jq -r '.drop_samples.pid // 0')
+		text=$(fw -n "$H" status | sed -n 's/^drop samples: monitor --packets pid //p')
+		[ "$got" == "$1" ] && [ "${text:-0}" == "$1" ] && return 0
+		sleep 0.1
+	done
+	T_DETAIL="-j drop_samples.pid: $got, text line's pid: '$text', want $1"
+	return 1
+}
+assert samples_none "status names a listener before any ran" listener_shown 0
+"$FWCTL" -n "$H" monitor --packets >/dev/null 2>&1 &
+MON=$!
+t_bg "$MON"
+assert samples_listener "status does not name monitor --packets (pid $MON)" listener_shown "$MON"
+kill -INT "$MON"
+wait "$MON" 2>/dev/null
+assert samples_ended "status still names a listener that ended" listener_shown 0
+# Killed outright, it leaves the programs' flag set: not a listener.
+"$FWCTL" -n "$H" monitor --packets >/dev/null 2>&1 &
+MON=$!
+t_bg "$MON"
+assert samples_second "status does not name the second listener" listener_shown "$MON"
+kill -KILL "$MON"
+wait "$MON" 2>/dev/null
+assert samples_killed "status names a listener killed with SIGKILL" listener_shown 0
 
 # --- fw_slots entry zeroed ------------------------------------------------------
 set_slot_entry vethc2 0
