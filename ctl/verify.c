@@ -69,7 +69,8 @@ static bool deciding_maps(const struct fw_state *st, __u32 ids[FW_DECIDING_MAPS]
 /* A program's map ids, kept for the last few programs asked about: what a
  * loaded program reads never changes. */
 struct prog_maps {
-	__u32 prog, n, ids[16];
+	__u32 prog, n, ids[32];
+	bool dispatcher; /* libxdp's: its maps are its components' */
 };
 
 static int prog_maps_read(__u32 prog, struct prog_maps *out)
@@ -97,6 +98,7 @@ static int prog_maps_read(__u32 prog, struct prog_maps *out)
 	if (err)
 		return err;
 	out->prog = prog;
+	out->dispatcher = !strcmp(info.name, "xdp_dispatcher");
 	out->n = info.nr_map_ids < ARRAY_SIZE(out->ids) ? info.nr_map_ids : ARRAY_SIZE(out->ids);
 	cache[next++ % ARRAY_SIZE(cache)] = *out;
 	return 0;
@@ -107,14 +109,15 @@ static int prog_maps_read(__u32 prog, struct prog_maps *out)
  * recorded), reads this namespace's maps: a program put under fwctl's pin,
  * or maps whose pins were replaced, decide by something status does not
  * read. true also where it cannot tell (opening a program by id wants
- * CAP_SYS_ADMIN), as before this check.
+ * CAP_SYS_ADMIN; libxdp's dispatcher runs fwctl's program as a component),
+ * as before this check.
  */
 bool fw_prog_reads_state(const struct fw_state *st, __u32 prog)
 {
 	__u32 need[FW_DECIDING_MAPS];
 	struct prog_maps pm;
 
-	if (!deciding_maps(st, need) || prog_maps_read(prog, &pm))
+	if (!deciding_maps(st, need) || prog_maps_read(prog, &pm) || pm.dispatcher)
 		return true;
 	return fw_maps_include(pm.ids, pm.n, need, FW_DECIDING_MAPS);
 }
