@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <linux/if_ether.h>
 #include <linux/if_link.h>
 #include <linux/pkt_sched.h>
 #include <bpf/bpf.h>
@@ -231,6 +232,8 @@ static int pin_prog(struct fw_state *st, enum fw_prog which, int fd)
 	return 0;
 }
 
+static __u32 prog_id(int fd);
+
 /* The namespace's one instance of a program: loaded and verified once, not
  * once per interface. */
 static int shared_prog(struct fw_state *st, enum fw_prog which)
@@ -240,8 +243,12 @@ static int shared_prog(struct fw_state *st, enum fw_prog which)
 
 	snprintf(pin, sizeof(pin), "%s/%s", st->dir, prog_pin[which]);
 	fd = bpf_obj_get(pin);
-	if (fd >= 0)
+	/* One that does not read this state's maps (its pin or theirs was
+	 * replaced) is not the namespace's instance: a fresh one replaces it. */
+	if (fd >= 0 && fw_prog_reads_state(st, prog_id(fd)))
 		return fd;
+	if (fd >= 0)
+		close(fd);
 	fd = load_prog(st, which);
 	if (fd < 0)
 		return fd;
@@ -363,6 +370,10 @@ static int tc_attach_clsbpf(int prog_fd, int ifindex, __u32 dir)
 
 	if (!fw_tc_hook_read(ifindex, dir, true, 0, &h) && h.prog_id && h.prio == FW_TC_PRIO)
 		handle = h.handle;
+	/* Ours re-added for one protocol: the kernel holds a priority to one
+	 * protocol, so that one goes before ours for all can take its place. */
+	if (h.prog_id && h.prio == FW_TC_PRIO && h.protocol != ETH_P_ALL)
+		fw_tc_filter_del(ifindex, dir, FW_TC_PRIO, h.protocol, h.handle);
 	err = tc_attach_clsbpf_handle(prog_fd, ifindex, dir, handle);
 	if (!err && h.prog_id && h.prio == FW_TC_PRIO_OLD)
 		err = tc_detach_clsbpf_prio(ifindex, dir, FW_TC_HANDLE, FW_TC_PRIO_OLD);

@@ -74,7 +74,7 @@ static int cmd_status(const void *args)
 	struct fw_policy *pol = NULL;
 	struct fw_status_item *items = NULL;
 	bool broken = false;
-	int err, n = 0;
+	int err, n = 0, samples_pid = 0;
 
 	if (!st)
 		return fw_fail(-ENOMEM, "out of memory");
@@ -110,6 +110,13 @@ static int cmd_status(const void *args)
 		item_of_row(&items[i], st, &rows[i], &v);
 	for (int i = 0; i < norphans; i++)
 		item_of_orphan(&items[n + i], &orphans[i], &v);
+	if (st->exists) {
+		int pid = fw_samples_listener(st);
+
+		/* Unreadable: status still says what is enforced. */
+		samples_pid = pid > 0 ? pid : 0;
+		fw_err_clear();
+	}
 	if (st->exists && st->dirty)
 		fw_warn("an interrupted fwctl left a change half made; any changing command "
 			"or 'fwctl watch' completes it (status only looks)");
@@ -118,7 +125,8 @@ static int cmd_status(const void *args)
 						 .n = n + norphans,
 						 .rules = st->exists ? st->rules : NULL,
 						 .enforced = !broken,
-						 .interrupted = st->exists && st->dirty });
+						 .interrupted = st->exists && st->dirty,
+						 .samples_pid = samples_pid });
 	if (broken)
 		err = -FW_ENOTENFORCED;
 out:

@@ -124,6 +124,8 @@ struct fw_tc_hook {
 	__u32 prog_id;	 /* fwctl's program on the hook, 0: none */
 	__u32 handle;	 /* its cls_bpf handle */
 	__u32 prio;	 /* its cls_bpf priority */
+	bool direct;	 /* its verdict is the action (direct-action) */
+	__u16 protocol;	 /* the frames it sees: ETH_P_ALL, or one EtherType */
 	bool first;	 /* nothing runs before it */
 	bool tcx_ahead;	 /* a TCX program runs before every clsact filter */
 	int filters;	 /* clsact filters on the hook, anyone's */
@@ -133,6 +135,7 @@ struct fw_tc_hook {
 };
 int fw_clsact_list(int **ifindexes);
 int fw_tc_hook_read(int ifindex, __u32 dir, bool clsact, __u32 tcx_ours, struct fw_tc_hook *h);
+int fw_tc_filter_del(int ifindex, __u32 dir, __u32 prio, __u16 protocol, __u32 handle);
 
 /* docker.c: the Docker Engine API (DOCKER_HOST=unix://... honoured). */
 bool fw_docker_available(void);
@@ -303,6 +306,17 @@ void fw_verify(const struct fw_state *st, int slot, const struct fw_link *l,
 	       const struct fw_compiled pol[FW_DIRS], struct fw_enf e[FW_DIRS],
 	       struct fw_seen *seen);
 int fw_verify_read(const struct fw_state *st, int slot, struct fw_compiled c[FW_DIRS]);
+/* The parts of fw_verify that read no kernel, each an enum fw_enf_state
+ * with the reason in why: an interface's fw_slots entry (got) against its
+ * slot; fwctl's cls_bpf filter's flags and protocol; whether a program's
+ * map ids (have) hold every one of need. */
+int fw_slot_check(int slot, __u32 got, char *why, size_t len);
+int fw_tc_filter_check(const struct fw_tc_hook *h, const char *hook, char *why, size_t len);
+bool fw_maps_include(const __u32 *have, __u32 n, const __u32 *need, __u32 nneed);
+/* Whether program prog reads the maps st's pins hold (fw_slots, fw_slots_hi,
+ * fw_policy), as an instance loaded for st does; true where it cannot tell
+ * (no CAP_SYS_ADMIN). */
+bool fw_prog_reads_state(const struct fw_state *st, __u32 prog);
 /* The act bytes of an entry against what want compiles to: enum fw_enf_state. */
 int fw_act_check(const struct fw_compiled *got, const struct fw_policy *want, char *why,
 		 size_t len);
@@ -368,6 +382,7 @@ struct fw_status_doc {
 	const struct fw_rule *rules; /* FW_MAX_RULES slots, NULL: no state */
 	bool enforced;
 	bool interrupted;
+	int samples_pid; /* `monitor --packets` listening there, 0: none */
 };
 void fw_status_print(const struct fw_status_doc *d);
 
@@ -491,6 +506,7 @@ struct fw_packets_opts {
 };
 int fw_monitor_packets(const struct fw_packets_opts *o);
 int fw_samples_reap(struct fw_state *st);
+int fw_samples_listener(struct fw_state *st);
 
 /* Commands (cmd_rules.c): the options struct is a struct fw_rule_opts; the
  * tables, with every other command's, are the commands' own (opts.h). */

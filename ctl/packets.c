@@ -430,6 +430,21 @@ int fw_samples_reap(struct fw_state *st)
 	return err ? err : (int)c.pid;
 }
 
+/* The pid of the namespace's `monitor --packets` listener, 0 when none (a
+ * flag left on by one that is gone counts as none), or a -errno: what status
+ * shows. A pid of another pid namespace reads as none. */
+int fw_samples_listener(struct fw_state *st)
+{
+	struct listener l = { .ctl_fd = st->sample_ctl_fd, .if_fd = st->sample_if_fd };
+	struct fw_sample_ctl c;
+	int err;
+
+	err = ctl_read(&l, &c);
+	if (err)
+		return err;
+	return c.on && c.pid && c.start && proc_start(c.pid) == c.start ? (int)c.pid : 0;
+}
+
 static void close_fd(int fd)
 {
 	if (fd >= 0)

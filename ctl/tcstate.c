@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <arpa/inet.h>
 #include <sys/socket.h>
+#include <linux/if_ether.h>
 #include <linux/pkt_cls.h>
 #include <linux/pkt_sched.h>
 #include <linux/rtnetlink.h>
@@ -79,7 +81,7 @@ static void filter_one(const struct nlmsghdr *nh, void *arg)
 	struct filter_walk *w = arg;
 	int len = nh->nlmsg_len - NLMSG_LENGTH(sizeof(*t));
 	char kind[16] = "", name[64] = "";
-	__u32 chain = 0, id = 0;
+	__u32 chain = 0, id = 0, flags = 0;
 
 	for (struct rtattr *a = (struct rtattr *)((char *)t + NLMSG_ALIGN(sizeof(*t)));
 	     RTA_OK(a, len); a = RTA_NEXT(a, len)) {
@@ -93,6 +95,8 @@ static void filter_one(const struct nlmsghdr *nh, void *arg)
 			for (struct rtattr *o = RTA_DATA(a); RTA_OK(o, olen); o = RTA_NEXT(o, olen))
 				if (o->rta_type == TCA_BPF_ID)
 					id = *(__u32 *)RTA_DATA(o);
+				else if (o->rta_type == TCA_BPF_FLAGS)
+					flags = *(__u32 *)RTA_DATA(o);
 				else if (o->rta_type == TCA_BPF_NAME)
 					snprintf(name, sizeof(name), "%s", (char *)RTA_DATA(o));
 		}
@@ -107,6 +111,11 @@ static void filter_one(const struct nlmsghdr *nh, void *arg)
 		w->h->prog_id = id;
 		w->h->handle = t->tcm_handle;
 		w->h->prio = TC_H_MAJ(t->tcm_info) >> 16;
+		/* Without direct-action cls_bpf takes the program's verdict for
+		 * a class id and runs the filter's actions instead (none: pass);
+		 * a filter of one protocol never sees the others' frames. */
+		w->h->direct = flags & TCA_BPF_FLAG_ACT_DIRECT;
+		w->h->protocol = ntohs(TC_H_MIN(t->tcm_info));
 		w->h->first = !w->seen_other && !w->h->tcx_ahead;
 		return;
 	}
@@ -168,6 +177,9 @@ int fw_tc_hook_read(int ifindex, __u32 dir, bool clsact, __u32 tcx_ours, struct 
 			if (ids[i] == tcx_ours) {
 				h->prog_id = tcx_ours;
 				h->first = i == 0;
+				/* A TCX program's return is its verdict, for all. */
+				h->direct = true;
+				h->protocol = ETH_P_ALL;
 			}
 		if (h->prog_id && !h->first)
 			snprintf(h->ahead, sizeof(h->ahead), "TCX program id %u", h->tcx_first);
@@ -184,4 +196,37 @@ int fw_tc_hook_read(int ifindex, __u32 dir, bool clsact, __u32 tcx_ours, struct 
 	if (clsact)
 		err = fw_nl_dump(&req, sizeof(req), RTM_NEWTFILTER, filter_one, &w);
 	return err == -ENODEV || err == -EINVAL || err == -ENOENT ? 0 : err;
+}
+
+static void ignore(const struct nlmsghdr *nh, void *arg)
+{
+	(void)nh;
+	(void)arg;
+}
+
+/* Removes one cls_bpf filter by priority, protocol and handle: libbpf's
+ * bpf_tc_detach names every protocol, which the kernel refuses for a filter
+ * of one. */
+int fw_tc_filter_del(int ifindex, __u32 dir, __u32 prio, __u16 protocol, __u32 handle)
+{
+	struct {
+		struct nlmsghdr nh;
+		struct tcmsg t;
+		struct rtattr kind;
+		char name[4];
+	} req = {
+		.nh = { .nlmsg_len = sizeof(req),
+			.nlmsg_type = RTM_DELTFILTER,
+			.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK },
+		.t = { .tcm_family = AF_UNSPEC,
+		       .tcm_ifindex = ifindex,
+		       .tcm_handle = handle,
+		       .tcm_parent = TC_H_MAKE(TC_H_CLSACT, dir == FW_DIR_IN ? TC_H_MIN_INGRESS
+									     : TC_H_MIN_EGRESS),
+		       .tcm_info = TC_H_MAKE(prio << 16, htons(protocol)) },
+		.kind = { .rta_len = RTA_LENGTH(4), .rta_type = TCA_KIND },
+		.name = "bpf",
+	};
+
+	return fw_nl_dump(&req, sizeof(req), RTM_NEWTFILTER, ignore, NULL);
 }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <linux/if_ether.h>
 #include <bpf/bpf.h>
 #include "fwctl.h"
 #include "fw_count.h"
@@ -41,6 +42,150 @@ static void set(struct fw_enf *e, int state, int gap, const char *fmt, ...)
 static bool is_ours(__u32 id, __u32 recorded, __u32 pinned)
 {
 	return id && (id == recorded || id == pinned);
+}
+
+/* The maps the programs find an interface's verdicts through: its slot
+ * (fw_slots, fw_slots_hi) and the slot's policy (fw_policy). */
+#define FW_DECIDING_MAPS 3
+
+static __u32 map_id(int fd)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	return fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len) ? info.id : 0;
+}
+
+/* The ids of those maps as this namespace's pins hold them; false when one
+ * cannot be read. */
+static bool deciding_maps(const struct fw_state *st, __u32 ids[FW_DECIDING_MAPS])
+{
+	ids[0] = map_id(st->slots_fd);
+	ids[1] = map_id(st->slots_hi_fd);
+	ids[2] = map_id(st->policy_fd);
+	return ids[0] && ids[1] && ids[2];
+}
+
+/* A program's map ids, kept for the last few programs asked about: what a
+ * loaded program reads never changes. */
+struct prog_maps {
+	__u32 prog, n, ids[32];
+	bool dispatcher; /* libxdp's: its maps are its components' */
+};
+
+static int prog_maps_read(__u32 prog, struct prog_maps *out)
+{
+	static struct prog_maps cache[8];
+	static unsigned int next;
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+	int fd, err = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(cache); i++)
+		if (cache[i].prog == prog) {
+			*out = cache[i];
+			return 0;
+		}
+	fd = bpf_prog_get_fd_by_id(prog);
+	if (fd < 0)
+		return -errno;
+	memset(out, 0, sizeof(*out));
+	info.nr_map_ids = ARRAY_SIZE(out->ids);
+	info.map_ids = (__u64)(unsigned long)out->ids;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		err = -errno;
+	close(fd);
+	if (err)
+		return err;
+	out->prog = prog;
+	out->dispatcher = !strcmp(info.name, "xdp_dispatcher");
+	out->n = info.nr_map_ids < ARRAY_SIZE(out->ids) ? info.nr_map_ids : ARRAY_SIZE(out->ids);
+	cache[next++ % ARRAY_SIZE(cache)] = *out;
+	return 0;
+}
+
+/*
+ * Whether the program on a hook, whose id says it is fwctl's (pinned or
+ * recorded), reads this namespace's maps: a program put under fwctl's pin,
+ * or maps whose pins were replaced, decide by something status does not
+ * read. true also where it cannot tell (opening a program by id wants
+ * CAP_SYS_ADMIN; libxdp's dispatcher runs fwctl's program as a component),
+ * as before this check.
+ */
+bool fw_prog_reads_state(const struct fw_state *st, __u32 prog)
+{
+	__u32 need[FW_DECIDING_MAPS];
+	struct prog_maps pm;
+
+	if (!deciding_maps(st, need) || prog_maps_read(prog, &pm) || pm.dispatcher)
+		return true;
+	return fw_maps_include(pm.ids, pm.n, need, FW_DECIDING_MAPS);
+}
+
+bool fw_maps_include(const __u32 *have, __u32 n, const __u32 *need, __u32 nneed)
+{
+	for (__u32 i = 0; i < nneed; i++) {
+		bool found = false;
+
+		for (__u32 j = 0; j < n && !found; j++)
+			found = have[j] == need[i];
+		if (!found)
+			return false;
+	}
+	return true;
+}
+
+/* fw_slots' entry for an interface (slot + 1, 0: none) against its slot
+ * (got as read): the programs find the interface's policy through it. */
+int fw_slot_check(int slot, __u32 got, char *why, size_t len)
+{
+	if (got == (__u32)slot + 1)
+		return FW_ENFORCED;
+	if (!got)
+		snprintf(why, len, "fw_slots maps it to no slot: the programs pass all it carries");
+	else
+		snprintf(why, len,
+			 "fw_slots maps it to slot %u, not %d: the programs apply another "
+			 "interface's policy",
+			 got - 1, slot);
+	return FW_NOT_ENFORCED;
+}
+
+/* fwctl's cls_bpf filter on a hook as the kernel holds it: its verdicts are
+ * the action (direct-action) and it sees every frame (protocol all). */
+int fw_tc_filter_check(const struct fw_tc_hook *h, const char *hook, char *why, size_t len)
+{
+	if (!h->direct) {
+		snprintf(why, len,
+			 "fwctl's tc %s filter runs without direct-action: its drops are "
+			 "taken for a class id and every frame passes",
+			 hook);
+		return FW_NOT_ENFORCED;
+	}
+	if (h->protocol != ETH_P_ALL) {
+		snprintf(why, len,
+			 "fwctl's tc %s filter sees only protocol 0x%04x (%s): other frames "
+			 "pass it unfiltered",
+			 hook, h->protocol,
+			 h->protocol == ETH_P_IP     ? "IPv4"
+			 : h->protocol == ETH_P_IPV6 ? "IPv6"
+						     : "one EtherType");
+		return FW_NOT_ENFORCED;
+	}
+	return FW_ENFORCED;
+}
+
+/* The interface's fw_slots entry as the kernel holds it: fw_slots_hi for an
+ * ifindex beyond the direct table, where no entry is 0. */
+static int slot_read(const struct fw_state *st, int ifindex, __u32 *got)
+{
+	bool hi = ifindex >= FW_MAX_IFINDEX;
+	__u32 key = ifindex;
+
+	*got = 0;
+	if (!bpf_map_lookup_elem(hi ? st->slots_hi_fd : st->slots_fd, &key, got))
+		return 0;
+	return hi && errno == ENOENT ? 0 : -errno;
 }
 
 /* Names of kinds, at most three, then how many more. */
@@ -161,12 +306,24 @@ static void verify_policy(const struct fw_link *l, __u32 dir, const struct fw_co
 }
 
 /* The XDP hook: ours on the interface, first, in the mode asked. */
-static void verify_xdp(const struct fw_iface *ifc, const struct fw_link *l, const struct fw_want *w,
-		       const struct fw_ours *ours, struct fw_enf *e)
+static void verify_xdp(const struct fw_state *st, const struct fw_iface *ifc,
+		       const struct fw_link *l, const struct fw_want *w, const struct fw_ours *ours,
+		       struct fw_enf *e)
 {
 	const struct fw_xdp_info *x = &l->xdp;
 	char name[32];
 
+	if (is_ours(x->prog_id, ifc->xdp_prog_id, ours->xdp) &&
+	    !fw_prog_reads_state(st, x->prog_id)) {
+		/* fwctl's program on other maps is replaced as fwctl's; any other
+		 * only with --force. */
+		fw_prog_name(x->prog_id, name, sizeof(name));
+		set(e, FW_NOT_ENFORCED, strcmp(name, "fw_xdp") ? FW_GAP_XDP_FOREIGN : FW_GAP_XDP,
+		    "XDP program '%s' (id %u) does not read this namespace's pinned maps "
+		    "(a pin was replaced)",
+		    name, x->prog_id);
+		return;
+	}
 	if (is_ours(x->prog_id, ifc->xdp_prog_id, ours->xdp)) {
 		if (x->mode == FW_XDP_GENERIC && w->req.mode == FW_MODE_NATIVE)
 			set(e, FW_NOT_ENFORCED, FW_GAP_XDP, "generic XDP where native was asked");
@@ -190,10 +347,11 @@ static void verify_xdp(const struct fw_iface *ifc, const struct fw_link *l, cons
 }
 
 /* A TC hook: fwctl's program there, and nothing ahead of it. */
-static void verify_tc(const struct fw_iface *ifc, const struct fw_link *l, __u32 dir,
-		      const struct fw_ours *ours, bool clsact, struct fw_enf *e,
-		      struct fw_seen *seen)
+static void verify_tc(const struct fw_state *st, const struct fw_iface *ifc,
+		      const struct fw_link *l, __u32 dir, const struct fw_ours *ours, bool clsact,
+		      struct fw_enf *e, struct fw_seen *seen)
 {
+	char name[32], why[160];
 	__u32 rec = dir == FW_DIR_IN ? ifc->tc_in_prog_id : ifc->tc_out_prog_id;
 	__u32 pinned = dir == FW_DIR_IN ? ours->tc_in : ours->tc_out;
 	const char *hook = dir == FW_DIR_IN ? "ingress" : "egress";
@@ -216,11 +374,23 @@ static void verify_tc(const struct fw_iface *ifc, const struct fw_link *l, __u32
 		return;
 	}
 	seen->tc[dir] = is_ours(h.prog_id, rec, pinned);
-	if (seen->tc[dir])
-		seen->tc_kind = tcx ? FW_TC_TCX : FW_TC_CLSBPF;
 	if (!seen->tc[dir]) {
 		set(e, FW_NOT_ENFORCED, FW_GAP_TC, "tc %s program replaced (id %u)", hook,
 		    h.prog_id);
+		return;
+	}
+	if (!fw_prog_reads_state(st, h.prog_id)) {
+		seen->tc[dir] = false;
+		fw_prog_name(h.prog_id, name, sizeof(name));
+		set(e, FW_NOT_ENFORCED, FW_GAP_TC,
+		    "tc %s program '%s' (id %u) does not read this namespace's pinned maps "
+		    "(a pin was replaced)",
+		    hook, name, h.prog_id);
+		return;
+	}
+	seen->tc_kind = tcx ? FW_TC_TCX : FW_TC_CLSBPF;
+	if (fw_tc_filter_check(&h, hook, why, sizeof(why)) != FW_ENFORCED) {
+		set(e, FW_NOT_ENFORCED, FW_GAP_TC, "%s", why);
 		return;
 	}
 	if (!h.first)
@@ -269,6 +439,8 @@ void fw_verify(const struct fw_state *st, int slot, const struct fw_link *l,
 {
 	const struct fw_iface *ifc = slot >= 0 ? &st->ifaces[slot] : NULL;
 	struct fw_seen none;
+	char why[160];
+	__u32 got;
 
 	if (!seen)
 		seen = &none;
@@ -294,16 +466,23 @@ void fw_verify(const struct fw_state *st, int slot, const struct fw_link *l,
 	}
 	for (__u32 d = 0; d < FW_DIRS; d++)
 		verify_policy(l, d, &pol[d], &w->pol[d], &e[d]);
+	/* The programs find the policy by the interface's fw_slots entry. A
+	 * pinned map checked at open cannot refuse a lookup; where it does (no
+	 * map behind the fd) it tells nothing, as a program it cannot open. */
+	if (!slot_read(st, l->ifindex, &got) &&
+	    fw_slot_check(slot, got, why, sizeof(why)) != FW_ENFORCED)
+		for (__u32 d = 0; d < FW_DIRS; d++)
+			set(&e[d], FW_NOT_ENFORCED, FW_GAP_POLICY, "%s", why);
 	if (ifc->hook == FW_HOOK_XDP && ifc->xdp_prog_id && !ifc->suspended) {
-		verify_xdp(ifc, l, w, ours, &e[FW_DIR_IN]);
+		verify_xdp(st, ifc, l, w, ours, &e[FW_DIR_IN]);
 	} else {
-		verify_tc(ifc, l, FW_DIR_IN, ours, clsact, &e[FW_DIR_IN], seen);
+		verify_tc(st, ifc, l, FW_DIR_IN, ours, clsact, &e[FW_DIR_IN], seen);
 		if (ifc->hook == FW_HOOK_XDP)
 			set(&e[FW_DIR_IN], FW_DEGRADED, FW_GAP_NONE,
 			    "tc ingress stands in for XDP (the kernel allows no XDP below a "
 			    "bridge with XDP)");
 	}
-	verify_tc(ifc, l, FW_DIR_OUT, ours, clsact, &e[FW_DIR_OUT], seen);
+	verify_tc(st, ifc, l, FW_DIR_OUT, ours, clsact, &e[FW_DIR_OUT], seen);
 }
 
 static bool clsact_on(const int *idx, int n, int ifindex)

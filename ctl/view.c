@@ -139,6 +139,9 @@ static void status_json(const struct fw_status_doc *d)
 	json_object_set_new(doc, "rules", d->rules ? fw_rules_json(d->rules) : json_array());
 	json_object_set_new(doc, "enforced", json_boolean(d->enforced));
 	json_object_set_new(doc, "interrupted", json_boolean(d->interrupted));
+	json_object_set_new(doc, "drop_samples",
+			    d->samples_pid ? json_pack("{s:i}", "pid", d->samples_pid)
+					   : json_null());
 	fw_json_print(doc);
 	json_decref(doc);
 }
@@ -288,10 +291,14 @@ static void status_plain(const struct fw_status_doc *d)
 
 void fw_status_print(const struct fw_status_doc *d)
 {
-	if (fw_opts.json)
+	if (fw_opts.json) {
 		status_json(d);
-	else
-		status_plain(d);
+		return;
+	}
+	status_plain(d);
+	/* Drops are being copied to a listener: each costs a little more. */
+	if (d->samples_pid)
+		printf("drop samples: monitor --packets pid %d\n", d->samples_pid);
 }
 
 /* --- doctor ----------------------------------------------------------------- */

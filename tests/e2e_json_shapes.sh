@@ -5,7 +5,8 @@
 # monitor --packets, doctor, block --dry-run and errors (restore's bad lines
 # too), taken from a live topology with real traffic, is what docs/usage.md's
 # "JSON output" block says, both ways
-# (tests/json_shapes.py reads the block): docs and code cannot drift. Every
+# (tests/json_shapes.py reads the block): docs and code cannot drift. status
+# is taken again while monitor --packets listens (drop_samples). Every
 # document carries netns, the namespace it describes.
 #
 #   fwtestjshost: docker0 172.31.X.1 --- vethc1 == eth0 .11 (fwtestjsc1)
@@ -48,6 +49,9 @@ t_bg "$m"
 t_bg "$p"
 sleep 0.4
 traffic
+# status while the listener runs: drop_samples names it.
+run fw -n "$H" -j status
+printf '%s\n' "$OUT" >>"$D/status.json"
 wait "$w" "$m" "$p"
 grep '"time"' "$T_TMP/packets" >"$D/packets.json"
 tail -n 1 "$T_TMP/packets" >"$D/packets-summary.json"

@@ -6,9 +6,13 @@
  * exemptions where strict was asked (or the reverse) is not enforced; a
  * wrong counter cell or owner is degraded; an entry as fwctl writes it, after
  * any history of changes, is enforced, and so is one after a repair.
+ * Also what fw_verify judges from what it read of the kernel: an
+ * interface's fw_slots entry against its slot, fwctl's cls_bpf filter's
+ * direct-action flag and protocol, and a program's maps against the state's.
  * Prints `ok NAME` or `FAIL NAME: WHY` with expected and got.
  */
 #include <stdlib.h>
+#include <linux/if_ether.h>
 #include <string.h>
 #include "ctl_check.h"
 #include "fw_count.h"
@@ -30,8 +34,45 @@ static void expect(const char *name, const struct fw_compiled *c, const struct f
 	      fw_enf_name(state), re ? re : "", fw_enf_name(got), why);
 }
 
+static void slots_and_filters(void)
+{
+	struct fw_tc_hook h = { .prog_id = 7, .direct = true, .protocol = ETH_P_ALL };
+	__u32 have[] = { 11, 12, 13, 14 }, need[] = { 14, 11, 12 }, other[] = { 11, 12, 99 };
+	char why[160] = "";
+
+	CHECK("slot/right", fw_slot_check(4, 5, why, sizeof(why)) == FW_ENFORCED, "%s", why);
+	CHECK("slot/zeroed",
+	      fw_slot_check(4, 0, why, sizeof(why)) == FW_NOT_ENFORCED &&
+		      strstr(why, "no slot: the programs pass"),
+	      "%s", why);
+	CHECK("slot/other",
+	      fw_slot_check(4, 1, why, sizeof(why)) == FW_NOT_ENFORCED &&
+		      strstr(why, "slot 0, not 4"),
+	      "%s", why);
+	CHECK("slot/first_slot", fw_slot_check(0, 1, why, sizeof(why)) == FW_ENFORCED, "%s", why);
+
+	CHECK("filter/as_attached",
+	      fw_tc_filter_check(&h, "egress", why, sizeof(why)) == FW_ENFORCED, "%s", why);
+	h.direct = false;
+	CHECK("filter/no_direct_action",
+	      fw_tc_filter_check(&h, "egress", why, sizeof(why)) == FW_NOT_ENFORCED &&
+		      strstr(why, "tc egress filter runs without direct-action"),
+	      "%s", why);
+	h.direct = true;
+	h.protocol = ETH_P_IPV6;
+	CHECK("filter/one_protocol",
+	      fw_tc_filter_check(&h, "ingress", why, sizeof(why)) == FW_NOT_ENFORCED &&
+		      strstr(why, "ingress filter sees only protocol 0x86dd (IPv6)"),
+	      "%s", why);
+
+	CHECK("maps/all_read", fw_maps_include(have, 4, need, 3), "%s", "missed one");
+	CHECK("maps/one_missing", !fw_maps_include(have, 4, other, 3), "%s", "took 99 as read");
+	CHECK("maps/none_read", !fw_maps_include(have, 0, need, 3), "%s", "no maps, all read");
+}
+
 int main(void)
 {
+	slots_and_filters();
 	static const unsigned int dyn[] = { 47, 50, 51, 132, 136, 200 };
 	struct fw_policy want = {}, other = {};
 	struct fw_compiled c = {}, t;
