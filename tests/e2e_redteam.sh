@@ -37,21 +37,10 @@ topo_up red 2
 C2=${TOPO_PREFIX}c2
 topo_baseline
 
-PASS_O=$T_TMP/pass.o
-if ! clang -O2 -g -target bpf -c "$T_ROOT/tests/progs/pass.bpf.c" -o "$PASS_O" \
-	2>"$T_TMP/clang.err"; then
-	t_fail build_pass_o "cannot build tests/progs/pass.bpf.c" "$(cat "$T_TMP/clang.err")"
-	t_done
-fi
+build_pass_prog
 
 # --- helpers of this file -----------------------------------------------------
 
-# Echo requests NS has received so far (Icmp InEchos of its /proc/net/snmp).
-in_echos() {
-	# shellcheck disable=SC2016 # awk's own $
-	in_ns "$1" awk '$1 == "Icmp:" { if (!h) { for (i = 2; i <= NF; i++) c[$i] = i; h = 1 }
-		else print $c["InEchos"] }' /proc/net/snmp
-}
 # arrived FROM ADDR TO: how many of 3 echo requests FROM sent to ADDR reached
 # namespace TO.
 arrived() {
@@ -77,18 +66,7 @@ dropped() {
 }
 
 # st_is NAME DIR WANT [REASON-REGEX]: vethc2's DIR in $STATUS.
-st_is() {
-	local got why
-	got=$(status_of vethc2 ".directions.$2.state // \"none\"")
-	why=$(status_of vethc2 ".directions.$2.reason // \"\"")
-	if [ "$got" != "$3" ]; then
-		t_fail "$1" "status says vethc2 $2 is '$got', want '$3'" "reason: $why" "exit $SRC"
-	elif [ -n "${4:-}" ] && ! grep -qE "$4" <<<"$why"; then
-		t_fail "$1" "reason for vethc2 $2 does not match /$4/" "reason: $why"
-	else
-		t_ok "$1"
-	fi
-}
+st_is() { status_dir_is "$1" vethc2 "$2" "$3" "${4:-}"; }
 
 # prom DIR: fwctl_enforced of vethc2's DIR.
 prom() {

@@ -35,11 +35,6 @@ CELL_ICMP_PASS=124  # FW_CELL_ICMP_PASS
 CELL_ICMPV6_DROP=127 # FW_CELL_ICMPV6_DROP
 ACT_OFF=40          # offsetof(struct fw_compiled, act): after struct fw_policy
 
-in_echos() {
-	# shellcheck disable=SC2016 # awk's own $
-	in_ns "$1" awk '$1 == "Icmp:" { if (!h) { for (i = 2; i <= NF; i++) c[$i] = i; h = 1 }
-		else print $c["InEchos"] }' /proc/net/snmp
-}
 # arrived: echo requests from the host that reached c2 out of 3 sent.
 arrived() {
 	local before
@@ -61,18 +56,7 @@ blocked() {
 }
 
 # st_is NAME DIR WANT [REASON-REGEX]: vethc2's DIR in $STATUS.
-st_is() {
-	local got why
-	got=$(status_of vethc2 ".directions.$2.state // \"none\"")
-	why=$(status_of vethc2 ".directions.$2.reason // \"\"")
-	if [ "$got" != "$3" ]; then
-		t_fail "$1" "status says vethc2 $2 is '$got', want '$3'" "reason: $why" "exit $SRC"
-	elif [ -n "${4:-}" ] && ! grep -qE "$4" <<<"$why"; then
-		t_fail "$1" "reason for vethc2 $2 does not match /$4/" "reason: $why"
-	else
-		t_ok "$1"
-	fi
-}
+st_is() { status_dir_is "$1" vethc2 "$2" "$3" "${4:-}"; }
 
 POLICY=''
 # act_byte KIND: vethc2's egress entry's act byte for KIND (decimal).

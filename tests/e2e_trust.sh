@@ -39,21 +39,9 @@ C1=${TOPO_PREFIX}c1
 C2=${TOPO_PREFIX}c2
 topo_baseline
 
-PASS_O=$T_TMP/pass.o
-if ! clang -O2 -g -target bpf -c "$T_ROOT/tests/progs/pass.bpf.c" -o "$PASS_O" \
-	2>"$T_TMP/clang.err"; then
-	t_fail build_pass_o "cannot build tests/progs/pass.bpf.c" "$(cat "$T_TMP/clang.err")"
-	t_done
-fi
+build_pass_prog
 
 # --- helpers of this file -----------------------------------------------------
-
-# Echo requests NS has received so far (Icmp InEchos of its /proc/net/snmp).
-in_echos() {
-	# shellcheck disable=SC2016 # awk's own $
-	in_ns "$1" awk '$1 == "Icmp:" { if (!h) { for (i = 2; i <= NF; i++) c[$i] = i; h = 1 }
-		else print $c["InEchos"] }' /proc/net/snmp
-}
 
 # arrive FROM ADDR TO [COUNT]: pings ADDR from FROM; sets ARRIVED to the echo
 # requests that reached namespace TO meanwhile, T_DETAIL to what ping said.

@@ -27,12 +27,7 @@ require_cmd jq clang tc
 topo_up wre 3
 topo_baseline
 
-PASS_O=$T_TMP/pass.o
-if ! clang -O2 -g -target bpf -c "$T_ROOT/tests/progs/pass.bpf.c" -o "$PASS_O" \
-	2>"$T_TMP/clang.err"; then
-	t_fail build_pass_o "cannot build tests/progs/pass.bpf.c" "$(cat "$T_TMP/clang.err")"
-	t_done
-fi
+build_pass_prog
 # The goal, and what a loaded 2-core machine may take without failing.
 GOAL_MS=1000
 LIMIT_MS=3000

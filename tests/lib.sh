@@ -218,6 +218,42 @@ status_of() {
 	json "$STATUS" --arg i "$1" "[.interfaces[]? | select(.ifname == \$i)][0] | $2"
 }
 
+# status_dir_is NAME IFNAME DIR WANT [REASON-REGEX]: IFNAME's DIR in $STATUS
+# (status_now) is WANT, its reason matching REGEX: t_ok NAME, else t_fail.
+status_dir_is() {
+	local got why
+	got=$(status_of "$2" ".directions.$3.state // \"none\"")
+	why=$(status_of "$2" ".directions.$3.reason // \"\"")
+	if [ "$got" != "$4" ]; then
+		t_fail "$1" "status says $2 $3 is '$got', want '$4'" "reason: $why" "exit $SRC"
+	elif [ -n "${5:-}" ] && ! grep -qE "$5" <<<"$why"; then
+		t_fail "$1" "reason for $2 $3 does not match /$5/" "reason: $why"
+	else
+		t_ok "$1"
+	fi
+}
+
+# in_echos NS: echo requests NS has received so far (Icmp InEchos of its
+# /proc/net/snmp): counts drops on the receiving side, where ping's resends
+# on ENOBUFS cannot blur them.
+in_echos() {
+	# shellcheck disable=SC2016 # awk's own $
+	in_ns "$1" awk '$1 == "Icmp:" { if (!h) { for (i = 2; i <= NF; i++) c[$i] = i; h = 1 }
+		else print $c["InEchos"] }' /proc/net/snmp
+}
+
+# build_pass_prog: tests/progs/pass.bpf.c (XDP and TC programs that only
+# pass: "another tool's" filter) built into PASS_O; the file fails without it.
+PASS_O=''
+build_pass_prog() {
+	PASS_O=$T_TMP/pass.o
+	if ! clang -O2 -g -target bpf -c "$T_ROOT/tests/progs/pass.bpf.c" -o "$PASS_O" \
+		2>"$T_TMP/clang.err"; then
+		t_fail build_pass_o "cannot build tests/progs/pass.bpf.c" "$(cat "$T_TMP/clang.err")"
+		t_done
+	fi
+}
+
 # --- preconditions ------------------------------------------------------------
 
 require_root() {
