@@ -450,6 +450,7 @@ static int attach_tc_how(struct fw_state *st, __u32 slot, const struct fw_link *
 {
 	LIBBPF_OPTS(bpf_link_create_opts, lo, .flags = FW_BPF_F_BEFORE);
 	struct fw_iface *ifc = &st->ifaces[slot];
+	struct fw_tc_hook h;
 	bool tcx = ifc->tc_kind == FW_TC_TCX || (ifc->tc_kind == FW_TC_NONE && want_tcx());
 	char pin[600], tmp[610];
 	int err = 0, link_fd = -1;
@@ -479,6 +480,15 @@ static int attach_tc_how(struct fw_state *st, __u32 slot, const struct fw_link *
 	} else {
 		err = overtake ? tc_overtake(prog_fd, link->ifindex, dir)
 			       : tc_attach_clsbpf(prog_fd, link->ifindex, dir);
+		if (err && !fw_tc_hook_read(link->ifindex, dir, true, 0, &h) && h.holder[0]) {
+			err = fw_fail(err,
+				      "cannot attach TC %s to '%s': another tool's %s holds "
+				      "priority %d there, which fwctl's filter needs for every "
+				      "protocol; remove it, or set FWCTL_TC=tcx",
+				      dir == FW_DIR_IN ? "ingress" : "egress", link->name, h.holder,
+				      FW_TC_PRIO);
+			goto out;
+		}
 		if (err) {
 			err = fw_fail(err, "cannot attach TC %s to '%s': %s",
 				      dir == FW_DIR_IN ? "ingress" : "egress", link->name,

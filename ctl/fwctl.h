@@ -132,10 +132,14 @@ struct fw_tc_hook {
 	__u32 tcx_count; /* TCX programs on the hook */
 	__u32 tcx_first;
 	char ahead[96]; /* what runs first instead, when !first */
+	/* Another tool's filter at FW_TC_PRIO that fwctl's cannot join: the
+	 * kernel holds a priority to one classifier and one protocol. */
+	char holder[96];
 };
 int fw_clsact_list(int **ifindexes);
 int fw_tc_hook_read(int ifindex, __u32 dir, bool clsact, __u32 tcx_ours, struct fw_tc_hook *h);
 int fw_tc_filter_del(int ifindex, __u32 dir, __u32 prio, __u16 protocol, __u32 handle);
+const char *fw_ethertype_name(__u16 proto);
 
 /* docker.c: the Docker Engine API (DOCKER_HOST=unix://... honoured). */
 bool fw_docker_available(void);
@@ -292,7 +296,7 @@ enum fw_gap { /* what the reconciler repairs */
 struct fw_enf {
 	__u8 state; /* enum fw_enf_state */
 	__u8 gap;   /* enum fw_gap */
-	char reason[160];
+	char reason[256];
 };
 /* Whether fwctl's program is on each hook, as the kernel says. */
 struct fw_seen {

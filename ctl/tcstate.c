@@ -69,6 +69,16 @@ int fw_clsact_list(int **ifindexes)
 	return s.n;
 }
 
+/* A few EtherTypes by name, for reasons a person reads. */
+const char *fw_ethertype_name(__u16 proto)
+{
+	return proto == ETH_P_ALL    ? "all"
+	       : proto == ETH_P_IP   ? "IPv4"
+	       : proto == ETH_P_IPV6 ? "IPv6"
+	       : proto == ETH_P_ARP  ? "ARP"
+				     : "one EtherType";
+}
+
 struct filter_walk {
 	struct fw_tc_hook *h;
 	__u32 handle[2];
@@ -80,8 +90,9 @@ static void filter_one(const struct nlmsghdr *nh, void *arg)
 	const struct tcmsg *t = NLMSG_DATA(nh);
 	struct filter_walk *w = arg;
 	int len = nh->nlmsg_len - NLMSG_LENGTH(sizeof(*t));
-	char kind[16] = "", name[64] = "";
-	__u32 chain = 0, id = 0, flags = 0;
+	char kind[16] = "", name[64] = "", *p;
+	__u32 chain = 0, id = 0, flags = 0, prio = TC_H_MAJ(t->tcm_info) >> 16;
+	__u16 proto = ntohs(TC_H_MIN(t->tcm_info));
 
 	for (struct rtattr *a = (struct rtattr *)((char *)t + NLMSG_ALIGN(sizeof(*t)));
 	     RTA_OK(a, len); a = RTA_NEXT(a, len)) {
@@ -110,24 +121,32 @@ static void filter_one(const struct nlmsghdr *nh, void *arg)
 	    (t->tcm_handle == w->handle[0] || t->tcm_handle == w->handle[1]) && !w->h->prog_id) {
 		w->h->prog_id = id;
 		w->h->handle = t->tcm_handle;
-		w->h->prio = TC_H_MAJ(t->tcm_info) >> 16;
+		w->h->prio = prio;
 		/* Without direct-action cls_bpf takes the program's verdict for
 		 * a class id and runs the filter's actions instead (none: pass);
 		 * a filter of one protocol never sees the others' frames. */
 		w->h->direct = flags & TCA_BPF_FLAG_ACT_DIRECT;
-		w->h->protocol = ntohs(TC_H_MIN(t->tcm_info));
+		w->h->protocol = proto;
 		w->h->first = !w->seen_other && !w->h->tcx_ahead;
 		return;
 	}
-	if (!w->seen_other && !w->h->prog_id) {
-		char *p;
-
-		/* cls_bpf names its program "file:[section]"; keep it short. */
-		if ((p = strchr(name, ':')))
-			*p = 0;
+	/* cls_bpf names its program "file:[section]"; keep it short. */
+	if ((p = strchr(name, ':')))
+		*p = 0;
+	if (!w->seen_other && !w->h->prog_id)
 		snprintf(w->h->ahead, sizeof(w->h->ahead), "%s filter%s%s%s (prio %u)",
 			 !strcmp(kind, "bpf") ? "cls_bpf" : kind, name[0] ? " '" : "", name,
-			 name[0] ? "'" : "", TC_H_MAJ(t->tcm_info) >> 16);
+			 name[0] ? "'" : "", prio);
+	if (prio == FW_TC_PRIO && !w->h->holder[0] && (proto != ETH_P_ALL || strcmp(kind, "bpf"))) {
+		char only[40] = "";
+
+		if (proto != ETH_P_ALL && strcmp(fw_ethertype_name(proto), "one EtherType"))
+			snprintf(only, sizeof(only), " for %s only", fw_ethertype_name(proto));
+		else if (proto != ETH_P_ALL)
+			snprintf(only, sizeof(only), " for EtherType 0x%04x only", proto);
+		snprintf(w->h->holder, sizeof(w->h->holder), "%s filter%s%s%s%s",
+			 !strcmp(kind, "bpf") ? "cls_bpf" : kind, name[0] ? " '" : "", name,
+			 name[0] ? "'" : "", only);
 	}
 	w->seen_other = true;
 }

@@ -166,10 +166,7 @@ int fw_tc_filter_check(const struct fw_tc_hook *h, const char *hook, char *why, 
 		snprintf(why, len,
 			 "fwctl's tc %s filter sees only protocol 0x%04x (%s): other frames "
 			 "pass it unfiltered",
-			 hook, h->protocol,
-			 h->protocol == ETH_P_IP     ? "IPv4"
-			 : h->protocol == ETH_P_IPV6 ? "IPv6"
-						     : "one EtherType");
+			 hook, h->protocol, fw_ethertype_name(h->protocol));
 		return FW_NOT_ENFORCED;
 	}
 	return FW_ENFORCED;
@@ -398,11 +395,28 @@ static void verify_tc(const struct fw_state *st, const struct fw_iface *ifc,
 		    "another filter runs first on tc %s: %s", hook, h.ahead);
 }
 
+/* A TC hook the interface needs (egress; ingress where TC stands for XDP)
+ * held at fwctl's priority by a filter fwctl's cannot join: *h and *dir. */
+static bool tc_held(const struct fw_link *l, const struct fw_want *w, bool clsact,
+		    struct fw_tc_hook *h, __u32 *dir)
+{
+	for (*dir = 0; clsact && *dir < FW_DIRS; (*dir)++) {
+		if (*dir == FW_DIR_IN && w->req.hook != FW_HOOK_TC)
+			continue;
+		if (!fw_tc_hook_read(l->ifindex, *dir, true, 0, h) && h->holder[0])
+			return true;
+	}
+	return false;
+}
+
 /* The interface has no fwctl program: why not. */
 static void verify_uncovered(const struct fw_state *st, const struct fw_link *l,
-			     const struct fw_want *w, const struct fw_ours *ours, struct fw_enf *e)
+			     const struct fw_want *w, const struct fw_ours *ours, bool clsact,
+			     struct fw_enf *e)
 {
+	struct fw_tc_hook h;
 	char name[32];
+	__u32 dir;
 	int used = 0;
 
 	for (int s = 0; s < FW_MAX_IFACES; s++)
@@ -417,6 +431,11 @@ static void verify_uncovered(const struct fw_state *st, const struct fw_link *l,
 		set(e, FW_NOT_ENFORCED, FW_GAP_CANNOT,
 		    "cannot attach: interface table is full (%d interfaces per namespace)",
 		    FW_MAX_IFACES);
+	} else if (tc_held(l, w, clsact, &h, &dir)) {
+		set(e, FW_NOT_ENFORCED, FW_GAP_CANNOT,
+		    "cannot attach: another tool's %s holds tc %s priority %d, which "
+		    "fwctl's filter needs for every protocol; remove it, or set FWCTL_TC=tcx",
+		    h.holder, dir == FW_DIR_IN ? "ingress" : "egress", FW_TC_PRIO);
 	} else {
 		set(e, FW_NOT_ENFORCED, FW_GAP_UNCOVERED,
 		    "not covered yet: appeared while no 'fwctl watch' ran; a change of "
@@ -460,7 +479,7 @@ void fw_verify(const struct fw_state *st, int slot, const struct fw_link *l,
 				seen->tc_kind = FW_TC_CLSBPF;
 			}
 		}
-		verify_uncovered(st, l, w, ours, &e[FW_DIR_IN]);
+		verify_uncovered(st, l, w, ours, clsact, &e[FW_DIR_IN]);
 		e[FW_DIR_OUT] = e[FW_DIR_IN];
 		return;
 	}
@@ -579,7 +598,8 @@ int fw_status_rows(struct fw_state *st, const struct fw_view *v, const struct fw
 		r->link = w[i].link;
 		snprintf(r->ifname, sizeof(r->ifname), "%s", r->link->name);
 		memcpy(r->blocked, w[i].pol, sizeof(r->blocked));
-		fw_verify(st, -1, r->link, &w[i], &ours, false, NULL, r->e, &r->seen);
+		fw_verify(st, -1, r->link, &w[i], &ours, clsact_on(clsact, nclsact, r->ifindex),
+			  NULL, r->e, &r->seen);
 		n++;
 	}
 	for (int i = 0; i < n; i++)

@@ -251,7 +251,7 @@ static void status_plain(const struct fw_status_doc *d)
 		const struct fw_status_item *it = &d->items[i];
 		const struct fw_enf *e = it->e;
 		bool ctr_port = it->container[0];
-		char line[FW_NAME_TEXT_LEN + 200];
+		char line[FW_NAME_TEXT_LEN + sizeof(e->reason) + 40];
 
 		fw_name_escape(it->ifname, name, sizeof(name));
 		if (e[FW_DIR_IN].state != FW_ENFORCED && e[FW_DIR_OUT].state != FW_ENFORCED &&

@@ -20,7 +20,10 @@
 #     not one that ended or was killed with its flag left set;)
 #   - map_pin: the pinned fw_policy replaced by a copy: fwctl writes and reads
 #     the copy, the programs still decide by the original (an unblock is then
-#     not enforced: what it unblocked is still dropped).
+#     not enforced: what it unblocked is still dropped);
+#   - holder: another tool's filter holds tc egress priority 1 for IPv4 only,
+#     so fwctl's cannot attach there: the error and status say so (not "not
+#     covered yet"), and FWCTL_TC=tcx covers the port.
 # Where fwctl can repair it, re-running the block does, and status says
 # enforced again with the packets dropped again.
 #
@@ -285,5 +288,37 @@ truth map_pin_repaired
 check map_pin_unblock fw -n "$H" unblock icmp vethc2
 truth map_pin_unblocked
 assert map_pin_unblocked_passes "no echo request reaches c2 after the unblock" passes to_c2
+
+# --- another tool's filter holds tc egress priority 1 for IPv4 only -----------
+# fwctl's filter, for every protocol, cannot join that priority (the kernel
+# holds a priority to one protocol). The change covers every other port and
+# names why it could not cover this one; status gives the same reason, not
+# "not covered yet" (which a change of the rule would fix: it would not);
+# FWCTL_TC=tcx, whose link runs before every clsact filter, covers it.
+HELD="another tool's cls_bpf filter 'pass.o' for IPv4 only holds"
+check holder_clean fw -n "$H" detach --all
+tc -n "$H" qdisc add dev vethc2 clsact 2>/dev/null
+check holder_setup tc -n "$H" filter add dev vethc2 egress prio 1 protocol ip bpf da \
+	obj "$PASS_O" sec tc
+run fw -n "$H" block icmp docker0
+expect_eq holder_block_exit1 1 "$RC" "$(last_run)"
+if grep -qF "fwctl: cannot attach TC egress to 'vethc2': $HELD priority 1" <<<"$ERR"; then
+	t_ok holder_block_says_why
+else
+	t_fail holder_block_says_why "the error does not name the filter that holds prio 1" \
+		"$(last_run)"
+fi
+status_now "$H"
+expect_eq holder_status_exit3 3 "$SRC" "$(printf '%s' "$STATUS" | head -c 1500)"
+st_is holder_status_reason out not-enforced "cannot attach: $HELD tc egress priority 1"
+expect_eq holder_c1_enforced enforced "$(status_of vethc1 .directions.out.state)" \
+	"$(status_of vethc1 .directions.out.reason)"
+export FWCTL_TC=tcx
+check holder_tcx_block fw -n "$H" block icmp docker0
+unset FWCTL_TC
+truth holder_tcx
+assert holder_tcx_drops "echo requests reach c2 with fwctl's TCX link in front" dropped to_c2
+check holder_detach fw -n "$H" detach --all
+tc -n "$H" filter del dev vethc2 egress prio 1 2>/dev/null
 
 t_done
