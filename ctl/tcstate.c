@@ -69,14 +69,14 @@ int fw_clsact_list(int **ifindexes)
 	return s.n;
 }
 
-/* A few EtherTypes by name, for reasons a person reads. */
+/* A few EtherTypes by name, for reasons a person reads; NULL for others. */
 const char *fw_ethertype_name(__u16 proto)
 {
 	return proto == ETH_P_ALL    ? "all"
 	       : proto == ETH_P_IP   ? "IPv4"
 	       : proto == ETH_P_IPV6 ? "IPv6"
 	       : proto == ETH_P_ARP  ? "ARP"
-				     : "one EtherType";
+				     : NULL;
 }
 
 struct filter_walk {
@@ -140,7 +140,7 @@ static void filter_one(const struct nlmsghdr *nh, void *arg)
 	if (prio == FW_TC_PRIO && !w->h->holder[0] && (proto != ETH_P_ALL || strcmp(kind, "bpf"))) {
 		char only[40] = "";
 
-		if (proto != ETH_P_ALL && strcmp(fw_ethertype_name(proto), "one EtherType"))
+		if (proto != ETH_P_ALL && fw_ethertype_name(proto))
 			snprintf(only, sizeof(only), " for %s only", fw_ethertype_name(proto));
 		else if (proto != ETH_P_ALL)
 			snprintf(only, sizeof(only), " for EtherType 0x%04x only", proto);

@@ -166,7 +166,9 @@ int fw_tc_filter_check(const struct fw_tc_hook *h, const char *hook, char *why, 
 		snprintf(why, len,
 			 "fwctl's tc %s filter sees only protocol 0x%04x (%s): other frames "
 			 "pass it unfiltered",
-			 hook, h->protocol, fw_ethertype_name(h->protocol));
+			 hook, h->protocol,
+			 fw_ethertype_name(h->protocol) ? fw_ethertype_name(h->protocol)
+							: "one EtherType");
 		return FW_NOT_ENFORCED;
 	}
 	return FW_ENFORCED;
