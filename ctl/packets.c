@@ -326,10 +326,16 @@ static int on_sample(void *ctx, void *data, size_t size)
 		print_json(l, when, in, s, &p, proto);
 	else if (l->text)
 		print_text(when, in, s, &p, proto);
-	if (l->pcap && (fw_pcap_record(l->pcap, &ts, s->data, caplen, s->len) || fflush(l->pcap)))
+	if (l->pcap && (fw_pcap_record(l->pcap, &ts, s->data, caplen, s->len) || fflush(l->pcap))) {
 		l->done = true; /* the reader went away (pcap on a pipe) */
-	if ((fw_opts.json || l->text) && (fflush(stdout) || ferror(stdout)))
-		l->done = true;
+		if (errno == EPIPE)
+			clearerr(l->pcap);
+	}
+	if ((fw_opts.json || l->text) && (fflush(stdout) || ferror(stdout))) {
+		l->done = true; /* the reader went away: the end, not a failure */
+		if (errno == EPIPE)
+			clearerr(stdout);
+	}
 	l->shown++;
 	if (l->o->count && l->shown >= l->o->count)
 		l->done = true;
@@ -564,8 +570,9 @@ out_release:
 	}
 out:
 	ring_buffer__free(rb);
-	if (l.pcap && l.pcap != stdout)
-		fclose(l.pcap);
+	/* A pcap file cut short (a full disk) is a failure, as on stdout. */
+	if (l.pcap && l.pcap != stdout && (ferror(l.pcap) | fclose(l.pcap)) && !err)
+		err = fw_fail(-EIO, "cannot write %s", l.o->wfile);
 	free(l.names);
 	close_fd(l.ctl_fd);
 	close_fd(l.ring_fd);
