@@ -1,0 +1,126 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# e2e_cliedge.sh - the command line as a careless or hostile user types it:
+# arguments with newlines, escapes and bytes that are not UTF-8, an option
+# given twice, a ruleset file that never ends, Docker down behind a
+# container target, output into a full disk. Each must end in one error
+# line (or, under -j, one JSON document and an empty stderr), the
+# documented exit status, and the namespace's state as it was.
+#
+#   fwtestcliedge: lo, and a veth pair vx0 == vx1 (both ends inside)
+# shellcheck source=tests/lib.sh
+source "$(dirname "$0")/lib.sh"
+
+require_root
+require_fwctl
+require_cmd jq
+
+bare_ns cliedge
+ip -n "$BARE" link add vx0 type veth peer name vx1 && ip -n "$BARE" link set vx0 up &&
+	ip -n "$BARE" link set vx1 up
+check setup_block fw -n "$BARE" block udp vx0 --mode generic
+
+# The state a failed command must leave: the rules and the kernel's view.
+snapshot() {
+	fw_state "$BARE"
+	"$FWCTL" -n "$BARE" save 2>&1 | grep -v '^#'
+}
+
+# fails NAME CODE REGEX CMD...: CMD exits CODE with one stderr line that
+# starts with "fwctl: " and matches REGEX, and the state is unchanged.
+fails() {
+	local name=$1 code=$2 re=$3 before after
+	shift 3
+	before=$(snapshot)
+	run timeout 30 "$@"
+	after=$(snapshot)
+	if [ "$RC" -ne "$code" ]; then
+		t_fail "$name" "expected exit $code, got $RC" "$(last_run)"
+	elif [ "$(printf '%s' "$ERR" | grep -c '')" -ne 1 ] || [[ $ERR != "fwctl: "* ]]; then
+		t_fail "$name" "want one stderr line starting 'fwctl: '" "$(last_run)"
+	elif ! grep -qE -- "$re" <<<"$ERR"; then
+		t_fail "$name" "message does not match /$re/" "$(last_run)"
+	elif [ "$before" != "$after" ]; then
+		t_fail "$name" "state changed" "$(diff <(echo "$before") <(echo "$after"))"
+	else
+		t_ok "$name"
+	fi
+}
+
+# json_fails NAME CODE JQ CMD...: under -j: exit CODE, one JSON document
+# on stdout with .exit CODE for which JQ holds, nothing on stderr, the state
+# unchanged.
+json_fails() {
+	local name=$1 code=$2 filter=$3 before after
+	shift 3
+	before=$(snapshot)
+	run timeout 30 "$@"
+	after=$(snapshot)
+	if [ "$RC" -ne "$code" ] || [ -n "$ERR" ] || ! is_json "$OUT"; then
+		t_fail "$name" "want exit $code, one JSON document, stderr empty" "$(last_run)"
+	elif ! json "$OUT" -e --argjson c "$code" ".exit == \$c and ($filter)" >/dev/null; then
+		t_fail "$name" "document does not satisfy: $filter" "$(last_run)"
+	elif [ "$before" != "$after" ]; then
+		t_fail "$name" "state changed" "$(diff <(echo "$before") <(echo "$after"))"
+	else
+		t_ok "$name"
+	fi
+}
+
+# Arguments that are not one line of text: the message stays one line of
+# UTF-8, the bytes shown as \xNN.
+fails newline_in_command 2 "unknown command 'bl\\\\x0aock'" "$FWCTL" -n "$BARE" $'bl\nock'
+fails newline_in_target 2 "no interface 'vx\\\\x0a0'" "$FWCTL" -n "$BARE" block icmp $'vx\n0'
+fails escape_in_protocol 2 "unknown protocol 'ic\\\\x1b\[2Jmp'" \
+	"$FWCTL" -n "$BARE" block $'ic\e[2Jmp' vx0
+json_fails json_not_utf8_command 2 '.error | test("unknown command .\\\\xff")' \
+	"$FWCTL" -n "$BARE" -j $'\xff'
+json_fails json_not_utf8_target 2 '.error | test("no interface .v\\\\xfex")' \
+	"$FWCTL" -n "$BARE" -j block icmp $'v\xfex'
+printf 'block icmp vx0\nblock bo\xffgus vx0\nblock gre\x01 vx0\n' >"$T_TMP/bytes.rules"
+json_fails json_restore_not_utf8 2 '[.errors[].line] == [2, 3]' \
+	"$FWCTL" -n "$BARE" -j restore --check "$T_TMP/bytes.rules"
+
+# An option given twice with two values: the first was silently dropped.
+fails twice_dir 2 "option '--dir' given twice \('in', then 'out'\)" \
+	"$FWCTL" -n "$BARE" block icmp vx0 --dir in --dir out
+fails twice_mode 2 "option '--mode' given twice" \
+	"$FWCTL" -n "$BARE" attach vx1 --mode native --mode=generic
+fails twice_netns 2 "option '-n' given twice" "$FWCTL" -n fwtestnosuchns -n "$BARE" block icmp vx0
+printf 'block icmp vx0 --dir in --dir out\n' >"$T_TMP/twice.rules"
+fails twice_in_ruleset 2 "twice.rules:1: .*given twice" "$FWCTL" -n "$BARE" restore "$T_TMP/twice.rules"
+run fw -n "$BARE" block icmp vx0 --dir IN --dir in --dry-run
+expect_eq twice_same_value "0|- block udp vx0 --mode generic|+ block icmp,udp vx0 --dir in --mode generic|+ block udp vx0 --dir out --mode generic" \
+	"$RC|$(tr '\n' '|' <<<"$OUT" | sed 's/|$//')" "$(last_run)"
+
+# A ruleset file that never ends is refused, not read until memory runs out
+# (bounded here: 2 GiB of address space, 30 s).
+SMALL=(sh -c 'ulimit -v 2097152 && exec "$@"' sh)
+fails endless_ruleset 2 "/dev/zero: larger than 16 MiB" "${SMALL[@]}" "$FWCTL" -n "$BARE" restore --check /dev/zero
+fails endless_ruleset_restore 2 "larger than 16 MiB" "${SMALL[@]}" "$FWCTL" -n "$BARE" restore /dev/zero
+
+# Docker down behind a container target: one error, not a warning before it
+# in the same words; under -j nothing on stderr.
+export DOCKER_HOST="unix://$T_TMP/no-docker.sock"
+fails docker_down_one_line 1 "cannot reach Docker" "$FWCTL" -n "$BARE" block icmp container:web
+json_fails json_docker_down 1 '.error | test("cannot reach Docker")' \
+	"$FWCTL" -n "$BARE" -j block icmp container:web
+unset DOCKER_HOST
+
+# Output that cannot be written is a failure (save > FILE on a full disk
+# exited 0 with FILE empty); with -j the error goes to stderr, the only way.
+for cmd in "save" "-j save" "status" "-j status" "help"; do
+	# shellcheck disable=SC2086 # the words of cmd
+	fails "full_stdout_${cmd// /_}" 1 "cannot write the output" \
+		sh -c 'exec "$@" >/dev/full' sh "$FWCTL" -n "$BARE" $cmd
+done
+fails full_stdout_json_error 2 "unknown command 'bogus'" \
+	sh -c 'exec "$@" >/dev/full' sh "$FWCTL" -n "$BARE" -j bogus
+fails closed_stdout 1 "cannot write the output" \
+	sh -c 'exec "$@" >&-' sh "$FWCTL" -n "$BARE" status
+
+check detach_all fw -n "$BARE" detach --all
+expect_eq no_state_left "" "$(state_dir "$BARE")"
+
+t_done
