@@ -411,6 +411,8 @@ static int stats_check(void *args)
 		return fw_usage("stats: --reset does not go with --watch");
 	if (o->prometheus && (o->watch || o->reset || o->human || fw_opts.json))
 		return fw_usage("stats: --prometheus goes alone (no --watch, --reset, -H or -j)");
+	if (o->human && fw_opts.json)
+		return fw_usage("stats: -H does not go with -j (JSON counts are exact)");
 	return 0;
 }
 
@@ -572,6 +574,8 @@ static int monitor_check(void *args)
 		return fw_usage("monitor: --rate and --write go with --packets");
 	if (o->packets && (interval || o->human))
 		return fw_usage("monitor: --interval and --human do not go with --packets");
+	if (o->human && fw_opts.json)
+		return fw_usage("monitor: -H does not go with -j (JSON counts are exact)");
 	if (o->wfile && !o->wfile[0])
 		return fw_usage("monitor: --write needs a file name (- for stdout)");
 	if (o->wfile && !strcmp(o->wfile, "-") && fw_opts.json)

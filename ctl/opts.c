@@ -255,10 +255,15 @@ static int set_value(const struct parse *p, const struct fw_opt *o, void *base, 
 		return set_enum(p, o, dst, shown, val);
 	case FW_OPT_SECS:
 	case FW_OPT_COUNT: {
+		/* Digits (and a point for seconds): strtod alone also takes
+		 * " 1", "+1", "1e0", "0x1p-3", "inf". */
+		const char *digits = o->type == FW_OPT_SECS ? "0123456789." : "0123456789";
 		double v = strtod(val, &end);
 
 		if (o->type == FW_OPT_COUNT)
 			v = strtol(val, &end, 10);
+		if (val[strspn(val, digits)])
+			end = (char *)val;
 		if (end == val || *end || !(v >= o->min && v <= o->max)) {
 			snprintf(why, sizeof(why), "%s from %g to %g",
 				 o->type == FW_OPT_SECS || !strcmp(o->arg, "SECONDS") ? "seconds"

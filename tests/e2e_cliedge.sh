@@ -94,6 +94,12 @@ run fw -n "$BARE" block icmp vx0 --dir IN --dir in --dry-run
 expect_eq twice_same_value "0|- block udp vx0 --mode generic|+ block icmp,udp vx0 --dir in --mode generic|+ block udp vx0 --dir out --mode generic" \
 	"$RC|$(tr '\n' '|' <<<"$OUT" | sed 's/|$//')" "$(last_run)"
 
+# Options that would be ignored, numbers that are not plain decimals: refused.
+json_fails json_human 2 '.error | test("-H does not go with -j")' "$FWCTL" -n "$BARE" -j stats -H
+fails watch_interval_alone 2 "--metrics-interval goes with --metrics-file" \
+	"$FWCTL" -n "$BARE" watch --metrics-interval 5
+fails hex_seconds 2 "bad --watch '0x1'" "$FWCTL" -n "$BARE" stats --watch 0x1 --count 1
+
 # A ruleset file that never ends is refused, not read until memory runs out
 # (bounded here: 2 GiB of address space, 30 s).
 SMALL=(sh -c 'ulimit -v 2097152 && exec "$@"' sh)

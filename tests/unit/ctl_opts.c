@@ -249,6 +249,42 @@ static void test_twice(void)
 	      "err %d (%s)", err, fw_err());
 }
 
+/* An option that would be ignored is refused; numbers are digits only. */
+static void test_ignored(void)
+{
+	static const char *const bad[][8] = {
+		{ "stats", "-j", "-H" },
+		{ "monitor", "--human", "-j" },
+		{ "watch", "--metrics-interval", "5" },
+		{ "watch", "-i", "5", "--metrics-listen", "127.0.0.1:9469" },
+		{ "stats", "--watch", "0x1" },
+		{ "stats", "--watch", " 1" },
+		{ "stats", "--watch", "1e0" },
+		{ "stats", "--watch", "inf" },
+		{ "monitor", "--count", "+1" },
+		{ "monitor", "--count", "0x10" },
+	};
+	struct fw_cli cli;
+	char name[96];
+	int err;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const char *const *w = bad[i];
+
+		err = parse(&cli, w[0], w[1], w[2], w[3], w[4], NULL);
+		snprintf(name, sizeof(name), "ignored/%s_%zu", w[0], i);
+		CHECK(name, err == -FW_EUSAGE, "expected a usage error, got %d (%s)", err,
+		      fw_err());
+		free(cli.args);
+	}
+	err = parse(&cli, "stats", "--watch", ".5", "--count", "3", "-H", NULL);
+	CHECK("ignored/fraction_and_human", !err, "err %d (%s)", err, fw_err());
+	free(cli.args);
+	err = parse(&cli, "watch", "-m", "/tmp/m.prom", "-i", "5", NULL);
+	CHECK("ignored/interval_with_file", !err, "err %d (%s)", err, fw_err());
+	free(cli.args);
+}
+
 /* Whatever bytes an argument holds, the error is one line of UTF-8: a
  * newline, an escape or a stray byte is shown as \xNN. */
 static void test_one_line(void)
@@ -446,6 +482,7 @@ int main(void)
 	test_dashdash_and_values();
 	test_twice();
 	test_one_line();
+	test_ignored();
 	test_help_version();
 	test_did_you_mean();
 	test_rules();
