@@ -126,6 +126,31 @@ fails full_stdout_json_error 2 "unknown command 'bogus'" \
 fails closed_stdout 1 "cannot write the output" \
 	sh -c 'exec "$@" >&-' sh "$FWCTL" -n "$BARE" status
 
+# save FILE on a full disk: FILE keeps its old rules (it was emptied, then
+# written in part, and the next boot restored what was left). 100 rules for
+# namespaces that do not exist yet make more than a page of text; a private
+# mount namespace holds the full 8 KiB tmpfs, which goes with it.
+{
+	echo "block udp vx0 --mode generic"
+	for i in $(seq 100); do echo "block icmp netns:fwtest-cliedge-missing-namespace-$i"; done
+} >"$T_TMP/many.rules"
+check many_rules fw -n "$BARE" restore "$T_TMP/many.rules"
+full_save() {
+	unshare --mount --propagation private sh -c '
+		d=$1; shift
+		mount -t tmpfs -o size=8k fwtest-cliedge "$d" || exit 99
+		echo "old rules" >"$d/rules.conf"
+		dd if=/dev/zero of="$d/fill" bs=1k count=64 2>/dev/null
+		"$@" save "$d/rules.conf"
+		echo "rc=$? $(cat "$d/rules.conf") $(ls -A "$d" | tr "\n" " ")" >&2' \
+		sh "$T_TMP/small" "$FWCTL" -n "$BARE"
+}
+mkdir -p "$T_TMP/small"
+run full_save
+expect_eq save_full_disk_keeps_old "rc=1 old rules fill rules.conf " "$(tail -1 <<<"$ERR")" \
+	"$(last_run)"
+expect_eq save_full_disk_one_line 2 "$(printf '%s' "$ERR" | grep -c '')" "$(last_run)"
+
 check detach_all fw -n "$BARE" detach --all
 expect_eq no_state_left "" "$(state_dir "$BARE")"
 
