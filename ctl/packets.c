@@ -497,7 +497,8 @@ out:
 	return err;
 }
 
-/* The pcap output, made before anything is sampled; "-" is stdout. A new
+/* The pcap output, made once the flag is ours, before anything is read
+ * from the ring; "-" is stdout. A new
  * file is 0600: it holds other hosts' packets. */
 static int open_pcap(struct listener *l)
 {
@@ -536,11 +537,14 @@ int fw_monitor_packets(const struct fw_packets_opts *o)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	err = open_pcap(&l);
-	if (!err)
-		err = start(&l);
+	/* The flag first: a command that fails there (nothing blocked, a
+	 * target not found, another listener) must not have emptied FILE. */
+	err = start(&l);
 	if (err)
 		goto out;
+	err = open_pcap(&l);
+	if (err)
+		goto out_release;
 	rb = ring_buffer__new(l.ring_fd, on_sample, &l, NULL);
 	if (!rb) {
 		err = fw_fail(-errno, "cannot read the sample ring: %s", strerror(errno));

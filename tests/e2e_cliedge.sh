@@ -126,6 +126,13 @@ fails full_stdout_json_error 2 "unknown command 'bogus'" \
 fails closed_stdout 1 "cannot write the output" \
 	sh -c 'exec "$@" >&-' sh "$FWCTL" -n "$BARE" status
 
+# monitor --packets -w FILE that fails (a target not found) leaves FILE as
+# it was: it was emptied to a pcap header before anything was checked.
+echo precious >"$T_TMP/keep.pcap"
+fails packets_bad_target 2 "no interface 'nosuch0'" \
+	"$FWCTL" -n "$BARE" monitor --packets nosuch0 -w "$T_TMP/keep.pcap" --count 1
+expect_eq packets_file_kept precious "$(cat "$T_TMP/keep.pcap")"
+
 # save FILE on a full disk: FILE keeps its old rules (it was emptied, then
 # written in part, and the next boot restored what was left). 100 rules for
 # namespaces that do not exist yet make more than a page of text; a private
