@@ -129,7 +129,8 @@ static int snapshot(const char *target, bool reset, bool enforce, struct fw_stat
 		err = fw_fail(-ENOMEM, "out of memory");
 		goto out;
 	}
-	err = fw_state_open(st, reset ? FW_OPEN_WRITE : FW_OPEN_READ);
+	/* UPDATE: counters to zero where there are some, no state made for it. */
+	err = fw_state_open(st, reset ? FW_OPEN_UPDATE : FW_OPEN_READ);
 	if (!err)
 		err = fw_view_open(&v, st, target);
 	if (err)

@@ -133,6 +133,23 @@ fails packets_bad_target 2 "no interface 'nosuch0'" \
 	"$FWCTL" -n "$BARE" monitor --packets nosuch0 -w "$T_TMP/keep.pcap" --count 1
 expect_eq packets_file_kept precious "$(cat "$T_TMP/keep.pcap")"
 
+# Nothing to do is said, and makes nothing: detach of a target with no rule
+# and unblock where fwctl has no state said nothing (as unblock with state
+# does, as documented); stats --reset where fwctl never was made its state.
+EMPTY=$T_PREFIX_ROOT${T_FILE#e2e_}2
+T_BARE+=("$EMPTY")
+ip netns del "$EMPTY" 2>/dev/null
+ip netns add "$EMPTY" && ip -n "$EMPTY" link add vx0 type veth peer name vx1
+run fw -n "$BARE" detach vx1
+expect_eq detach_no_rule_says "0|fwctl: no rule for vx1; nothing changed" "$RC|$ERR" "$(last_run)"
+run fw -n "$EMPTY" unblock icmp vx0
+expect_eq unblock_no_state_says "0|fwctl: no rule blocks icmp on vx0; nothing changed" \
+	"$RC|$ERR" "$(last_run)"
+run fw -n "$EMPTY" detach vx0
+expect_eq detach_no_state_says "0|fwctl: no rule for vx0; nothing changed" "$RC|$ERR" "$(last_run)"
+run fw -n "$EMPTY" stats --reset
+expect_eq stats_reset_no_state "0|" "$RC|$(state_dir "$EMPTY")" "$(last_run)"
+
 # save FILE on a full disk: FILE keeps its old rules (it was emptied, then
 # written in part, and the next boot restored what was left). 100 rules for
 # namespaces that do not exist yet make more than a page of text; a private
