@@ -296,12 +296,19 @@ static int do_upgrade(const struct fw_rule_opts *o)
 	for (__u32 s = 0; !err && st->exists && s < FW_MAX_IFACES; s++)
 		if (st->ifaces[s].ifindex && fw_view_selects(&v, st->ifaces[s].ifindex))
 			slots[n++] = s;
+	if (!err && !n) {
+		/* exit 0 as for detach or unblock with nothing to do, said so */
+		fw_warn("nothing of fwctl is attached to %s; nothing upgraded",
+			o->target ? o->target : "any interface here");
+		goto out;
+	}
 	if (!err)
 		err = fw_upgrade(st, slots, n, v.links, v.n);
 	if (!err)
 		err = fw_state_mark(st, false);
 	if (!err)
 		fw_info("upgraded the programs of %d interface%s", n, n == 1 ? "" : "s");
+out:
 	fw_view_close(&v);
 	fw_state_close(st);
 	free(st);

@@ -133,9 +133,10 @@ fails packets_bad_target 2 "no interface 'nosuch0'" \
 	"$FWCTL" -n "$BARE" monitor --packets nosuch0 -w "$T_TMP/keep.pcap" --count 1
 expect_eq packets_file_kept precious "$(cat "$T_TMP/keep.pcap")"
 
-# Nothing to do is said, and makes nothing: detach of a target with no rule
-# and unblock where fwctl has no state said nothing (as unblock with state
-# does, as documented); stats --reset where fwctl never was made its state.
+# Nothing to do is said, and makes nothing: detach of a target with no rule,
+# attach --upgrade with nothing attached and unblock where fwctl has no
+# state said nothing (unblock with state does, as documented); stats
+# --reset where fwctl never was made its state.
 EMPTY=$T_PREFIX_ROOT${T_FILE#e2e_}2
 T_BARE+=("$EMPTY")
 ip netns del "$EMPTY" 2>/dev/null
@@ -147,6 +148,9 @@ expect_eq unblock_no_state_says "0|fwctl: no rule blocks icmp on vx0; nothing ch
 	"$RC|$ERR" "$(last_run)"
 run fw -n "$EMPTY" detach vx0
 expect_eq detach_no_state_says "0|fwctl: no rule for vx0; nothing changed" "$RC|$ERR" "$(last_run)"
+run fw -n "$EMPTY" attach --upgrade vx0
+expect_eq upgrade_nothing_says "0|fwctl: nothing of fwctl is attached to vx0; nothing upgraded" \
+	"$RC|$ERR" "$(last_run)"
 run fw -n "$EMPTY" stats --reset
 expect_eq stats_reset_no_state "0|" "$RC|$(state_dir "$EMPTY")" "$(last_run)"
 
