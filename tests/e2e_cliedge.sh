@@ -102,6 +102,7 @@ fails hex_seconds 2 "bad --watch '0x1'" "$FWCTL" -n "$BARE" stats --watch 0x1 --
 
 # A ruleset file that never ends is refused, not read until memory runs out
 # (bounded here: 2 GiB of address space, 30 s).
+# shellcheck disable=SC2016 # "$@" is the inner sh's
 SMALL=(sh -c 'ulimit -v 2097152 && exec "$@"' sh)
 fails endless_ruleset 2 "/dev/zero: larger than 16 MiB" "${SMALL[@]}" "$FWCTL" -n "$BARE" restore --check /dev/zero
 fails endless_ruleset_restore 2 "larger than 16 MiB" "${SMALL[@]}" "$FWCTL" -n "$BARE" restore /dev/zero
@@ -163,6 +164,7 @@ expect_eq stats_reset_no_state "0|" "$RC|$(state_dir "$EMPTY")" "$(last_run)"
 	for i in $(seq 100); do echo "block icmp netns:fwtest-cliedge-missing-namespace-$i"; done
 } >"$T_TMP/many.rules"
 check many_rules fw -n "$BARE" restore "$T_TMP/many.rules"
+# shellcheck disable=SC2016,SC2317 # run through run(); the script is sh's
 full_save() {
 	unshare --mount --propagation private sh -c '
 		d=$1; shift
