@@ -201,8 +201,15 @@ static int do_change(struct fw_rule_opts *o)
 	}
 	if (o->all)
 		fw_state_gc(st);
-	if (!st->exists && !o->dry_run)
-		goto out; /* detach or unblock with no state: nothing to do */
+	if (!st->exists && !o->dry_run) {
+		/* detach or unblock with no state: nothing to do, said as where
+		 * there is state */
+		if (o->what == FW_UNBLOCK)
+			fw_warn("no rule blocks %s on %s; nothing changed", o->protos, o->target);
+		else if (!o->all)
+			fw_warn("no rule for %s; nothing changed", o->target);
+		goto out;
+	}
 	memcpy(old, st->rules, sizeof(st->rules));
 
 	if (o->all) {
@@ -231,6 +238,8 @@ static int do_change(struct fw_rule_opts *o)
 			fw_warn("%s is covered by the rule on bridge %s: change that rule to "
 				"change it",
 				o->target, br);
+		if (!r && !br && o->what == FW_DETACH)
+			fw_warn("no rule for %s; nothing changed", o->target);
 		if (r && o->what == FW_DETACH)
 			memset(r, 0, sizeof(*r));
 		else if (r)
@@ -287,12 +296,19 @@ static int do_upgrade(const struct fw_rule_opts *o)
 	for (__u32 s = 0; !err && st->exists && s < FW_MAX_IFACES; s++)
 		if (st->ifaces[s].ifindex && fw_view_selects(&v, st->ifaces[s].ifindex))
 			slots[n++] = s;
+	if (!err && !n) {
+		/* exit 0 as for detach or unblock with nothing to do, said so */
+		fw_warn("nothing of fwctl is attached to %s; nothing upgraded",
+			o->target ? o->target : "any interface here");
+		goto out;
+	}
 	if (!err)
 		err = fw_upgrade(st, slots, n, v.links, v.n);
 	if (!err)
 		err = fw_state_mark(st, false);
 	if (!err)
 		fw_info("upgraded the programs of %d interface%s", n, n == 1 ? "" : "s");
+out:
 	fw_view_close(&v);
 	fw_state_close(st);
 	free(st);

@@ -4,9 +4,12 @@
  * anything, then replaces the ruleset in one derivation. The format is
  * ruleset.c's. */
 #include <errno.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
 #include "fwctl.h"
 #include "opts.h"
 
@@ -27,11 +30,74 @@ static int save_json(FILE *f, const struct fw_state *st)
 	return err ? -EIO : 0;
 }
 
+/* FILE is replaced whole or not at all: `save rules.conf` on a full disk
+ * must not leave the old rules cut short. The text goes to a new file
+ * beside it (".NAME.XXXXXX"), synced, then renamed over it, keeping its
+ * mode and owner; through a symlink, the file it leads to is replaced. What
+ * is not a regular file (/dev/stdout, a FIFO) is written as it is. Returns
+ * the stream; *tmp is the new file's path, "" when written in place. */
+static FILE *open_out(const char *path, char *real, char *tmp, size_t len)
+{
+	struct stat sb;
+	bool exists = !stat(path, &sb);
+	const char *slash;
+	mode_t mask;
+	FILE *f;
+	int fd;
+
+	tmp[0] = '\0';
+	if (exists && !S_ISREG(sb.st_mode))
+		return fopen(path, "w");
+	if (!exists || !realpath(path, real))
+		snprintf(real, len, "%s", path);
+	slash = strrchr(real, '/');
+	if (snprintf(tmp, len, "%.*s.%s.XXXXXX", slash ? (int)(slash - real + 1) : 0, real,
+		     slash ? slash + 1 : real) >= (int)len) {
+		errno = ENAMETOOLONG;
+		return NULL;
+	}
+	fd = mkstemp(tmp);
+	if (fd < 0) {
+		tmp[0] = '\0';
+		return NULL;
+	}
+	mask = umask(0);
+	umask(mask);
+	if (fchmod(fd, exists ? sb.st_mode & 07777 : 0666 & ~mask) ||
+	    (exists && fchown(fd, sb.st_uid, sb.st_gid) && errno != EPERM) ||
+	    !(f = fdopen(fd, "w"))) {
+		int e = errno;
+
+		close(fd);
+		unlink(tmp);
+		tmp[0] = '\0';
+		errno = e;
+		return NULL;
+	}
+	return f;
+}
+
+/* Closes what open_out() opened: renamed into place when all was written
+ * (err 0), else the new file removed and FILE left as it was. */
+static int close_out(FILE *f, const char *real, const char *tmp, int err)
+{
+	if (!err && (fflush(f) || ferror(f) || (tmp[0] && fsync(fileno(f)))))
+		err = -errno;
+	if (fclose(f) && !err)
+		err = -errno;
+	if (tmp[0] && !err && rename(tmp, real))
+		err = -errno;
+	if (tmp[0] && err)
+		unlink(tmp);
+	return err ? err : 0;
+}
+
 static int cmd_save(const void *args)
 {
 	const struct save_args *a = args;
 	const char *path = a->file && strcmp(a->file, "-") ? a->file : NULL;
 	struct fw_state *st = calloc(1, sizeof(*st));
+	char real[PATH_MAX], tmp[PATH_MAX];
 	FILE *f = stdout;
 	int err;
 
@@ -41,7 +107,7 @@ static int cmd_save(const void *args)
 	if (err)
 		goto out;
 	if (path) {
-		f = fopen(path, "w");
+		f = open_out(path, real, tmp, sizeof(tmp));
 		if (!f) {
 			err = fw_fail(-errno, "cannot write '%s': %s", path, strerror(errno));
 			goto out;
@@ -50,8 +116,8 @@ static int cmd_save(const void *args)
 	if (!st->exists)
 		memset(st->rules, 0, sizeof(st->rules));
 	err = fw_opts.json ? save_json(f, st) : fw_ruleset_write(f, st->rules, st->ns.name);
-	if (f != stdout && fclose(f) && !err)
-		err = -errno;
+	if (f != stdout)
+		err = close_out(f, real, tmp, err);
 	if (err)
 		err = fw_fail(err, "cannot write '%s': %s", path ? path : "stdout", strerror(-err));
 out:

@@ -129,7 +129,8 @@ static int snapshot(const char *target, bool reset, bool enforce, struct fw_stat
 		err = fw_fail(-ENOMEM, "out of memory");
 		goto out;
 	}
-	err = fw_state_open(st, reset ? FW_OPEN_WRITE : FW_OPEN_READ);
+	/* UPDATE: counters to zero where there are some, no state made for it. */
+	err = fw_state_open(st, reset ? FW_OPEN_UPDATE : FW_OPEN_READ);
 	if (!err)
 		err = fw_view_open(&v, st, target);
 	if (err)
@@ -411,6 +412,8 @@ static int stats_check(void *args)
 		return fw_usage("stats: --reset does not go with --watch");
 	if (o->prometheus && (o->watch || o->reset || o->human || fw_opts.json))
 		return fw_usage("stats: --prometheus goes alone (no --watch, --reset, -H or -j)");
+	if (o->human && fw_opts.json)
+		return fw_usage("stats: -H does not go with -j (JSON counts are exact)");
 	return 0;
 }
 
@@ -572,6 +575,8 @@ static int monitor_check(void *args)
 		return fw_usage("monitor: --rate and --write go with --packets");
 	if (o->packets && (interval || o->human))
 		return fw_usage("monitor: --interval and --human do not go with --packets");
+	if (o->human && fw_opts.json)
+		return fw_usage("monitor: -H does not go with -j (JSON counts are exact)");
 	if (o->wfile && !o->wfile[0])
 		return fw_usage("monitor: --write needs a file name (- for stdout)");
 	if (o->wfile && !strcmp(o->wfile, "-") && fw_opts.json)

@@ -364,7 +364,7 @@ static int cmd_watch(const void *args)
 	const struct watch_args *a = args;
 	struct watched w[WATCH_MAX_NETNS] = {};
 	const char *metrics = a->metrics, *listen_on = a->listen;
-	long interval = a->interval;
+	long interval = a->interval ? a->interval : 15;
 	struct fw_http *http = NULL;
 	struct exposed exposed;
 	struct pollfd pfd[WATCH_MAX_NETNS + 2];
@@ -514,12 +514,14 @@ static int watch_check(void *args)
 
 	if (a->metrics && (!a->metrics[0] || strlen(a->metrics) >= PATH_MAX - 32))
 		return fw_usage("watch: bad --metrics-file '%s'", a->metrics);
+	/* It paces the file only: without one it would be ignored. */
+	if (a->interval && !a->metrics)
+		return fw_usage("watch: --metrics-interval goes with --metrics-file");
 	return a->listen ? fw_http_addr_parse(a->listen, &ss, &len, &loopback) : 0;
 }
 
 static void watch_init(void *args)
 {
-	((struct watch_args *)args)->interval = 15;
 	((struct watch_args *)args)->recheck = 30;
 }
 

@@ -222,7 +222,11 @@ int fw_container_names(const struct fw_link *links, int n, char (*names)[FW_TARG
 
 	memset(names, 0, n * sizeof(*names));
 	/* Docker first: its names beat the anonymous namespaces behind them. */
-	if (fw_docker_available() && !fw_docker_list(&docker, &nd)) {
+	if (fw_docker_available()) {
+		if (fw_docker_list(&docker, &nd)) {
+			fw_docker_warn(); /* shown without their containers */
+			nd = 0;
+		}
 		for (int i = 0; i < nd; i++) {
 			snprintf(target, sizeof(target), "container:%s", docker[i]);
 			fd = fw_container_open(target, name, sizeof(name));

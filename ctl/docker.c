@@ -104,9 +104,22 @@ bool fw_docker_available(void)
  * container rule. fw_docker_reset() closes it again (watch, between events).
  */
 static char docker_down[256];
+/* Docker's silence is told once, by fw_docker_warn(), and only where the
+ * command goes on without it: where it fails for it, its error says so,
+ * and a warning of the same words before it made two lines of one error. */
+static bool down_untold;
+
+void fw_docker_warn(void)
+{
+	if (!down_untold)
+		return;
+	down_untold = false;
+	fw_warn("%s; container targets are not resolved in this run", docker_down);
+}
 
 void fw_docker_reset(void)
 {
+	down_untold = false;
 	docker_down[0] = '\0';
 }
 
@@ -140,7 +153,7 @@ static int docker_get(const char *path, json_t **doc)
 	if (rc != CURLE_OK) {
 		snprintf(docker_down, sizeof(docker_down), "cannot reach Docker at unix://%s: %s",
 			 socket_path(), curl.easy_strerror(rc));
-		fw_warn("%s; container targets are not resolved in this run", docker_down);
+		down_untold = true;
 		err = fw_fail(-EHOSTUNREACH, "%s", docker_down);
 		goto out;
 	}

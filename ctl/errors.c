@@ -13,11 +13,43 @@
 
 static char reason[512];
 
+/* A message is one line of text: control bytes (a newline in an argument,
+ * a terminal escape) and bytes that are not UTF-8 (or a character cut by
+ * the length) become "\xNN", so that it stays one line on stderr and a
+ * valid JSON string under -j. Cut at len. */
+static void one_line(const char *raw, char *buf, size_t len)
+{
+	size_t off = 0, n;
+
+	for (const char *s = raw; *s; s += n) {
+		unsigned char c = *s;
+
+		n = fw_utf8_char(s);
+		if (!n || c < 0x20 || c == 0x7f) {
+			if (off + 4 >= len)
+				break;
+			snprintf(buf + off, len - off, "\\x%02x", c);
+			off += 4;
+			n = 1;
+			continue;
+		}
+		if (off + n >= len)
+			break;
+		memcpy(buf + off, s, n);
+		off += n;
+	}
+	buf[off] = '\0';
+}
+
 static int vfail(int err, const char *fmt, va_list ap)
 {
+	char raw[sizeof(reason)];
+
 	/* The first reason wins: it is the cause, later ones are fallout. */
-	if (!reason[0])
-		vsnprintf(reason, sizeof(reason), fmt, ap);
+	if (!reason[0]) {
+		vsnprintf(raw, sizeof(raw), fmt, ap);
+		one_line(raw, reason, sizeof(reason));
+	}
 	return err;
 }
 
@@ -99,12 +131,13 @@ static bool prefixed(void)
 
 static void vlog(int level, const char *fmt, va_list ap)
 {
-	char line[1024];
+	char raw[1024], line[1024];
 
 	if (!shown(level))
 		return;
 	/* One write per line: lines of concurrent writers do not interleave. */
-	vsnprintf(line, sizeof(line), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	one_line(raw, line, sizeof(line));
 	if (prefixed())
 		fprintf(stderr, "<%d>fwctl: %s\n", level, line);
 	else

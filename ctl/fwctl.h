@@ -146,6 +146,8 @@ bool fw_docker_available(void);
 int fw_docker_inspect(const char *ref, char *name, size_t len, int *pid);
 int fw_docker_list(char (**names)[FW_TARGET_LEN], int *n);
 void fw_docker_reset(void);
+/* Warns, once, that Docker did not answer: where a command goes on without it. */
+void fw_docker_warn(void);
 
 /* container.c: container:NAME, netns:NAME, pid:PID targets. */
 enum fw_target_kind {

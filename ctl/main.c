@@ -25,17 +25,33 @@ static int exit_code(int err)
 	if (err == -FW_EREPORTED)
 		return FW_EXIT_RUNTIME;
 	code = err == -FW_EUSAGE ? FW_EXIT_USAGE : FW_EXIT_RUNTIME;
-	if (fw_opts.json) {
+	if (fw_opts.json && !ferror(stdout)) {
 		json_t *doc = json_pack("{s:s, s:i}", "error", why, "exit", code);
 
 		if (fw_err_details_get())
 			json_object_set(doc, "errors", fw_err_details_get());
 		fw_json_print(doc);
 		json_decref(doc);
-	} else {
-		fprintf(stderr, "fwctl: %s\n", why);
 	}
+	/* Where stdout cannot be written, stderr is the only way left. */
+	if (!fw_opts.json || ferror(stdout))
+		fprintf(stderr, "fwctl: %s\n", why);
 	return code;
+}
+
+/* What was printed reached stdout, or the command failed: `fwctl save >
+ * rules.conf` on a full disk must not exit 0 with the file cut short. A
+ * reader that went away (`| head -1`) ends fwctl with SIGPIPE as usual;
+ * monitor --packets, which ignores SIGPIPE to end cleanly, clears the
+ * error it expects. */
+static int output_done(int err)
+{
+	int ok = fflush(stdout) == 0, why = errno;
+
+	if (err || (ok && !ferror(stdout)))
+		return err;
+	return fw_fail(-EIO, "cannot write the output to stdout%s%s", ok ? "" : ": ",
+		       ok ? "" : strerror(why));
 }
 
 static int version(void)
@@ -75,5 +91,5 @@ int main(int argc, char **argv)
 		err = cli.cmd->run(cli.args);
 out:
 	free(cli.args);
-	return exit_code(err);
+	return exit_code(output_done(err));
 }

@@ -183,6 +183,9 @@ struct parse {
 	struct globals *g; /* NULL: no global options (a ruleset line) */
 	const char *pos[FW_STRS_MAX];
 	int npos;
+	/* The value each option of the command's table ([0]) and of the
+	 * global ones ([1]) was given, by its index: once is enough. */
+	const char *given[2][64];
 };
 
 static const char *prefix(const struct parse *p)
@@ -252,10 +255,15 @@ static int set_value(const struct parse *p, const struct fw_opt *o, void *base, 
 		return set_enum(p, o, dst, shown, val);
 	case FW_OPT_SECS:
 	case FW_OPT_COUNT: {
+		/* Digits (and a point for seconds): strtod alone also takes
+		 * " 1", "+1", "1e0", "0x1p-3", "inf". */
+		const char *digits = o->type == FW_OPT_SECS ? "0123456789." : "0123456789";
 		double v = strtod(val, &end);
 
 		if (o->type == FW_OPT_COUNT)
 			v = strtol(val, &end, 10);
+		if (val[strspn(val, digits)])
+			end = (char *)val;
 		if (end == val || *end || !(v >= o->min && v <= o->max)) {
 			snprintf(why, sizeof(why), "%s from %g to %g",
 				 o->type == FW_OPT_SECS || !strcmp(o->arg, "SECONDS") ? "seconds"
@@ -271,6 +279,25 @@ static int set_value(const struct parse *p, const struct fw_opt *o, void *base, 
 	}
 	}
 	return -EINVAL;
+}
+
+/* o's value val, the second time o is given: the same value is no harm
+ * ("--dir in --dir IN"), two values are a mistake the parser cannot settle
+ * ("--dir in --dir out" would silently block only out). A flag or a
+ * repeatable option may come any number of times. */
+static int take(struct parse *p, const struct fw_opt *o, void *base, const char *shown,
+		const char *val)
+{
+	const struct fw_opt *table = base == p->args && p->cmd ? p->cmd->opts : global_opts;
+	const char **given = &p->given[table != global_opts ? 0 : 1][o - table];
+
+	if (o->type == FW_OPT_FLAG || o->type == FW_OPT_STRS || o - table >= 64)
+		return set_value(p, o, base, shown, val);
+	if (*given && (o->type == FW_OPT_ENUM ? strcasecmp(*given, val) : strcmp(*given, val)))
+		return fw_usage("%s%soption '%s' given twice ('%s', then '%s')", prefix(p), sep(p),
+				shown, *given, val);
+	*given = val;
+	return set_value(p, o, base, shown, val);
 }
 
 /* The option of the command first (watch's own --netns), then a global. */
@@ -348,13 +375,13 @@ static int long_opt(struct parse *p, int argc, char **argv, int *i)
 	if (o->type == FW_OPT_FLAG) {
 		if (eq)
 			return fw_usage("%s%soption '%s' takes no value", prefix(p), sep(p), shown);
-		return set_value(p, o, base, shown, NULL);
+		return take(p, o, base, shown, NULL);
 	}
 	if (eq)
-		return set_value(p, o, base, shown, eq + 1);
+		return take(p, o, base, shown, eq + 1);
 	if (*i + 1 >= argc)
 		return fw_usage("%s%soption '%s' needs a value", prefix(p), sep(p), shown);
-	return set_value(p, o, base, shown, argv[++*i]);
+	return take(p, o, base, shown, argv[++*i]);
 }
 
 /* argv[*i] is "-abc": flags, the last of which may take a value, or one
@@ -374,17 +401,17 @@ static int short_opts(struct parse *p, int argc, char **argv, int *i)
 			return fw_usage("%s%sunknown option '%s'", prefix(p), sep(p),
 					c == word + 1 ? word : shown);
 		if (o->type == FW_OPT_FLAG) {
-			err = set_value(p, o, base, shown, NULL);
+			err = take(p, o, base, shown, NULL);
 			if (err)
 				return err;
 			continue;
 		}
 		snprintf(shown, sizeof(shown), "-%c", *c);
 		if (c[1])
-			return set_value(p, o, base, shown, c + 1);
+			return take(p, o, base, shown, c + 1);
 		if (*i + 1 >= argc)
 			return fw_usage("%s%soption '%s' needs a value", prefix(p), sep(p), shown);
-		return set_value(p, o, base, shown, argv[++*i]);
+		return take(p, o, base, shown, argv[++*i]);
 	}
 	return 0;
 }

@@ -326,10 +326,16 @@ static int on_sample(void *ctx, void *data, size_t size)
 		print_json(l, when, in, s, &p, proto);
 	else if (l->text)
 		print_text(when, in, s, &p, proto);
-	if (l->pcap && (fw_pcap_record(l->pcap, &ts, s->data, caplen, s->len) || fflush(l->pcap)))
+	if (l->pcap && (fw_pcap_record(l->pcap, &ts, s->data, caplen, s->len) || fflush(l->pcap))) {
 		l->done = true; /* the reader went away (pcap on a pipe) */
-	if ((fw_opts.json || l->text) && (fflush(stdout) || ferror(stdout)))
-		l->done = true;
+		if (errno == EPIPE)
+			clearerr(l->pcap);
+	}
+	if ((fw_opts.json || l->text) && (fflush(stdout) || ferror(stdout))) {
+		l->done = true; /* the reader went away: the end, not a failure */
+		if (errno == EPIPE)
+			clearerr(stdout);
+	}
 	l->shown++;
 	if (l->o->count && l->shown >= l->o->count)
 		l->done = true;
@@ -491,7 +497,8 @@ out:
 	return err;
 }
 
-/* The pcap output, made before anything is sampled; "-" is stdout. A new
+/* The pcap output, made once the flag is ours, before anything is read
+ * from the ring; "-" is stdout. A new
  * file is 0600: it holds other hosts' packets. */
 static int open_pcap(struct listener *l)
 {
@@ -530,11 +537,14 @@ int fw_monitor_packets(const struct fw_packets_opts *o)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	err = open_pcap(&l);
-	if (!err)
-		err = start(&l);
+	/* The flag first: a command that fails there (nothing blocked, a
+	 * target not found, another listener) must not have emptied FILE. */
+	err = start(&l);
 	if (err)
 		goto out;
+	err = open_pcap(&l);
+	if (err)
+		goto out_release;
 	rb = ring_buffer__new(l.ring_fd, on_sample, &l, NULL);
 	if (!rb) {
 		err = fw_fail(-errno, "cannot read the sample ring: %s", strerror(errno));
@@ -564,8 +574,9 @@ out_release:
 	}
 out:
 	ring_buffer__free(rb);
-	if (l.pcap && l.pcap != stdout)
-		fclose(l.pcap);
+	/* A pcap file cut short (a full disk) is a failure, as on stdout. */
+	if (l.pcap && l.pcap != stdout && (ferror(l.pcap) | fclose(l.pcap)) && !err)
+		err = fw_fail(-EIO, "cannot write %s", l.o->wfile);
 	free(l.names);
 	close_fd(l.ctl_fd);
 	close_fd(l.ring_fd);

@@ -196,6 +196,7 @@ static bool want_rule(struct fw_want *w, int *nw, const struct fw_rule *r,
 	if (cnt < 0) {
 		/* Docker down, say: keep what the other rules ask for, and
 		 * release nothing, since this rule's ports are unknown. */
+		fw_docker_warn();
 		fw_warn("rule for '%s' not applied: %s", r->target, fw_err());
 		fw_err_clear();
 		free(idx);

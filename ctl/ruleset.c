@@ -614,6 +614,32 @@ out:
 	return err < 0 ? err : 0;
 }
 
+/* A ruleset is read up to this many bytes: a file that never ends
+ * (/dev/zero, a pipe fed forever) is refused, not read until memory or
+ * patience runs out. 16 MiB is 16384 lines of the longest kind. */
+#define RULESET_MAX_BYTES (16u << 20)
+
+/* The next line of f, newline included: its first cap bytes go to buf (cap
+ * + 1 bytes, NUL-terminated), the
+ * rest of a longer one is read and dropped. Returns its length in the file,
+ * -1 at the end (or at RULESET_MAX_BYTES: *total counts every byte read). */
+static ssize_t read_line(FILE *f, char *buf, size_t cap, size_t *total)
+{
+	ssize_t n = 0;
+	int c;
+
+	while (*total < RULESET_MAX_BYTES && (c = getc(f)) != EOF) {
+		++*total;
+		if ((size_t)n < cap)
+			buf[n] = c;
+		n++;
+		if (c == '\n')
+			break;
+	}
+	buf[(size_t)n < cap ? (size_t)n : cap] = '\0';
+	return n ? n : -1;
+}
+
 /*
  * Reads and checks a whole ruleset from f (named path in messages) into
  * rules[FW_MAX_RULES]; they are only good if this returns 0. Every bad line
@@ -623,15 +649,16 @@ out:
  */
 int fw_ruleset_read(FILE *f, const char *path, struct fw_rule *rules)
 {
-	char *line = NULL, first[600] = "";
+	char line[FW_RULESET_MAX_LINE + 3], first[600] = "";
 	int lineno = 0, nrules = 0, nbad = 0, err = 0;
 	json_t *bad = fw_opts.json ? json_array() : NULL;
-	size_t cap = 0;
+	size_t total = 0;
 	ssize_t len;
 
 	memset(rules, 0, FW_MAX_RULES * sizeof(*rules));
-	while ((len = getline(&line, &cap, f)) >= 0) {
-		size_t chars = len && line[len - 1] == '\n' ? len - 1 : len;
+	while ((len = read_line(f, line, sizeof(line) - 1, &total)) >= 0) {
+		bool whole = len < (ssize_t)sizeof(line); /* in line[], NUL-terminated */
+		size_t chars = whole && line[len - 1] == '\n' ? len - 1 : len;
 		char why[512];
 
 		lineno++;
@@ -652,15 +679,15 @@ int fw_ruleset_read(FILE *f, const char *path, struct fw_rule *rules)
 			json_array_append_new(
 				bad, json_pack("{s:i, s:s}", "line", lineno, "error", why));
 		/* One bad line is the error main() prints; more are listed here,
-		 * in order, and main() prints their count. */
+		 * in order, and main() prints their count. fw_log() keeps each
+		 * one line, whatever bytes the path holds. */
 		if (!nbad++)
 			snprintf(first, sizeof(first), "%s:%d: %s", path, lineno, why);
 		else if (nbad == 2 && !bad)
-			fprintf(stderr, "fwctl: %s\n", first);
+			fw_log(FW_LOG_ERR, "%s", first);
 		if (nbad >= 2 && nbad <= FW_RULESET_MAX_ERRORS && !bad)
-			fprintf(stderr, "fwctl: %s:%d: %s\n", path, lineno, why);
+			fw_log(FW_LOG_ERR, "%s:%d: %s", path, lineno, why);
 	}
-	free(line);
 	if (nbad && !err && bad) {
 		fw_err_details(bad);
 		bad = NULL;
@@ -669,7 +696,10 @@ int fw_ruleset_read(FILE *f, const char *path, struct fw_rule *rules)
 	if (err)
 		return err;
 	if (ferror(f))
-		return fw_fail(-EIO, "cannot read '%s'", path);
+		return fw_fail(-EIO, "cannot read '%s': %s", path, strerror(errno));
+	if (total >= RULESET_MAX_BYTES && getc(f) != EOF)
+		return fw_usage("%s: larger than %u MiB, not a ruleset", path,
+				RULESET_MAX_BYTES >> 20);
 	if (nbad == 1)
 		return fw_usage("%s", first);
 	if (nbad > FW_RULESET_MAX_ERRORS)

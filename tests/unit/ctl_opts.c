@@ -205,6 +205,109 @@ static void test_dashdash_and_values(void)
 	free(cli.args);
 }
 
+/* An option given twice: two values are refused (the first was silently
+ * dropped: "--dir in --dir out" blocked only out); the same value, a flag
+ * or a repeatable option are no harm. */
+static void test_twice(void)
+{
+	struct fw_cli cli;
+	char *line[] = { "block", "icmp", "eth0", "--dir", "in", "--dir=out", NULL };
+	struct fw_rule_opts o;
+	int err;
+
+	err = parse(&cli, "block", "icmp", "eth0", "--dir", "in", "--dir", "out", NULL);
+	CHECK("twice/enum_refused",
+	      err == -FW_EUSAGE && has(fw_err(), "block: option '--dir' given twice ('in', then "
+						 "'out')"),
+	      "err %d (%s)", err, fw_err());
+	free(cli.args);
+	err = parse(&cli, "-n", "A", "status", "-n", "B", NULL);
+	CHECK("twice/global_refused",
+	      err == -FW_EUSAGE && has(fw_err(), "option '-n' given twice ('A', then 'B')"),
+	      "err %d (%s)", err, fw_err());
+	free(cli.args);
+	err = parse(&cli, "-n", "A", "status", "--netns=a", NULL);
+	CHECK("twice/names_keep_case", err == -FW_EUSAGE && has(fw_err(), "given twice"),
+	      "err %d (%s)", err, fw_err());
+	free(cli.args);
+	err = parse(&cli, "monitor", "--count", "1", "--packets", "--count", "2", NULL);
+	CHECK("twice/count_refused", err == -FW_EUSAGE && has(fw_err(), "'--count' given twice"),
+	      "err %d (%s)", err, fw_err());
+	free(cli.args);
+	err = parse(&cli, "block", "icmp", "eth0", "--dir", "in", "--dir", "IN", "-j", "-j",
+		    "--dry-run", "--dry-run", NULL);
+	CHECK("twice/same_value_and_flags",
+	      !err && rule(&cli)->dirs[FW_DIR_IN] && !rule(&cli)->dirs[FW_DIR_OUT] && fw_opts.json,
+	      "err %d (%s)", err, fw_err());
+	free(cli.args);
+	err = parse(&cli, "watch", "--netns", "A", "--netns", "B", NULL);
+	CHECK("twice/repeatable", !err, "err %d (%s)", err, fw_err());
+	free(cli.args);
+	fw_err_clear();
+	err = fw_rule_parse(6, line, &o);
+	CHECK("twice/ruleset_line", err == -FW_EUSAGE && has(fw_err(), "'--dir' given twice"),
+	      "err %d (%s)", err, fw_err());
+}
+
+/* An option that would be ignored is refused; numbers are digits only. */
+static void test_ignored(void)
+{
+	static const char *const bad[][8] = {
+		{ "stats", "-j", "-H" },
+		{ "monitor", "--human", "-j" },
+		{ "watch", "--metrics-interval", "5" },
+		{ "watch", "-i", "5", "--metrics-listen", "127.0.0.1:9469" },
+		{ "stats", "--watch", "0x1" },
+		{ "stats", "--watch", " 1" },
+		{ "stats", "--watch", "1e0" },
+		{ "stats", "--watch", "inf" },
+		{ "monitor", "--count", "+1" },
+		{ "monitor", "--count", "0x10" },
+	};
+	struct fw_cli cli;
+	char name[96];
+	int err;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const char *const *w = bad[i];
+
+		err = parse(&cli, w[0], w[1], w[2], w[3], w[4], NULL);
+		snprintf(name, sizeof(name), "ignored/%s_%zu", w[0], i);
+		CHECK(name, err == -FW_EUSAGE, "expected a usage error, got %d (%s)", err,
+		      fw_err());
+		free(cli.args);
+	}
+	err = parse(&cli, "stats", "--watch", ".5", "--count", "3", "-H", NULL);
+	CHECK("ignored/fraction_and_human", !err, "err %d (%s)", err, fw_err());
+	free(cli.args);
+	err = parse(&cli, "watch", "-m", "/tmp/m.prom", "-i", "5", NULL);
+	CHECK("ignored/interval_with_file", !err, "err %d (%s)", err, fw_err());
+	free(cli.args);
+}
+
+/* Whatever bytes an argument holds, the error is one line of UTF-8: a
+ * newline, an escape or a stray byte is shown as \xNN. */
+static void test_one_line(void)
+{
+	struct fw_cli cli;
+	int err;
+
+	err = parse(&cli, "bl\nock", NULL);
+	CHECK("oneline/newline",
+	      err == -FW_EUSAGE && has(fw_err(), "'bl\\x0aock'") && !strchr(fw_err(), '\n'),
+	      "err %d (%s)", err, fw_err());
+	free(cli.args);
+	err = parse(&cli, "status", "--\xff\x1b[2J", NULL);
+	CHECK("oneline/not_utf8_and_escape",
+	      err == -FW_EUSAGE && fw_utf8_valid(fw_err()) && !strchr(fw_err(), '\x1b'),
+	      "err %d (%s)", err, fw_err());
+	free(cli.args);
+	err = parse(&cli, "block", "ic\xc3\xa9mp", "eth0", "--mode", "caf\xc3\xa9", NULL);
+	CHECK("oneline/utf8_kept", err == -FW_EUSAGE && has(fw_err(), "'caf\xc3\xa9'"),
+	      "err %d (%s)", err, fw_err());
+	free(cli.args);
+}
+
 static void test_help_version(void)
 {
 	static const char *cmds[] = { "attach", "detach",  "block", "unblock", "stats",	 "status",
@@ -377,6 +480,9 @@ int main(void)
 	test_globals();
 	test_errors();
 	test_dashdash_and_values();
+	test_twice();
+	test_one_line();
+	test_ignored();
 	test_help_version();
 	test_did_you_mean();
 	test_rules();

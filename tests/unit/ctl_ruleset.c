@@ -149,6 +149,45 @@ static void test_lines(struct fw_rule *rules)
 	      rules[1].target);
 }
 
+/* A file that never ends is refused after 16 MiB (restore --check
+ * /dev/zero read one endless line until memory ran out); a long line is
+ * dropped and the lines after it are still read; under -j a bad line that
+ * is not UTF-8 is still one entry of the error's "errors". */
+static void test_bounds(struct fw_rule *rules)
+{
+	static const char text[] = "block icmp eth0\nblock bo\xffgus\x01 eth0\n";
+	FILE *f = fopen("/dev/zero", "r");
+	char *big = malloc(3 * FW_RULESET_MAX_LINE + 32), why[600];
+	json_t *errors;
+	int err;
+
+	fw_err_clear();
+	err = f ? fw_ruleset_read(f, "zero", rules) : -1;
+	CHECK("bounds/endless_file", err == -FW_EUSAGE && strstr(fw_err(), "larger than 16 MiB"),
+	      "got %d (%s)", err, fw_err());
+	if (f)
+		fclose(f);
+	memset(big, 'x', 3 * FW_RULESET_MAX_LINE);
+	snprintf(big + 3 * FW_RULESET_MAX_LINE, 32, "\nblock gre eth1\n");
+	err = read_text(big, strlen(big), rules, why, sizeof(why));
+	CHECK("bounds/long_line_then_more",
+	      err == -FW_EUSAGE && strstr(why, "rules:1: line longer") &&
+		      !strcmp(rules[0].target, "eth1"),
+	      "got %d (%s) '%s'", err, why, rules[0].target);
+	free(big);
+
+	fw_opts.json = true;
+	err = read_text(text, sizeof(text) - 1, rules, why, sizeof(why));
+	fw_opts.json = false;
+	errors = fw_err_details_get();
+	CHECK("bounds/json_errors_not_utf8",
+	      err == -FW_EUSAGE && json_array_size(errors) == 1 &&
+		      json_integer_value(json_object_get(json_array_get(errors, 0), "line")) == 2 &&
+		      strstr(why, "rules:2: unknown protocol 'bo\\xffgus\\x01'") &&
+		      fw_utf8_valid(why),
+	      "got %d (%s), %zu errors", err, why, json_array_size(errors));
+}
+
 static void change(struct fw_rule *r, enum fw_change what, const char *protos, const char *dir)
 {
 	char *argv[] = { what == FW_BLOCK ? "block" : "unblock",
@@ -366,6 +405,7 @@ int main(void)
 		return 1;
 	test_tokenizer();
 	test_lines(rules);
+	test_bounds(rules);
 	test_merge();
 	test_diff();
 	test_names();
