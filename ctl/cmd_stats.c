@@ -400,13 +400,13 @@ static const struct fw_opt stats_opts[] = {
 	{},
 };
 
-static int stats_check(void *args)
+static int stats_check(void *args, const struct fw_given *given)
 {
 	const struct stats_opts *o = args;
 
-	if (o->count && !o->watch)
+	if (fw_opt_given(given, "count") && !o->watch)
 		return fw_usage("stats: --count goes with --watch");
-	if (o->all && !o->watch)
+	if (fw_opt_given(given, "all") && !o->watch)
 		return fw_usage("stats: --all goes with --watch");
 	if (o->watch && o->reset)
 		return fw_usage("stats: --reset does not go with --watch");
@@ -566,10 +566,10 @@ static void monitor_init(void *args)
 
 /* The options of one mode only: counters (--interval, --human) or samples
  * (--packets with --rate, --write). */
-static int monitor_check(void *args)
+static int monitor_check(void *args, const struct fw_given *given)
 {
 	const struct stats_opts *o = args;
-	bool interval = o->watch != 1, rate = o->rate != RATE_DEFAULT;
+	bool interval = fw_opt_given(given, "interval"), rate = fw_opt_given(given, "rate");
 
 	if (!o->packets && (rate || o->wfile))
 		return fw_usage("monitor: --rate and --write go with --packets");

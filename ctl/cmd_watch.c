@@ -505,7 +505,7 @@ out:
 }
 
 /* Option values, checked with the others before anything is done. */
-static int watch_check(void *args)
+static int watch_check(void *args, const struct fw_given *given)
 {
 	const struct watch_args *a = args;
 	struct sockaddr_storage ss;
@@ -515,7 +515,7 @@ static int watch_check(void *args)
 	if (a->metrics && (!a->metrics[0] || strlen(a->metrics) >= PATH_MAX - 32))
 		return fw_usage("watch: bad --metrics-file '%s'", a->metrics);
 	/* It paces the file only: without one it would be ignored. */
-	if (a->interval && !a->metrics)
+	if (fw_opt_given(given, "metrics-interval") && !a->metrics)
 		return fw_usage("watch: --metrics-interval goes with --metrics-file");
 	return a->listen ? fw_http_addr_parse(a->listen, &ss, &len, &loopback) : 0;
 }

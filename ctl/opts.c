@@ -281,6 +281,19 @@ static int set_value(const struct parse *p, const struct fw_opt *o, void *base, 
 	return -EINVAL;
 }
 
+struct fw_given {
+	const struct fw_opt *opts;
+	const char *const *value; /* by index in opts: NULL, not given */
+};
+
+bool fw_opt_given(const struct fw_given *given, const char *name)
+{
+	for (const struct fw_opt *o = given->opts; o->name && o - given->opts < 64; o++)
+		if (!strcmp(o->name, name))
+			return given->value[o - given->opts] != NULL;
+	return false;
+}
+
 /* o's value val, the second time o is given: the same value is no harm
  * ("--dir in --dir IN"), two values are a mistake the parser cannot settle
  * ("--dir in --dir out" would silently block only out). A flag or a
@@ -291,8 +304,12 @@ static int take(struct parse *p, const struct fw_opt *o, void *base, const char 
 	const struct fw_opt *table = base == p->args && p->cmd ? p->cmd->opts : global_opts;
 	const char **given = &p->given[table != global_opts ? 0 : 1][o - table];
 
-	if (o->type == FW_OPT_FLAG || o->type == FW_OPT_STRS || o - table >= 64)
+	if (o - table >= 64)
 		return set_value(p, o, base, shown, val);
+	if (o->type == FW_OPT_FLAG || o->type == FW_OPT_STRS) {
+		*given = val ? val : "";
+		return set_value(p, o, base, shown, val);
+	}
 	if (*given && (o->type == FW_OPT_ENUM ? strcasecmp(*given, val) : strcmp(*given, val)))
 		return fw_usage("%s%soption '%s' given twice ('%s', then '%s')", prefix(p), sep(p),
 				shown, *given, val);
@@ -479,8 +496,11 @@ static int parse_words(struct parse *p, int argc, char **argv, int i)
 	if (!p->cmd)
 		return 0;
 	err = positionals(p);
-	if (!err && p->cmd->check)
-		err = p->cmd->check(p->args);
+	if (!err && p->cmd->check) {
+		struct fw_given given = { p->cmd->opts, p->given[0] };
+
+		err = p->cmd->check(p->args, &given);
+	}
 	return err;
 }
 
@@ -719,8 +739,9 @@ struct help_args {
 	const char *command;
 };
 
-static int help_check(void *args)
+static int help_check(void *args, const struct fw_given *given)
 {
+	(void)given;
 	struct help_args *a = args;
 	const char *cands[ARRAY_SIZE(commands)];
 	char dym[160];

@@ -87,14 +87,20 @@ struct fw_strs {
 /* Has no JSON output: -j is refused (exit 2). */
 #define FW_CMD_NO_JSON 0x2
 
+/* Which of a command's options the words gave, for its check(): a value
+ * equal to the default was still given. */
+struct fw_given;
+bool fw_opt_given(const struct fw_given *given, const char *name);
+
 struct fw_cmd {
 	const char *name;
 	int (*run)(const void *args);
 	size_t size;		   /* of the command's struct */
 	const struct fw_opt *opts; /* ends with a NULL name */
 	void (*init)(void *args);  /* defaults, before parsing; may be NULL */
-	int (*check)(void *args);  /* how options go together; may be NULL */
-	const char *synopsis;	   /* everything after "fwctl NAME" */
+	/* How options go together; may be NULL. */
+	int (*check)(void *args, const struct fw_given *given);
+	const char *synopsis; /* everything after "fwctl NAME" */
 	const char *what;
 	unsigned int flags;
 };

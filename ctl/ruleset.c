@@ -112,8 +112,9 @@ static void unblock_init(void *o)
 static const char *const verb[] = { "attach", "detach", "block", "unblock" };
 
 /* How the options go together; what they name is fw_rule_check()'s. */
-static int rule_combine(void *args)
+static int rule_combine(void *args, const struct fw_given *given)
 {
+	(void)given;
 	struct fw_rule_opts *o = args;
 	const char *cmd = verb[o->what];
 

@@ -263,6 +263,10 @@ static void test_ignored(void)
 		{ "stats", "--watch", "inf" },
 		{ "monitor", "--count", "+1" },
 		{ "monitor", "--count", "0x10" },
+		/* Given, though equal to the default: still ignored. */
+		{ "monitor", "--rate", "100" },
+		{ "monitor", "--packets", "--interval", "1" },
+		{ "stats", "--count", "1" },
 	};
 	struct fw_cli cli;
 	char name[96];
@@ -282,6 +286,12 @@ static void test_ignored(void)
 	free(cli.args);
 	err = parse(&cli, "watch", "-m", "/tmp/m.prom", "-i", "5", NULL);
 	CHECK("ignored/interval_with_file", !err, "err %d (%s)", err, fw_err());
+	free(cli.args);
+	err = parse(&cli, "monitor", "--packets", "--rate", "100", NULL);
+	CHECK("ignored/rate_with_packets", !err, "err %d (%s)", err, fw_err());
+	free(cli.args);
+	err = parse(&cli, "monitor", "--interval", "1", "--count", "2", NULL);
+	CHECK("ignored/interval_alone", !err, "err %d (%s)", err, fw_err());
 	free(cli.args);
 }
 
