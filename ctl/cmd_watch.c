@@ -364,7 +364,7 @@ static int cmd_watch(const void *args)
 	const struct watch_args *a = args;
 	struct watched w[WATCH_MAX_NETNS] = {};
 	const char *metrics = a->metrics, *listen_on = a->listen;
-	long interval = a->interval ? a->interval : 15;
+	long interval = a->interval;
 	struct fw_http *http = NULL;
 	struct exposed exposed;
 	struct pollfd pfd[WATCH_MAX_NETNS + 2];
@@ -522,6 +522,7 @@ static int watch_check(void *args, const struct fw_given *given)
 
 static void watch_init(void *args)
 {
+	((struct watch_args *)args)->interval = 15;
 	((struct watch_args *)args)->recheck = 30;
 }
 

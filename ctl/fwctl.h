@@ -169,6 +169,7 @@ int fw_containers_prefetch(const struct fw_rule *rules, int n);
 void fw_containers_forget(void);
 
 /* state.c: pinned maps under /sys/fs/bpf/fwctl/<netns>/, and the lock. */
+#define FW_DECIDING_MAPS 3
 struct fw_state {
 	struct fw_netns ns;
 	char dir[512];
@@ -180,6 +181,9 @@ struct fw_state {
 	/* Drop samples (xdp/fw_sample.h): the programs' flag, the ring, the
 	 * rate limit's per-CPU counts, the listener's interfaces. */
 	int sample_ctl_fd, samples_fd, sample_rate_fd, sample_if_fd;
+	/* The ids of the maps the programs find verdicts through (fw_slots,
+	 * fw_slots_hi, fw_policy), as the pins hold them; 0: not known. */
+	__u32 decide_ids[FW_DECIDING_MAPS];
 	int ncpus;
 	struct fw_rule rules[FW_MAX_RULES];
 	struct fw_iface ifaces[FW_MAX_IFACES];

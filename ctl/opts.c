@@ -741,11 +741,11 @@ struct help_args {
 
 static int help_check(void *args, const struct fw_given *given)
 {
-	(void)given;
 	struct help_args *a = args;
 	const char *cands[ARRAY_SIZE(commands)];
 	char dym[160];
 
+	(void)given;
 	if (!a->command || fw_cmd_find(a->command))
 		return 0;
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)

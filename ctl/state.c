@@ -253,8 +253,10 @@ static int foreign_fail(void)
  * to the interface count a per-interface map was made for when only that
  * differs (a build with another FW_MAX_IFACES).
  */
-static int map_check(const struct fw_state *st, int fd, const struct map_want *w, __u32 *ifaces)
+static int map_check(struct fw_state *st, int fd, const struct map_want *w, __u32 *ifaces)
 {
+	static const char *const decide[FW_DECIDING_MAPS] = { "fw_slots", "fw_slots_hi",
+							      "fw_policy" };
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info);
 	char got[32], want[32];
@@ -262,6 +264,9 @@ static int map_check(const struct fw_state *st, int fd, const struct map_want *w
 	if (bpf_obj_get_info_by_fd(fd, &info, &len))
 		return fw_fail(-errno, "state in %s: cannot inspect map %s: %s", st->dir, w->name,
 			       strerror(errno));
+	for (size_t k = 0; k < FW_DECIDING_MAPS; k++)
+		if (!strcmp(w->name, decide[k]))
+			st->decide_ids[k] = info.id;
 	if (info.type == w->type && info.key_size == w->key && info.value_size == w->value) {
 		if (info.max_entries == w->max)
 			return 0;

@@ -44,28 +44,6 @@ static bool is_ours(__u32 id, __u32 recorded, __u32 pinned)
 	return id && (id == recorded || id == pinned);
 }
 
-/* The maps the programs find an interface's verdicts through: its slot
- * (fw_slots, fw_slots_hi) and the slot's policy (fw_policy). */
-#define FW_DECIDING_MAPS 3
-
-static __u32 map_id(int fd)
-{
-	struct bpf_map_info info = {};
-	__u32 len = sizeof(info);
-
-	return fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len) ? info.id : 0;
-}
-
-/* The ids of those maps as this namespace's pins hold them; false when one
- * cannot be read. */
-static bool deciding_maps(const struct fw_state *st, __u32 ids[FW_DECIDING_MAPS])
-{
-	ids[0] = map_id(st->slots_fd);
-	ids[1] = map_id(st->slots_hi_fd);
-	ids[2] = map_id(st->policy_fd);
-	return ids[0] && ids[1] && ids[2];
-}
-
 /* A program's map ids, kept for the last few programs asked about: what a
  * loaded program reads never changes. */
 struct prog_maps {
@@ -114,10 +92,10 @@ static int prog_maps_read(__u32 prog, struct prog_maps *out)
  */
 bool fw_prog_reads_state(const struct fw_state *st, __u32 prog)
 {
-	__u32 need[FW_DECIDING_MAPS];
+	const __u32 *need = st->decide_ids;
 	struct prog_maps pm;
 
-	if (!deciding_maps(st, need) || prog_maps_read(prog, &pm) || pm.dispatcher)
+	if (!need[0] || !need[1] || !need[2] || prog_maps_read(prog, &pm) || pm.dispatcher)
 		return true;
 	return fw_maps_include(pm.ids, pm.n, need, FW_DECIDING_MAPS);
 }
